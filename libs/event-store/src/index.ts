@@ -1,0 +1,4 @@
+export * from './event-store.port';
+export * from './errors';
+export * from './hash-chain';
+export { SqliteEventStore, type SqliteEventStoreOptions } from './sqlite/sqlite-event-store';

@@ -1,0 +1,66 @@
+import Database from 'better-sqlite3';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { eventStoreContract, type ContractTarget } from '../testing/event-store.contract';
+import { SqliteEventStore } from './sqlite-event-store';
+
+let directory: string;
+
+beforeAll(() => {
+  directory = mkdtempSync(path.join(tmpdir(), 'spoc-store-'));
+});
+afterAll(() => rmSync(directory, { recursive: true, force: true }));
+
+function openAt(file: string): ContractTarget {
+  const store = new SqliteEventStore(file, { pollIntervalMs: 20 });
+  return { store, cleanup: () => store.close() };
+}
+
+let counter = 0;
+let currentFile = '';
+
+eventStoreContract(
+  'SQLite',
+  async () => {
+    counter += 1;
+    currentFile = path.join(directory, `events-${counter}.sqlite`);
+    return openAt(currentFile);
+  },
+  {
+    async tamper(_target, streamId, revision) {
+      // Another connection, as someone with the file would do it: the store is not asked.
+      const db = new Database(currentFile);
+      db.prepare(`UPDATE events SET data = json_set(data, '$.level', 'standard') WHERE stream_id = ? AND revision = ?`).run(
+        streamId,
+        Number(revision),
+      );
+      db.close();
+    },
+    durability: {
+      factoryModule: path.join(__dirname, 'sqlite-store.factory.ts'),
+      argument: () => currentFile,
+      reopen: async () => openAt(currentFile),
+    },
+  },
+);
+
+describe('SQLite event store across processes', () => {
+  it('lets a subscriber see events another process wrote, by polling', async () => {
+    const file = path.join(directory, 'shared.sqlite');
+    const reader = new SqliteEventStore(file, { pollIntervalMs: 20 });
+    const writer = new SqliteEventStore(file);
+    const subscription = reader.subscribeToAll();
+    const iterator = subscription[Symbol.asyncIterator]();
+    const next = iterator.next();
+
+    const { testEvent } = await import('../testing/events');
+    await writer.append('referral-x', [testEvent('ReferralReceived')], 'no-stream');
+
+    const received = await next;
+    expect(received.value).toMatchObject({ streamId: 'referral-x', type: 'ReferralReceived' });
+    await subscription.close();
+    await writer.close();
+    await reader.close();
+  });
+});
