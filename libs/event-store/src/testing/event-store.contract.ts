@@ -151,14 +151,22 @@ export function eventStoreContract(
         expect(await collect(store.readStream(streamId))).toHaveLength(2);
       });
 
-      it('refuses stored event ids offered at another point or in another stream', async () => {
+      it('treats a retried append with expected revision any as already done', async () => {
         const streamId = uniqueStream('referral');
-        const event = testEvent('ReferralReceived');
-        await store.append(streamId, [event], 'no-stream');
-        await store.append(streamId, [testEvent('RiskAssessed')], 0n);
+        const events = [testEvent('CaseClaimed')];
+        await store.append(streamId, [testEvent('CaseOpened')], 'no-stream');
+        const first = await store.append(streamId, events, 'any');
 
-        await expect(store.append(streamId, [event], 1n)).rejects.toBeDefined();
-        await expect(store.append(uniqueStream('other'), [event], 'no-stream')).rejects.toBeInstanceOf(
+        expect(await store.append(streamId, events, 'any')).toEqual(first);
+        expect(await collect(store.readStream(streamId))).toHaveLength(2);
+      });
+
+      it('refuses a retry that only partly matches what is stored at that point', async () => {
+        const streamId = uniqueStream('referral');
+        const [received, assessed] = [testEvent('ReferralReceived'), testEvent('RiskAssessed')];
+        await store.append(streamId, [received, assessed], 'no-stream');
+
+        await expect(store.append(streamId, [received, testEvent('Other')], 'no-stream')).rejects.toBeInstanceOf(
           DuplicateEventIdError,
         );
         expect(await collect(store.readStream(streamId))).toHaveLength(2);

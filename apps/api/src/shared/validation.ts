@@ -1,0 +1,275 @@
+import 'reflect-metadata';
+import { Type, plainToInstance } from 'class-transformer';
+import {
+  ArrayMaxSize,
+  IsArray,
+  IsBoolean,
+  IsDefined,
+  IsEmail,
+  IsIn,
+  IsObject,
+  IsOptional,
+  ValidateIf,
+  ValidateNested,
+  ValidationArguments,
+  ValidationError,
+  ValidatorOptions,
+  registerDecorator,
+  validateSync,
+} from 'class-validator';
+
+/** One entry of a 400's `details`: where, and what is wrong. Never the submitted value (it may be personal data). */
+export interface FieldProblem {
+  field: string;
+  problem: string;
+}
+
+export type ValidationResult<T> = { ok: true; value: T } | { ok: false; details: FieldProblem[] };
+
+// `value` is kept on the errors only to tell array items from object keys when building paths; it never reaches a message.
+const VALIDATOR_OPTIONS: ValidatorOptions = {
+  whitelist: true,
+  forbidNonWhitelisted: true,
+  forbidUnknownValues: true,
+  validationError: { target: false, value: true },
+};
+
+/**
+ * Validates a parsed JSON body against a DTO class and lists every problem, each with its dotted path
+ * (`subject.dateOfBirth`, `children[1].dateOfBirth`, `riskAssessment.answers.Q7`). Synchronous on purpose:
+ * it runs once per request on the hot path.
+ */
+export function validateInput<T extends object>(cls: new () => T, body: unknown): ValidationResult<T> {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    return { ok: false, details: [{ field: '', problem: 'must be a JSON object' }] };
+  }
+  const value = plainToInstance(cls, body);
+  const errors = validateSync(value, VALIDATOR_OPTIONS);
+  if (errors.length === 0) return { ok: true, value };
+  const details: FieldProblem[] = [];
+  collectProblems(errors, '', false, details);
+  return { ok: false, details };
+}
+
+// A missing value makes its other checks ("must be a string") noise; a value of the wrong shape makes its
+// length and member checks noise. Only the most basic failure is reported for each field.
+const REQUIRED_CONSTRAINTS = new Set(['isDefined', 'requiredWhen']);
+const SHAPE_CONSTRAINTS = new Set(['isObject', 'isArray', 'nestedValidation', 'unknownValue']);
+// An object that should not be there at all is not worth validating field by field.
+const SKIP_CHILDREN_CONSTRAINTS = new Set([...SHAPE_CONSTRAINTS, 'allowedWhen']);
+
+const FIXED_MESSAGES: Record<string, string> = {
+  whitelistValidation: 'is not allowed',
+  unknownValue: 'must be an object',
+};
+
+function collectProblems(errors: ValidationError[], parentPath: string, parentIsArray: boolean, out: FieldProblem[]): void {
+  for (const error of errors) {
+    const field = childPath(parentPath, error.property, parentIsArray);
+    let skipChildren = false;
+    if (error.constraints) {
+      const keys = Object.keys(error.constraints);
+      const required = keys.filter((key) => REQUIRED_CONSTRAINTS.has(key));
+      const shape = keys.filter((key) => SHAPE_CONSTRAINTS.has(key));
+      const shown = required.length > 0 ? required : shape.length > 0 ? shape : keys;
+      const seen = new Set<string>();
+      for (const key of shown) {
+        const problem = FIXED_MESSAGES[key] ?? error.constraints[key];
+        if (seen.has(problem)) continue;
+        seen.add(problem);
+        out.push({ field, problem });
+      }
+      skipChildren = keys.some((key) => SKIP_CHILDREN_CONSTRAINTS.has(key));
+    }
+    if (!skipChildren && error.children && error.children.length > 0) {
+      collectProblems(error.children, field, Array.isArray(error.value), out);
+    }
+  }
+}
+
+const INDEX = /^\d+$/;
+// Unknown keys are the client's own text: bound them and drop control characters before they go into a path.
+const MAX_KEY_LENGTH = 64;
+const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f]/g;
+
+function childPath(parent: string, property: string | undefined, parentIsArray: boolean): string {
+  if (property === undefined) return parent;
+  if (parentIsArray && INDEX.test(property)) return `${parent}[${property}]`;
+  let key = property.replace(CONTROL_CHARACTERS, '');
+  if (key.length > MAX_KEY_LENGTH) key = `${key.slice(0, MAX_KEY_LENGTH)}…`;
+  return parent === '' ? key : `${parent}.${key}`;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Decorators. Every one carries its own message, so no class-validator default (some echo `$value`) is used.
+// ---------------------------------------------------------------------------------------------------------
+
+type Condition = (object: any) => boolean;
+
+/** Applies several property decorators as one. */
+export function all(...decorators: PropertyDecorator[]): PropertyDecorator {
+  return (target, propertyKey) => {
+    for (const decorate of decorators) decorate(target, propertyKey);
+  };
+}
+
+export const Required = (): PropertyDecorator => IsDefined({ message: 'is required' });
+
+/** Absent or null: skip the field's other checks. */
+export const Optional = (): PropertyDecorator => IsOptional();
+
+/** Absent or null is fine unless `condition` holds for the enclosing object; a given value is always checked. */
+export function RequiredWhen(condition: Condition, message: string): PropertyDecorator {
+  return all(
+    ValidateIf((object, value) => value !== undefined && value !== null ? true : condition(object)),
+    custom('requiredWhen', message, (value) => value !== undefined && value !== null && !(typeof value === 'string' && value.trim() === '')),
+  );
+}
+
+/** A value (anything but absent or null) is only accepted when `condition` holds for the enclosing object. */
+export function AllowedWhen(condition: Condition, message: string): PropertyDecorator {
+  return custom('allowedWhen', message, (value, object) => value === undefined || value === null || condition(object));
+}
+
+/** A rule that involves other fields of the same object. */
+export function Satisfies(name: string, rule: (value: unknown, object: any) => boolean, message: string): PropertyDecorator {
+  return custom(name, message, rule);
+}
+
+export const IsFlag = (): PropertyDecorator => IsBoolean({ message: 'must be true or false' });
+
+export const IsOneOf = (values: readonly string[]): PropertyDecorator =>
+  IsIn([...values], { message: `must be one of: ${values.join(', ')}` });
+
+export const IsEmailAddress = (): PropertyDecorator => IsEmail({}, { message: 'must be an email address' });
+
+export function IsPattern(pattern: RegExp, message: string): PropertyDecorator {
+  return custom('isPattern', message, (value) => typeof value === 'string' && pattern.test(value));
+}
+
+export function IsText(maxLength: number, options: { notBlank?: boolean } = {}): PropertyDecorator {
+  const problem = (value: unknown): string | null => {
+    if (typeof value !== 'string') return 'must be a string';
+    if (options.notBlank && value.trim() === '') return 'must not be blank';
+    if (value.length > maxLength) return `must be at most ${maxLength} characters`;
+    return null;
+  };
+  return checked('isText', problem);
+}
+
+export function IsIntegerInRange(min: number, max: number): PropertyDecorator {
+  const message = `must be a whole number from ${min} to ${max}`;
+  return custom('isIntegerInRange', message, (value) => Number.isInteger(value) && (value as number) >= min && (value as number) <= max);
+}
+
+/** A `YYYY-MM-DD` date that exists in the calendar (no 2021-02-30). */
+export function IsCalendarDate(options: { notFuture?: boolean } = {}): PropertyDecorator {
+  return checked('isCalendarDate', (value) => calendarDateProblem(value, options.notFuture ?? false));
+}
+
+/** An ISO 8601 instant with an explicit offset (`Z` or `±hh:mm`), so it names one moment. */
+export function IsInstant(options: { notFuture?: boolean } = {}): PropertyDecorator {
+  return checked('isInstant', (value) => instantProblem(value, options.notFuture ?? false));
+}
+
+/** A nested object validated against its own class. */
+export function IsNested(type: () => Function): PropertyDecorator {
+  return all(
+    IsObject({ message: 'must be an object' }),
+    ValidateNested({ message: 'must be an object' }),
+    Type(type) as PropertyDecorator,
+  );
+}
+
+/** An array of nested objects, each validated against its own class. */
+export function IsNestedArray(type: () => Function, maxItems: number): PropertyDecorator {
+  return all(
+    IsArray({ message: 'must be an array' }),
+    ArrayMaxSize(maxItems, { message: `must have at most ${maxItems} items` }),
+    ValidateNested({ message: 'must be an object' }),
+    Type(type) as PropertyDecorator,
+  );
+}
+
+function custom(name: string, message: string, validate: (value: unknown, object: any) => boolean): PropertyDecorator {
+  return (target, propertyKey) => {
+    registerDecorator({
+      name,
+      target: target.constructor,
+      propertyName: propertyKey as string,
+      options: { message },
+      validator: { validate: (value: unknown, args: ValidationArguments) => validate(value, args.object) },
+    });
+  };
+}
+
+/** A check whose message depends on what is wrong; the message is worked out again only on failure. */
+function checked(name: string, problem: (value: unknown) => string | null): PropertyDecorator {
+  return (target, propertyKey) => {
+    registerDecorator({
+      name,
+      target: target.constructor,
+      propertyName: propertyKey as string,
+      validator: {
+        validate: (value: unknown) => problem(value) === null,
+        defaultMessage: (args?: ValidationArguments) => problem(args?.value) ?? 'is not valid',
+      },
+    });
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Dates and instants
+// ---------------------------------------------------------------------------------------------------------
+
+const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
+const INSTANT = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(?:Z|([+-])(\d{2}):(\d{2}))$/;
+const EARLIEST_YEAR = 1900;
+/** Clocks of referring systems drift; an instant this far ahead of ours is still "now". */
+export const CLOCK_SKEW_MS = 5 * 60 * 1000;
+
+function isRealDate(year: number, month: number, day: number): boolean {
+  if (month < 1 || month > 12 || day < 1) return false;
+  return day <= new Date(Date.UTC(year, month, 0)).getUTCDate();
+}
+
+function calendarDateProblem(value: unknown, notFuture: boolean): string | null {
+  const match = typeof value === 'string' ? DATE.exec(value) : null;
+  if (!match || !isRealDate(+match[1], +match[2], +match[3])) return 'must be a date YYYY-MM-DD';
+  if (+match[1] < EARLIEST_YEAR) return `must not be before ${EARLIEST_YEAR}-01-01`;
+  if (notFuture && (value as string) > todayInLondon()) return 'must not be in the future';
+  return null;
+}
+
+function instantProblem(value: unknown, notFuture: boolean): string | null {
+  const match = typeof value === 'string' ? INSTANT.exec(value) : null;
+  const wrong = 'must be an ISO 8601 instant with offset, e.g. 2026-11-21T01:00:00Z';
+  if (!match) return wrong;
+  const [, y, mo, d, h, mi, s = '0', fraction = '0', sign, oh = '0', om = '0'] = match;
+  if (!isRealDate(+y, +mo, +d) || +h > 23 || +mi > 59 || +s > 59 || +oh > 14 || +om > 59) return wrong;
+  if (+y < EARLIEST_YEAR) return `must not be before ${EARLIEST_YEAR}-01-01`;
+  if (notFuture) {
+    const offsetMs = (sign === '-' ? -1 : 1) * (+oh * 60 + +om) * 60_000;
+    const epochMs = Date.UTC(+y, +mo - 1, +d, +h, +mi, +s, Math.floor(+`0.${fraction}` * 1000)) - offsetMs;
+    if (epochMs > Date.now() + CLOCK_SKEW_MS) return 'must not be in the future';
+  }
+  return null;
+}
+
+// "Today" for a date of birth is the service's local day (it serves England), not UTC's: a child born just
+// after midnight BST must not be "in the future". Formatting a date in a time zone is slow, so it is cached
+// until the next minute.
+const LONDON_DAY = new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/London', year: 'numeric', month: '2-digit', day: '2-digit' });
+let cachedToday = '';
+let cachedUntil = 0;
+
+function todayInLondon(): string {
+  const now = Date.now();
+  if (now >= cachedUntil) {
+    const parts = LONDON_DAY.formatToParts(now);
+    const part = (type: string) => parts.find((p) => p.type === type)?.value ?? '';
+    cachedToday = `${part('year')}-${part('month')}-${part('day')}`;
+    cachedUntil = now - (now % 60_000) + 60_000;
+  }
+  return cachedToday;
+}
