@@ -1,0 +1,23 @@
+/**
+ * The stored event types and their schema versions: the one place a type string is named for the log.
+ * Stored names never come from class names; a change of shape bumps the version and adds an upcaster here.
+ */
+export const EVENT_SCHEMAS = {
+  PrincipalRegistered: 1,
+  PrincipalRevoked: 1,
+  ReferralReceived: 1,
+  RiskAssessed: 1,
+} as const;
+
+export type StoredEventType = keyof typeof EVENT_SCHEMAS;
+
+/** Top-level fields of an event's data that are personal data: sealed with the subject's key before storage. */
+export const PERSONAL_FIELDS: Partial<Record<StoredEventType, readonly string[]>> = {
+  ReferralReceived: ['submission'],
+  RiskAssessed: ['assessment'],
+};
+
+export const streams = {
+  referral: (referralId: string) => `referral-${referralId}`,
+  principal: (principalId: string) => `principal-${principalId}`,
+};

@@ -1,0 +1,144 @@
+import type { RoutingPolicy } from '../policy/policy';
+import { scoreDash, type RiskLevel } from '../risk/dash';
+import { assertNever, DomainError } from '../shared/domain-error';
+import type { ReferralSubmission, ReferralType, RiskAssessment } from './referral.types';
+
+export type ReferralCommand =
+  | {
+      type: 'ReceiveReferral';
+      data: {
+        referralId: string;
+        agency: string;
+        submission: ReferralSubmission;
+        /** Keyed digest of the submission, so a retry with the same body is recognised without keeping it in clear. */
+        submissionDigest: string;
+        receivedAt: string;
+        policy: RoutingPolicy;
+      };
+    }
+  | {
+      type: 'ReassessRisk';
+      data: { referralId: string; riskAssessment: RiskAssessment; reassessedAt: string; policy: RoutingPolicy };
+    };
+
+export interface ReferralReceived {
+  type: 'ReferralReceived';
+  data: {
+    referralId: string;
+    agency: string;
+    agencyReference: string;
+    referralType: ReferralType;
+    receivedAt: string;
+    submissionDigest: string;
+    /** Personal data: sealed with the referral's own key before it is stored. */
+    submission: ReferralSubmission;
+  };
+}
+
+export interface RiskAssessed {
+  type: 'RiskAssessed';
+  data: {
+    referralId: string;
+    /** 0 for the checklist that came with the referral, then 1, 2... for reassessments. */
+    assessmentNumber: number;
+    dashScore: number;
+    level: RiskLevel;
+    criteria: string[];
+    /** The policy whose thresholds set the level. */
+    policyId: string;
+    assessedAt: string;
+    /** Personal data (the answers and the rationale): sealed before it is stored. */
+    assessment: RiskAssessment;
+  };
+}
+
+export type ReferralEvent = ReferralReceived | RiskAssessed;
+
+export type ReferralState =
+  | { status: 'none' }
+  | {
+      status: 'received';
+      referralId: string;
+      agency: string;
+      referralType: ReferralType;
+      submissionDigest: string;
+      assessments: number;
+    };
+
+export const referralDecider = {
+  initialState: (): ReferralState => ({ status: 'none' }),
+
+  decide(command: ReferralCommand, state: ReferralState): ReferralEvent[] {
+    switch (command.type) {
+      case 'ReceiveReferral': {
+        if (state.status !== 'none') throw new DomainError('conflict', 'this referral has already been received');
+        const { referralId, agency, submission, submissionDigest, receivedAt, policy } = command.data;
+        const received: ReferralReceived = {
+          type: 'ReferralReceived',
+          data: {
+            referralId,
+            agency,
+            agencyReference: submission.agencyReference,
+            referralType: submission.referralType,
+            receivedAt,
+            submissionDigest,
+            submission,
+          },
+        };
+        if (!submission.riskAssessment) return [received];
+        return [received, assess(referralId, 0, submission.riskAssessment, policy, submission.riskAssessment.assessedAt)];
+      }
+      case 'ReassessRisk': {
+        if (state.status === 'none') throw new DomainError('not-found', 'no such referral');
+        if (state.referralType === 'perpetrator') {
+          throw new DomainError('invalid-transition', 'a perpetrator referral has no risk assessment to repeat');
+        }
+        const { referralId, riskAssessment, policy } = command.data;
+        return [assess(referralId, state.assessments, riskAssessment, policy, riskAssessment.assessedAt)];
+      }
+      default:
+        return assertNever(command);
+    }
+  },
+
+  evolve(state: ReferralState, event: ReferralEvent): ReferralState {
+    switch (event.type) {
+      case 'ReferralReceived':
+        return {
+          status: 'received',
+          referralId: event.data.referralId,
+          agency: event.data.agency,
+          referralType: event.data.referralType,
+          submissionDigest: event.data.submissionDigest,
+          assessments: 0,
+        };
+      case 'RiskAssessed':
+        return state.status === 'received' ? { ...state, assessments: state.assessments + 1 } : state;
+      default:
+        return assertNever(event);
+    }
+  },
+};
+
+function assess(
+  referralId: string,
+  assessmentNumber: number,
+  assessment: RiskAssessment,
+  policy: RoutingPolicy,
+  assessedAt: string,
+): RiskAssessed {
+  const score = scoreDash(assessment, policy.riskThresholds);
+  return {
+    type: 'RiskAssessed',
+    data: {
+      referralId,
+      assessmentNumber,
+      dashScore: score.dashScore,
+      level: score.level,
+      criteria: score.criteria,
+      policyId: policy.id,
+      assessedAt,
+      assessment,
+    },
+  };
+}

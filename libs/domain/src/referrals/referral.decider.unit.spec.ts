@@ -1,0 +1,88 @@
+import type { RoutingPolicy } from '../policy/policy';
+import { specFor } from '../testing/given-when-then';
+import { referralDecider, type ReferralEvent } from './referral.decider';
+import type { ReferralSubmission, RiskAssessment } from './referral.types';
+
+const policy: RoutingPolicy = {
+  id: 'portsmouth-2026-1',
+  effectiveFrom: '2026-01-01',
+  riskThresholds: { highDashScore: 14, mediumDashScore: 10, escalationPoliceCallouts: 3 },
+};
+const spec = specFor(referralDecider);
+
+function checklist(yes: number): RiskAssessment {
+  const answers: RiskAssessment['answers'] = {};
+  for (let n = 1; n <= 24; n += 1) answers[`Q${n}`] = n <= yes ? 'yes' : 'no';
+  return { tool: 'DASH', answers, professionalJudgement: { highRisk: false, rationale: null }, policeCalloutsLast12Months: 0, assessedAt: '2026-11-21T01:00:00Z' };
+}
+
+function submission(overrides: Partial<ReferralSubmission> = {}): ReferralSubmission {
+  return {
+    agencyReference: 'HC-44/2026/0191',
+    referralType: 'victim',
+    referrer: { name: 'PC A. Patel', role: 'response officer', phone: null, email: null },
+    subject: {
+      firstName: 'Sam', lastName: 'Taylor', dateOfBirth: '1991-03-14', gender: 'female', postcode: 'PO4 8AA', phone: null, email: null,
+      safeContact: { phone: true, voicemail: false, text: true, email: false, letter: false, notes: null },
+      language: 'en', interpreterRequired: false, disability: false, policePersonId: null, nhsNumber: null,
+    },
+    otherParty: null,
+    children: [],
+    incident: null,
+    riskAssessment: checklist(15),
+    needs: { safeAccommodation: false },
+    perpetratorProgramme: null,
+    consent: { given: true, lawfulBasis: 'consent', notes: null },
+    ...overrides,
+  };
+}
+
+const receive = (body: ReferralSubmission) => ({
+  type: 'ReceiveReferral' as const,
+  data: { referralId: 'r-1', agency: 'hampshire-police', submission: body, submissionDigest: 'digest', receivedAt: '2026-11-21T02:00:00.000Z', policy },
+});
+
+function received(body: ReferralSubmission): ReferralEvent {
+  return {
+    type: 'ReferralReceived',
+    data: { referralId: 'r-1', agency: 'hampshire-police', agencyReference: body.agencyReference, referralType: body.referralType, receivedAt: '2026-11-21T02:00:00.000Z', submissionDigest: 'digest', submission: body },
+  };
+}
+
+describe('the referral decider', () => {
+  it('receives a victim referral and assesses its risk with the policy that set the thresholds', () => {
+    const body = submission();
+    spec.given([]).when(receive(body)).then([
+      received(body),
+      {
+        type: 'RiskAssessed',
+        data: { referralId: 'r-1', assessmentNumber: 0, dashScore: 15, level: 'high', criteria: ['dash-score>=14'], policyId: 'portsmouth-2026-1', assessedAt: '2026-11-21T01:00:00Z', assessment: body.riskAssessment! },
+      },
+    ]);
+  });
+
+  it('receives a perpetrator referral without a risk assessment', () => {
+    const body = submission({ referralType: 'perpetrator', riskAssessment: null, perpetratorProgramme: { acknowledgesBehaviour: true, selfReferral: false } });
+    spec.given([]).when(receive(body)).then([received(body)]);
+  });
+
+  it('refuses to receive the same referral twice', () => {
+    const body = submission();
+    spec.given([received(body)]).when(receive(body)).thenThrows('conflict');
+  });
+
+  it('reassesses a received referral as the next assessment, with the new level', () => {
+    const body = submission();
+    spec
+      .given([received(body), referralDecider.decide(receive(body), { status: 'none' })[1]])
+      .when({ type: 'ReassessRisk', data: { referralId: 'r-1', riskAssessment: checklist(11), reassessedAt: '2026-11-22T10:00:00Z', policy } })
+      .thenMatches([{ type: 'RiskAssessed', data: { assessmentNumber: 1, dashScore: 11, level: 'medium', criteria: ['dash-score>=10'] } }]);
+  });
+
+  it('refuses to reassess a referral that does not exist or a perpetrator referral', () => {
+    const reassess = { type: 'ReassessRisk' as const, data: { referralId: 'r-1', riskAssessment: checklist(3), reassessedAt: '2026-11-22T10:00:00Z', policy } };
+    spec.given([]).when(reassess).thenThrows('not-found');
+    const perpetrator = submission({ referralType: 'perpetrator', riskAssessment: null, perpetratorProgramme: { acknowledgesBehaviour: false, selfReferral: true } });
+    spec.given([received(perpetrator)]).when(reassess).thenThrows('invalid-transition');
+  });
+});
