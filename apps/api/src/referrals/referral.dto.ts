@@ -44,75 +44,75 @@ const enumOf = (values: readonly string[]) => [...values];
 
 export class ReferrerDto {
   @ApiProperty({ example: 'PC A. Patel', maxLength: 200 })
-  @all(Required(), IsText(200, { notBlank: true }))
+  @IsText(200, { required: true })
   name!: string;
 
   @ApiPropertyOptional({ type: String, nullable: true, maxLength: 100, example: 'response officer' })
-  @all(Optional(), IsText(100))
+  @IsText(100)
   role?: string | null;
 
   @ApiPropertyOptional({ type: String, nullable: true, maxLength: 30, example: '023 9200 0000' })
-  @all(Optional(), IsText(30))
+  @IsText(30)
   phone?: string | null;
 
   @ApiPropertyOptional({ type: String, nullable: true, format: 'email', example: 'a.patel@example.org' })
-  @all(Optional(), IsEmailAddress())
+  @IsEmailAddress()
   email?: string | null;
 }
 
 export class SafeContactDto {
   @ApiProperty({ description: 'The victim may be phoned.', example: true })
-  @all(Required(), IsFlag())
+  @IsFlag({ required: true })
   phone!: boolean;
 
   @ApiProperty({ description: 'A voicemail may be left.', example: false })
-  @all(Required(), IsFlag())
+  @IsFlag({ required: true })
   voicemail!: boolean;
 
   @ApiProperty({ description: 'A text message may be sent.', example: true })
-  @all(Required(), IsFlag())
+  @IsFlag({ required: true })
   text!: boolean;
 
   @ApiProperty({ description: 'An email may be sent.', example: false })
-  @all(Required(), IsFlag())
+  @IsFlag({ required: true })
   email!: boolean;
 
   @ApiProperty({ description: 'A letter may be sent.', example: false })
-  @all(Required(), IsFlag())
+  @IsFlag({ required: true })
   letter!: boolean;
 
   @ApiPropertyOptional({ type: String, nullable: true, maxLength: 500, example: 'after 2pm only' })
-  @all(Optional(), IsText(500))
+  @IsText(500)
   notes?: string | null;
 }
 
 export class SubjectDto {
   @ApiProperty({ maxLength: 100, example: 'Sam' })
-  @all(Required(), IsText(100, { notBlank: true }))
+  @IsText(100, { required: true })
   firstName!: string;
 
   @ApiProperty({ maxLength: 100, example: 'Taylor' })
-  @all(Required(), IsText(100, { notBlank: true }))
+  @IsText(100, { required: true })
   lastName!: string;
 
   @ApiProperty({ format: 'date', example: '1991-03-14' })
-  @all(Required(), IsCalendarDate({ notFuture: true }))
+  @IsCalendarDate({ required: true, notFuture: true })
   dateOfBirth!: string;
 
   @ApiProperty({ enum: enumOf(GENDERS), example: 'female' })
-  @all(Required(), IsOneOf(GENDERS))
+  @IsOneOf(GENDERS, { required: true })
   gender!: Gender;
 
-  @ApiPropertyOptional({ type: String, nullable: true, example: 'PO4 8AA' })
-  @all(Optional(), IsPattern(UK_POSTCODE, 'must be a UK postcode'))
+  @ApiPropertyOptional({ type: String, nullable: true, description: 'A UK postcode.', example: 'PO4 8AA' })
+  @IsPattern(UK_POSTCODE, 'must be a UK postcode')
   postcode?: string | null;
 
   @ApiPropertyOptional({ type: String, nullable: true, maxLength: 30, example: '07700 900123' })
-  @all(Optional(), IsText(30))
+  @IsText(30)
   phone?: string | null;
 
   @ApiPropertyOptional({ type: String, nullable: true, format: 'email' })
-  @all(Optional(), IsEmailAddress())
+  @IsEmailAddress()
   email?: string | null;
 
   @ApiProperty({ type: () => SafeContactDto, description: 'How the victim may be contacted safely.' })
@@ -120,89 +120,89 @@ export class SubjectDto {
   safeContact!: SafeContactDto;
 
   @ApiPropertyOptional({ type: String, nullable: true, maxLength: 35, example: 'en' })
-  @all(Optional(), IsText(35))
+  @IsText(35)
   language?: string | null;
 
-  @ApiPropertyOptional({ type: Boolean, default: false, example: false })
-  @all(Optional(), IsFlag())
+  @ApiPropertyOptional({ type: Boolean, nullable: true, default: false, example: false })
+  @IsFlag()
   interpreterRequired?: boolean | null;
 
-  @ApiPropertyOptional({ type: Boolean, default: false, example: false })
-  @all(Optional(), IsFlag())
+  @ApiPropertyOptional({ type: Boolean, nullable: true, default: false, example: false })
+  @IsFlag()
   disability?: boolean | null;
 
   @ApiPropertyOptional({ type: String, nullable: true, maxLength: 50, description: 'The police force\'s person id; decides person matching.' })
-  @all(Optional(), IsText(50))
+  @IsText(50)
   policePersonId?: string | null;
 
   @ApiPropertyOptional({ type: String, nullable: true, pattern: NHS_NUMBER.source, description: 'Ten digits, no spaces.' })
-  @all(Optional(), IsPattern(NHS_NUMBER, 'must be 10 digits'))
+  @IsPattern(NHS_NUMBER, 'must be 10 digits')
   nhsNumber?: string | null;
 }
 
 export class OtherPartyDto {
   @ApiPropertyOptional({ type: String, nullable: true, maxLength: 100, example: 'Alex' })
-  @all(Optional(), IsText(100))
+  @IsText(100)
   firstName?: string | null;
 
   @ApiPropertyOptional({ type: String, nullable: true, maxLength: 100, example: 'Taylor' })
-  @all(Optional(), IsText(100))
+  @IsText(100)
   lastName?: string | null;
 
   @ApiPropertyOptional({ type: String, nullable: true, format: 'date', example: '1988-07-01' })
-  @all(Optional(), IsCalendarDate({ notFuture: true }))
+  @IsCalendarDate({ notFuture: true })
   dateOfBirth?: string | null;
 
   @ApiPropertyOptional({ enum: enumOf(GENDERS), nullable: true, example: 'male' })
-  @all(Optional(), IsOneOf(GENDERS))
+  @IsOneOf(GENDERS)
   gender?: Gender | null;
 
   @ApiProperty({ enum: enumOf(RELATIONSHIPS), description: 'To the subject.', example: 'intimate-partner' })
-  @all(Required(), IsOneOf(RELATIONSHIPS))
+  @IsOneOf(RELATIONSHIPS, { required: true })
   relationship!: Relationship;
 
   @ApiPropertyOptional({ type: String, nullable: true, maxLength: 50 })
-  @all(Optional(), IsText(50))
+  @IsText(50)
   policePersonId?: string | null;
 }
 
 export class ChildDto {
   @ApiPropertyOptional({ type: String, nullable: true, maxLength: 100, example: 'Jo' })
-  @all(Optional(), IsText(100))
+  @IsText(100)
   firstName?: string | null;
 
   @ApiProperty({ format: 'date', example: '2016-05-02' })
-  @all(Required(), IsCalendarDate({ notFuture: true }))
+  @IsCalendarDate({ required: true, notFuture: true })
   dateOfBirth!: string;
 
   @ApiProperty({ example: true })
-  @all(Required(), IsFlag())
+  @IsFlag({ required: true })
   livesInHousehold!: boolean;
 
   @ApiProperty({ example: true })
-  @all(Required(), IsFlag())
+  @IsFlag({ required: true })
   presentAtIncident!: boolean;
 
   @ApiPropertyOptional({ type: String, nullable: true, maxLength: 200, example: 'Example Primary School' })
-  @all(Optional(), IsText(200))
+  @IsText(200)
   school?: string | null;
 }
 
 export class IncidentDto {
   @ApiPropertyOptional({ type: String, nullable: true, format: 'date-time', example: '2026-11-20T23:10:00Z' })
-  @all(Optional(), IsInstant({ notFuture: true }))
+  @IsInstant({ notFuture: true })
   occurredAt?: string | null;
 
   @ApiProperty({ example: true })
-  @all(Required(), IsFlag())
+  @IsFlag({ required: true })
   policeAttended!: boolean;
 
   @ApiPropertyOptional({ type: String, nullable: true, maxLength: 50, example: '44260191' })
-  @all(Optional(), IsText(50))
+  @IsText(50)
   policeReference?: string | null;
 
   @ApiPropertyOptional({ type: String, nullable: true, maxLength: 5000 })
-  @all(Optional(), IsText(5000))
+  @IsText(5000)
   summary?: string | null;
 }
 
@@ -214,14 +214,13 @@ export class DashAnswersDto {
 for (const questionId of DASH_QUESTION_IDS) {
   all(
     ApiProperty({ enum: enumOf(DASH_ANSWERS), example: 'no' }),
-    Required(),
-    IsOneOf(DASH_ANSWERS),
+    IsOneOf(DASH_ANSWERS, { required: true }),
   )(DashAnswersDto.prototype, questionId);
 }
 
 export class ProfessionalJudgementDto {
   @ApiProperty({ description: 'The assessor judges the risk high, whatever the score.', example: false })
-  @all(Required(), IsFlag())
+  @IsFlag({ required: true })
   highRisk!: boolean;
 
   @ApiPropertyOptional({ type: String, nullable: true, maxLength: 2000, description: 'Required when highRisk is true.' })
@@ -231,7 +230,7 @@ export class ProfessionalJudgementDto {
 
 export class RiskAssessmentDto {
   @ApiProperty({ enum: ['DASH'], example: 'DASH' })
-  @all(Required(), IsOneOf(['DASH']))
+  @IsOneOf(['DASH'], { required: true })
   tool!: 'DASH';
 
   @ApiProperty({ type: () => DashAnswersDto, description: 'Every one of Q1..Q24.' })
@@ -243,55 +242,54 @@ export class RiskAssessmentDto {
   professionalJudgement!: ProfessionalJudgementDto;
 
   @ApiProperty({ type: 'integer', minimum: 0, maximum: 365, example: 1 })
-  @all(Required(), IsIntegerInRange(0, 365))
+  @IsIntegerInRange(0, 365, { required: true })
   policeCalloutsLast12Months!: number;
 
   @ApiProperty({ format: 'date-time', example: '2026-11-21T01:00:00Z' })
-  @all(Required(), IsInstant({ notFuture: true }))
+  @IsInstant({ required: true, notFuture: true })
   assessedAt!: string;
 }
 
 export class NeedsDto {
   @ApiProperty({ example: false })
-  @all(Required(), IsFlag())
+  @IsFlag({ required: true })
   safeAccommodation!: boolean;
 }
 
 export class PerpetratorProgrammeDto {
   @ApiProperty({ example: true })
-  @all(Required(), IsFlag())
+  @IsFlag({ required: true })
   acknowledgesBehaviour!: boolean;
 
   @ApiProperty({ example: false })
-  @all(Required(), IsFlag())
+  @IsFlag({ required: true })
   selfReferral!: boolean;
 }
 
 export class ConsentDto {
   @ApiProperty({ example: true })
-  @all(Required(), IsFlag())
+  @IsFlag({ required: true })
   given!: boolean;
 
   @ApiProperty({ enum: enumOf(LAWFUL_BASES), description: 'Cannot be consent when consent is not given.', example: 'consent' })
   @all(
-    Required(),
-    IsOneOf(LAWFUL_BASES),
+    IsOneOf(LAWFUL_BASES, { required: true }),
     Satisfies('consentGiven', (basis, consent) => !(basis === 'consent' && consent.given === false), 'cannot be consent when consent is not given'),
   )
   lawfulBasis!: LawfulBasis;
 
   @ApiPropertyOptional({ type: String, nullable: true, maxLength: 2000 })
-  @all(Optional(), IsText(2000))
+  @IsText(2000)
   notes?: string | null;
 }
 
 export class CreateReferralDto {
   @ApiProperty({ maxLength: 100, description: 'The agency\'s own id; the idempotency key.', example: 'HC-44/2026/0191' })
-  @all(Required(), IsText(100, { notBlank: true }))
+  @IsText(100, { required: true })
   agencyReference!: string;
 
   @ApiProperty({ enum: enumOf(REFERRAL_TYPES), example: 'victim' })
-  @all(Required(), IsOneOf(REFERRAL_TYPES))
+  @IsOneOf(REFERRAL_TYPES, { required: true })
   referralType!: ReferralType;
 
   @ApiProperty({ type: () => ReferrerDto })

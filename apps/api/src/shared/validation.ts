@@ -3,10 +3,7 @@ import { Type, plainToInstance } from 'class-transformer';
 import {
   ArrayMaxSize,
   IsArray,
-  IsBoolean,
   IsDefined,
-  IsEmail,
-  IsIn,
   IsObject,
   IsOptional,
   ValidateIf,
@@ -14,6 +11,7 @@ import {
   ValidationArguments,
   ValidationError,
   ValidatorOptions,
+  isEmail,
   registerDecorator,
   validateSync,
 } from 'class-validator';
@@ -35,14 +33,32 @@ const VALIDATOR_OPTIONS: ValidatorOptions = {
 };
 
 /**
+ * Bounds on a body's structure, checked before the (much slower) class-based validation. A referral has about
+ * 200 values at most (20 children included), so the defaults leave room to grow while keeping a hostile
+ * 256 KiB body (thousands of array items or unknown keys) from costing seconds and a megabyte-long answer.
+ */
+export interface InputLimits {
+  maxValues: number;
+  maxDepth: number;
+}
+
+export const DEFAULT_INPUT_LIMITS: InputLimits = { maxValues: 2000, maxDepth: 16 };
+
+/**
  * Validates a parsed JSON body against a DTO class and lists every problem, each with its dotted path
  * (`subject.dateOfBirth`, `children[1].dateOfBirth`, `riskAssessment.answers.Q7`). Synchronous on purpose:
  * it runs once per request on the hot path.
  */
-export function validateInput<T extends object>(cls: new () => T, body: unknown): ValidationResult<T> {
+export function validateInput<T extends object>(
+  cls: new () => T,
+  body: unknown,
+  limits: InputLimits = DEFAULT_INPUT_LIMITS,
+): ValidationResult<T> {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     return { ok: false, details: [{ field: '', problem: 'must be a JSON object' }] };
   }
+  const tooBig = structureProblem(body, limits);
+  if (tooBig) return { ok: false, details: [{ field: '', problem: tooBig }] };
   const value = plainToInstance(cls, body);
   const errors = validateSync(value, VALIDATOR_OPTIONS);
   if (errors.length === 0) return { ok: true, value };
@@ -51,12 +67,32 @@ export function validateInput<T extends object>(cls: new () => T, body: unknown)
   return { ok: false, details };
 }
 
+// Iterative, so that a deeply nested body cannot overflow the stack here before the depth bound stops it.
+function structureProblem(body: object, limits: InputLimits): string | null {
+  const nodes: unknown[] = [body];
+  const depths: number[] = [0];
+  let count = 0;
+  while (nodes.length > 0) {
+    const node = nodes.pop();
+    const depth = depths.pop() as number;
+    if (++count > limits.maxValues) return `is too large: more than ${limits.maxValues} values`;
+    if (typeof node !== 'object' || node === null) continue;
+    if (depth >= limits.maxDepth) return `is nested too deeply: more than ${limits.maxDepth} levels`;
+    for (const child of Array.isArray(node) ? node : Object.values(node)) {
+      nodes.push(child);
+      depths.push(depth + 1);
+    }
+  }
+  return null;
+}
+
 // A missing value makes its other checks ("must be a string") noise; a value of the wrong shape makes its
 // length and member checks noise. Only the most basic failure is reported for each field.
 const REQUIRED_CONSTRAINTS = new Set(['isDefined', 'requiredWhen']);
 const SHAPE_CONSTRAINTS = new Set(['isObject', 'isArray', 'nestedValidation', 'unknownValue']);
-// An object that should not be there at all is not worth validating field by field.
-const SKIP_CHILDREN_CONSTRAINTS = new Set([...SHAPE_CONSTRAINTS, 'allowedWhen']);
+// An object that should not be there at all is not worth reporting field by field, nor the items of an array
+// that is too long (they may be thousands).
+const SKIP_CHILDREN_CONSTRAINTS = new Set([...SHAPE_CONSTRAINTS, 'allowedWhen', 'arrayMaxSize']);
 
 const FIXED_MESSAGES: Record<string, string> = {
   whitelistValidation: 'is not allowed',
@@ -102,9 +138,15 @@ function childPath(parent: string, property: string | undefined, parentIsArray: 
 
 // ---------------------------------------------------------------------------------------------------------
 // Decorators. Every one carries its own message, so no class-validator default (some echo `$value`) is used.
+// A leaf field gets one check that also decides presence: each extra decorator costs time on every request.
 // ---------------------------------------------------------------------------------------------------------
 
 type Condition = (object: any) => boolean;
+
+/** `required`: absent or null is "is required". Otherwise absent or null is accepted. */
+export interface Presence {
+  required?: boolean;
+}
 
 /** Applies several property decorators as one. */
 export function all(...decorators: PropertyDecorator[]): PropertyDecorator {
@@ -113,15 +155,16 @@ export function all(...decorators: PropertyDecorator[]): PropertyDecorator {
   };
 }
 
+/** For nested objects; leaf checks take `{ required: true }` instead. */
 export const Required = (): PropertyDecorator => IsDefined({ message: 'is required' });
 
-/** Absent or null: skip the field's other checks. */
+/** For nested objects: absent or null skips the field's other checks. */
 export const Optional = (): PropertyDecorator => IsOptional();
 
 /** Absent or null is fine unless `condition` holds for the enclosing object; a given value is always checked. */
 export function RequiredWhen(condition: Condition, message: string): PropertyDecorator {
   return all(
-    ValidateIf((object, value) => value !== undefined && value !== null ? true : condition(object)),
+    ValidateIf((object, value) => (value !== undefined && value !== null) || condition(object)),
     custom('requiredWhen', message, (value) => value !== undefined && value !== null && !(typeof value === 'string' && value.trim() === '')),
   );
 }
@@ -136,40 +179,49 @@ export function Satisfies(name: string, rule: (value: unknown, object: any) => b
   return custom(name, message, rule);
 }
 
-export const IsFlag = (): PropertyDecorator => IsBoolean({ message: 'must be true or false' });
-
-export const IsOneOf = (values: readonly string[]): PropertyDecorator =>
-  IsIn([...values], { message: `must be one of: ${values.join(', ')}` });
-
-export const IsEmailAddress = (): PropertyDecorator => IsEmail({}, { message: 'must be an email address' });
-
-export function IsPattern(pattern: RegExp, message: string): PropertyDecorator {
-  return custom('isPattern', message, (value) => typeof value === 'string' && pattern.test(value));
-}
-
-export function IsText(maxLength: number, options: { notBlank?: boolean } = {}): PropertyDecorator {
-  const problem = (value: unknown): string | null => {
+/** A string; when required it must not be blank either. */
+export function IsText(maxLength: number, presence: Presence = {}): PropertyDecorator {
+  return checked('isText', presence, (value) => {
     if (typeof value !== 'string') return 'must be a string';
-    if (options.notBlank && value.trim() === '') return 'must not be blank';
+    if (presence.required && value.trim() === '') return 'must not be blank';
     if (value.length > maxLength) return `must be at most ${maxLength} characters`;
     return null;
-  };
-  return checked('isText', problem);
+  });
 }
 
-export function IsIntegerInRange(min: number, max: number): PropertyDecorator {
+export function IsFlag(presence: Presence = {}): PropertyDecorator {
+  return checked('isFlag', presence, (value) => (typeof value === 'boolean' ? null : 'must be true or false'));
+}
+
+export function IsOneOf(values: readonly string[], presence: Presence = {}): PropertyDecorator {
+  const allowed = new Set<unknown>(values);
+  const message = `must be one of: ${values.join(', ')}`;
+  return checked('isOneOf', presence, (value) => (allowed.has(value) ? null : message));
+}
+
+export function IsPattern(pattern: RegExp, message: string, presence: Presence = {}): PropertyDecorator {
+  return checked('isPattern', presence, (value) => (typeof value === 'string' && pattern.test(value) ? null : message));
+}
+
+export function IsEmailAddress(presence: Presence = {}): PropertyDecorator {
+  return checked('isEmailAddress', presence, (value) => (typeof value === 'string' && isEmail(value) ? null : 'must be an email address'));
+}
+
+export function IsIntegerInRange(min: number, max: number, presence: Presence = {}): PropertyDecorator {
   const message = `must be a whole number from ${min} to ${max}`;
-  return custom('isIntegerInRange', message, (value) => Number.isInteger(value) && (value as number) >= min && (value as number) <= max);
+  return checked('isIntegerInRange', presence, (value) =>
+    Number.isInteger(value) && (value as number) >= min && (value as number) <= max ? null : message,
+  );
 }
 
 /** A `YYYY-MM-DD` date that exists in the calendar (no 2021-02-30). */
-export function IsCalendarDate(options: { notFuture?: boolean } = {}): PropertyDecorator {
-  return checked('isCalendarDate', (value) => calendarDateProblem(value, options.notFuture ?? false));
+export function IsCalendarDate(options: Presence & { notFuture?: boolean } = {}): PropertyDecorator {
+  return checked('isCalendarDate', options, (value) => calendarDateProblem(value, options.notFuture ?? false));
 }
 
-/** An ISO 8601 instant with an explicit offset (`Z` or `±hh:mm`), so it names one moment. */
-export function IsInstant(options: { notFuture?: boolean } = {}): PropertyDecorator {
-  return checked('isInstant', (value) => instantProblem(value, options.notFuture ?? false));
+/** An ISO 8601 instant with an explicit offset (`Z` or `±hh:mm`), so that it names one moment. */
+export function IsInstant(options: Presence & { notFuture?: boolean } = {}): PropertyDecorator {
+  return checked('isInstant', options, (value) => instantProblem(value, options.notFuture ?? false));
 }
 
 /** A nested object validated against its own class. */
@@ -203,8 +255,11 @@ function custom(name: string, message: string, validate: (value: unknown, object
   };
 }
 
-/** A check whose message depends on what is wrong; the message is worked out again only on failure. */
-function checked(name: string, problem: (value: unknown) => string | null): PropertyDecorator {
+/** A leaf check whose message depends on what is wrong; the message is worked out again only on failure. */
+function checked(name: string, presence: Presence, problemOfValue: (value: unknown) => string | null): PropertyDecorator {
+  const required = presence.required ?? false;
+  const problem = (value: unknown): string | null =>
+    value === undefined || value === null ? (required ? 'is required' : null) : problemOfValue(value);
   return (target, propertyKey) => {
     registerDecorator({
       name,

@@ -1,0 +1,57 @@
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+
+/** Configuration, read once from the environment and checked at start; nothing else reads process.env. */
+export interface AppConfig {
+  port: number;
+  dataDir: string;
+  /** SHA-256 of SPOC_BOOTSTRAP_ADMIN_TOKEN; the token itself is not kept. */
+  bootstrapAdminTokenHash: string | null;
+  eventStoreConnectionString: string | null;
+  kafkaBrokers: string[];
+  policyFile: string;
+}
+
+export const APP_CONFIG = Symbol('AppConfig');
+
+export class ConfigError extends Error {
+  constructor(problems: string[]) {
+    super(`configuration is invalid:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+export function hashToken(token: string): string {
+  return createHash('sha256').update(token).digest('hex');
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
+  const problems: string[] = [];
+  const port = Number(env.PORT ?? 3000);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) problems.push('PORT must be a whole number from 0 to 65535');
+  const token = env.SPOC_BOOTSTRAP_ADMIN_TOKEN;
+  if (token !== undefined && token.length < 16) problems.push('SPOC_BOOTSTRAP_ADMIN_TOKEN must be at least 16 characters');
+  const esdb = env.EVENTSTORE_CONNECTION_STRING || null;
+  if (esdb && !/^esdb(\+discover)?:\/\//.test(esdb)) problems.push('EVENTSTORE_CONNECTION_STRING must start with esdb:// or esdb+discover://');
+  const brokers = (env.KAFKA_BROKERS ?? '').split(',').map((broker) => broker.trim()).filter(Boolean);
+  for (const broker of brokers) if (!/^[^:\s]+:\d+$/.test(broker)) problems.push('KAFKA_BROKERS must be host:port, comma-separated');
+  if (problems.length > 0) throw new ConfigError(problems);
+  return {
+    port,
+    dataDir: path.resolve(env.SPOC_DATA_DIR ?? './data'),
+    bootstrapAdminTokenHash: token ? hashToken(token) : null,
+    eventStoreConnectionString: esdb,
+    kafkaBrokers: brokers,
+    policyFile: path.resolve(env.SPOC_POLICY_FILE ?? path.join(repositoryRoot(), 'policies/portsmouth-2026-1.json')),
+  };
+}
+
+/** The repository root, whether running from the sources (Jest, scripts) or from dist/ (npm start). */
+function repositoryRoot(): string {
+  let directory = __dirname;
+  while (!existsSync(path.join(directory, 'package.json')) && path.dirname(directory) !== directory) {
+    directory = path.dirname(directory);
+  }
+  return directory;
+}

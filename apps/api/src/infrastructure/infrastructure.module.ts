@@ -1,0 +1,52 @@
+import { Global, Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
+import { mkdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import type Database from 'better-sqlite3';
+import { parsePolicy } from '@spoc/domain';
+import { EVENT_STORE, SqliteEventStore, type EventStore } from '@spoc/event-store';
+import { EventCodec, openReadModelDb, PersonalDataVault } from '@spoc/platform';
+import { EventStoreDbEventStore } from '../../../../libs/event-store/src/esdb/esdb-event-store';
+import { APP_CONFIG, type AppConfig } from '../config';
+import { CODEC, POLICY, READ_DB, VAULT } from './tokens';
+
+/**
+ * The one place that chooses engines: the embedded SQLite store unless EVENTSTORE_CONNECTION_STRING is set.
+ * Read models and subject keys always live under SPOC_DATA_DIR (each API instance keeps its own read models).
+ */
+@Global()
+@Module({})
+export class InfrastructureModule implements OnApplicationShutdown {
+  static forRoot(config: AppConfig) {
+    mkdirSync(config.dataDir, { recursive: true });
+    return {
+      module: InfrastructureModule,
+      providers: [
+        { provide: APP_CONFIG, useValue: config },
+        {
+          provide: EVENT_STORE,
+          useFactory: (): EventStore =>
+            config.eventStoreConnectionString
+              ? new EventStoreDbEventStore(config.eventStoreConnectionString)
+              : new SqliteEventStore(path.join(config.dataDir, 'events.sqlite')),
+        },
+        { provide: VAULT, useFactory: () => new PersonalDataVault(path.join(config.dataDir, 'subject-keys.sqlite')) },
+        { provide: CODEC, useFactory: (vault: PersonalDataVault) => new EventCodec(vault), inject: [VAULT] },
+        { provide: READ_DB, useFactory: () => openReadModelDb(path.join(config.dataDir, 'read-models.sqlite')) },
+        { provide: POLICY, useFactory: () => parsePolicy(JSON.parse(readFileSync(config.policyFile, 'utf8'))) },
+      ],
+      exports: [APP_CONFIG, EVENT_STORE, VAULT, CODEC, READ_DB, POLICY],
+    };
+  }
+
+  constructor(
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+    @Inject(VAULT) private readonly vault: PersonalDataVault,
+    @Inject(READ_DB) private readonly db: Database.Database,
+  ) {}
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.store.close();
+    this.vault.close();
+    this.db.close();
+  }
+}

@@ -1,0 +1,6 @@
+/** Injection tokens for what the infrastructure module provides (ports as symbols, bound in one place). */
+export const VAULT = Symbol('PersonalDataVault');
+export const CODEC = Symbol('EventCodec');
+export const READ_DB = Symbol('ReadModelDb');
+export const POLICY = Symbol('RoutingPolicy');
+export const PROJECTIONS = Symbol('ProjectionRunner');

@@ -1,0 +1,31 @@
+import { Logger } from '@nestjs/common';
+import { createApp } from './app';
+import { ConfigError, loadConfig } from './config';
+import { PrincipalsProjection } from './principals/principals.projection';
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const app = await createApp(config);
+  await app.listen(config.port, '0.0.0.0');
+  const logger = new Logger('SPOC');
+  const store = config.eventStoreConnectionString ? 'EventStoreDB (EVENTSTORE_CONNECTION_STRING)' : `embedded SQLite in ${config.dataDir}`;
+  logger.log(`listening on http://localhost:${config.port} (API document at /docs)`);
+  logger.log(`event store: ${store}; read models and subject keys in ${config.dataDir}`);
+  if (config.bootstrapAdminTokenHash) {
+    logger.log('SPOC_BOOTSTRAP_ADMIN_TOKEN is set: use it as a bearer token to POST /v1/admin/principals');
+  } else if (app.get(PrincipalsProjection).activeCount() === 0) {
+    logger.warn(
+      'no principals yet: restart with SPOC_BOOTSTRAP_ADMIN_TOKEN=<a secret of 16+ characters>, then ' +
+        'POST /v1/admin/principals with that token to create the first referrer, caseworker, auditor or admin',
+    );
+  }
+}
+
+main().catch((error: unknown) => {
+  // A bad configuration or policy stops the start with its own clear message; anything else by kind only.
+  const known = error instanceof ConfigError || (error as { code?: string }).code === 'invalid-policy';
+  const where = (error as Error).stack?.split('\n').slice(1, 4).join('\n') ?? '';
+  const message = known ? (error as Error).message : `start failed: ${(error as Error).name}\n${where}`;
+  process.stderr.write(`${message}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,77 @@
+import { Body, Controller, Get, HttpCode, NotFoundException, Param, ParseUUIDPipe, Post, Res } from '@nestjs/common';
+import { CommandBus } from '@nestjs/cqrs';
+import { ApiBearerAuth, ApiResponse, ApiTags } from '@nestjs/swagger';
+import type { FastifyReply } from 'fastify';
+import { Allow, CorrelationId, CurrentPrincipal } from '../shared/auth/access.decorators';
+import { actorOf, type Principal } from '../shared/auth/principal';
+import { ValidationFailed } from '../shared/http/problem.filter';
+import { validateInput } from '../shared/validation';
+import { ReassessRisk } from './reassess-risk.command';
+import { ReceiveReferral, type ReceiveReferralResult } from './receive-referral.command';
+import { CreateReferralDto, ReassessmentDto } from './referral.dto';
+import { toReferralSubmission, toRiskAssessment } from './referral.mapper';
+import { ReferralStatusProjection } from './referral-status.projection';
+import { mayReadReferral, referralView } from './referral.view';
+
+const uuid = new ParseUUIDPipe({ errorHttpStatusCode: 404 });
+
+@ApiTags('referrals')
+@ApiBearerAuth()
+@Controller('v1/referrals')
+export class ReferralsController {
+  constructor(
+    private readonly commands: CommandBus,
+    private readonly referrals: ReferralStatusProjection,
+  ) {}
+
+  @Post()
+  @Allow('referrer')
+  @HttpCode(202)
+  @ApiResponse({ status: 202, description: 'received' })
+  @ApiResponse({ status: 200, description: 'the same agency sent the same reference and body again' })
+  @ApiResponse({ status: 409, description: 'the agency reference was used for a different referral' })
+  async receive(
+    @Body() body: CreateReferralDto,
+    @CurrentPrincipal() caller: Principal,
+    @CorrelationId() correlationId: string,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ) {
+    const input = validateInput(CreateReferralDto, body);
+    if (!input.ok) throw new ValidationFailed(input.details);
+    // The agency comes from the token, never from the body.
+    const result: ReceiveReferralResult = await this.commands.execute(
+      new ReceiveReferral(caller.agency!, toReferralSubmission(input.value), { actor: actorOf(caller), correlationId, causationId: null }),
+    );
+    reply.header('Location', `/v1/referrals/${result.referralId}`);
+    if (!result.created) reply.status(200);
+    return { referralId: result.referralId, status: this.referrals.find(result.referralId)?.status ?? 'received' };
+  }
+
+  @Get(':id')
+  @Allow('referrer', 'auditor')
+  read(@Param('id', uuid) id: string, @CurrentPrincipal() caller: Principal) {
+    const row = this.referrals.find(id);
+    if (!row || !mayReadReferral(caller, row)) throw new NotFoundException('no such referral');
+    return referralView(row);
+  }
+
+  @Post(':id/reassessments')
+  @Allow('referrer', 'caseworker')
+  @HttpCode(202)
+  async reassess(
+    @Param('id', uuid) id: string,
+    @Body() body: ReassessmentDto,
+    @CurrentPrincipal() caller: Principal,
+    @CorrelationId() correlationId: string,
+  ) {
+    const row = this.referrals.find(id);
+    // Caseworkers may reassess referrals routed to their provision; routing comes with the router.
+    if (!row || !mayReadReferral(caller, row)) throw new NotFoundException('no such referral');
+    const input = validateInput(ReassessmentDto, body);
+    if (!input.ok) throw new ValidationFailed(input.details);
+    await this.commands.execute(
+      new ReassessRisk(id, toRiskAssessment(input.value.riskAssessment), { actor: actorOf(caller), correlationId, causationId: null }),
+    );
+    return { referralId: id, status: this.referrals.find(id)?.status ?? 'received' };
+  }
+}

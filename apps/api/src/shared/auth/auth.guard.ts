@@ -1,0 +1,44 @@
+import { ForbiddenException, Inject, Injectable, UnauthorizedException, type CanActivate, type ExecutionContext } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import { timingSafeEqual } from 'node:crypto';
+import type { PrincipalRole } from '@spoc/domain';
+import { APP_CONFIG, hashToken, type AppConfig } from '../../config';
+import { PrincipalsProjection } from '../../principals/principals.projection';
+import { ALLOWED_ROLES, PUBLIC_ROUTE } from './access.decorators';
+import type { Principal } from './principal';
+
+const BOOTSTRAP_ADMIN: Principal = { id: 'bootstrap-admin', role: 'admin', agency: null, provision: null };
+
+/**
+ * Every route is authenticated unless marked public, and refused unless it names the roles it allows.
+ * Tokens are compared by their SHA-256; the token itself is never stored or logged.
+ */
+@Injectable()
+export class AuthGuard implements CanActivate {
+  constructor(
+    private readonly reflector: Reflector,
+    private readonly principals: PrincipalsProjection,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  canActivate(context: ExecutionContext): boolean {
+    const targets = [context.getHandler(), context.getClass()];
+    if (this.reflector.getAllAndOverride<boolean>(PUBLIC_ROUTE, targets)) return true;
+    const request = context.switchToHttp().getRequest<{ headers: Record<string, string | undefined>; principal?: Principal }>();
+    const principal = this.authenticate(request.headers.authorization);
+    if (!principal) throw new UnauthorizedException('a valid bearer token is required');
+    request.principal = principal;
+    const allowed = this.reflector.getAllAndOverride<PrincipalRole[] | undefined>(ALLOWED_ROLES, targets);
+    if (!allowed || !allowed.includes(principal.role)) throw new ForbiddenException('this role may not use this route');
+    return true;
+  }
+
+  private authenticate(header: string | undefined): Principal | null {
+    const match = /^Bearer ([A-Za-z0-9._~+/=-]{16,512})$/.exec(header ?? '');
+    if (!match) return null;
+    const tokenHash = hashToken(match[1]);
+    const bootstrap = this.config.bootstrapAdminTokenHash;
+    if (bootstrap && timingSafeEqual(Buffer.from(bootstrap, 'hex'), Buffer.from(tokenHash, 'hex'))) return BOOTSTRAP_ADMIN;
+    return this.principals.byTokenHash(tokenHash);
+  }
+}

@@ -1,0 +1,4 @@
+export * from './personal-data-vault';
+export * from './event-codec';
+export * from './read-model-db';
+export * from './projection-runner';

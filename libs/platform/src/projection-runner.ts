@@ -1,0 +1,124 @@
+import type Database from 'better-sqlite3';
+import type { EventStore, RecordedEvent, Subscription } from '@spoc/event-store';
+import type { DecodedEvent, EventCodec } from './event-codec';
+
+/** A read model fed by the log. `apply` runs inside the runner's transaction and must only touch its own tables. */
+export interface Projection {
+  readonly name: string;
+  /** CREATE TABLE statements; dropped tables are recreated from these on a rebuild. */
+  readonly tables: Record<string, string>;
+  readonly eventTypes: readonly string[];
+  prepare?(db: Database.Database): void;
+  apply(event: DecodedEvent, db: Database.Database): void;
+}
+
+/**
+ * Feeds projections from a catch-up subscription. Events are applied in batches, each batch in one transaction
+ * together with the checkpoint, so a crash never leaves a read model ahead of or behind its checkpoint.
+ */
+export class ProjectionRunner {
+  private subscription: Subscription | null = null;
+  private running: Promise<void> | null = null;
+  private position = 0n;
+  private buffer: RecordedEvent[] = [];
+  private flushScheduled = false;
+  private waiters: Array<{ position: bigint; resolve: () => void }> = [];
+  private failure: unknown = null;
+  private readonly byType = new Map<string, Projection[]>();
+  private readonly saveCheckpoint: Database.Statement;
+  private readonly applyBatch: (events: RecordedEvent[]) => void;
+
+  constructor(
+    private readonly name: string,
+    private readonly store: EventStore,
+    private readonly db: Database.Database,
+    private readonly codec: EventCodec,
+    private readonly projections: Projection[],
+  ) {
+    for (const projection of projections) {
+      for (const statement of Object.values(projection.tables)) db.exec(statement);
+      projection.prepare?.(db);
+      for (const type of projection.eventTypes) this.byType.set(type, [...(this.byType.get(type) ?? []), projection]);
+    }
+    this.saveCheckpoint = db.prepare(
+      'INSERT INTO checkpoints (name, position) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET position = excluded.position',
+    );
+    const row = db.prepare<[string], { position: number }>('SELECT position FROM checkpoints WHERE name = ?').get(name);
+    this.position = row ? BigInt(row.position) : 0n;
+    this.applyBatch = db.transaction((events: RecordedEvent[]) => {
+      for (const event of events) {
+        const projections = this.byType.get(event.type);
+        if (!projections) continue;
+        const decoded = this.codec.decode(event);
+        for (const projection of projections) projection.apply(decoded, db);
+      }
+      this.saveCheckpoint.run(this.name, Number(events[events.length - 1].position));
+    });
+  }
+
+  get checkpoint(): bigint {
+    return this.position;
+  }
+
+  start(): void {
+    if (this.running) return;
+    // Unfiltered on purpose: the checkpoint must move past events no projection handles, or a caller waiting
+    // for the head of the log would wait for ever.
+    this.subscription = this.store.subscribeToAll({ fromPosition: this.position === 0n ? undefined : this.position });
+    const subscription = this.subscription;
+    this.running = (async () => {
+      for await (const event of subscription) {
+        this.buffer.push(event);
+        if (this.buffer.length >= 1000) this.flush();
+        else if (!this.flushScheduled) {
+          this.flushScheduled = true;
+          setImmediate(() => this.flush());
+        }
+      }
+      this.flush();
+    })().catch((error: unknown) => {
+      this.failure = error;
+    });
+  }
+
+  /** Resolves once every event up to `position` is in the read models (read-your-writes for the caller). */
+  waitFor(position: bigint, timeoutMs = 5000): Promise<boolean> {
+    if (this.position >= position) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const waiter = { position, resolve: () => resolve(true) };
+      this.waiters.push(waiter);
+      setTimeout(() => {
+        this.waiters = this.waiters.filter((other) => other !== waiter);
+        resolve(false);
+      }, timeoutMs).unref();
+    });
+  }
+
+  /** Applies everything already in the log; for tests and the rebuild command. */
+  async catchUp(): Promise<void> {
+    const head = await this.store.headPosition();
+    if (head !== null) await this.waitFor(head, 60_000);
+  }
+
+  get failed(): unknown {
+    return this.failure;
+  }
+
+  async stop(): Promise<void> {
+    await this.subscription?.close();
+    await this.running;
+    this.running = null;
+  }
+
+  private flush(): void {
+    this.flushScheduled = false;
+    const events = this.buffer;
+    this.buffer = [];
+    if (events.length === 0) return;
+    this.applyBatch(events);
+    this.position = events[events.length - 1].position;
+    const ready = this.waiters.filter((waiter) => waiter.position <= this.position);
+    this.waiters = this.waiters.filter((waiter) => waiter.position > this.position);
+    ready.forEach((waiter) => waiter.resolve());
+  }
+}
