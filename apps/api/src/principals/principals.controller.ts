@@ -19,13 +19,16 @@ export class PrincipalsController {
   @HttpCode(201)
   async create(@Body() body: CreatePrincipalDto, @CurrentPrincipal() caller: Principal, @CorrelationId() correlationId: string) {
     const input = validateInput(CreatePrincipalDto, body);
-    if (!input.ok) throw new ValidationFailed(input.details);
-    const { role, name, agency, provision } = input.value;
+    const fields = (body ?? {}) as Partial<CreatePrincipalDto>;
     const misplaced = [
-      ...(agency !== undefined && role !== 'referrer' ? [{ field: 'agency', problem: 'only a referrer is bound to an agency' }] : []),
-      ...(provision !== undefined && role !== 'caseworker' ? [{ field: 'provision', problem: 'only a caseworker is bound to a provision' }] : []),
+      ...(fields.agency !== undefined && fields.role !== 'referrer' ? [{ field: 'agency', problem: 'only a referrer is bound to an agency' }] : []),
+      ...(fields.provision !== undefined && fields.role !== 'caseworker' ? [{ field: 'provision', problem: 'only a caseworker is bound to a provision' }] : []),
     ];
-    if (misplaced.length > 0) throw new ValidationFailed(misplaced);
+    if (!input.ok || misplaced.length > 0) {
+      const details = [...(input.ok ? [] : input.details), ...misplaced];
+      throw new ValidationFailed(details.filter((detail, index) => details.findIndex((other) => other.field === detail.field) === index));
+    }
+    const { role, name, agency, provision } = input.value;
     return this.commands.execute(
       new RegisterPrincipal(
         { role, name, agency: agency ?? null, provision: provision ?? null },

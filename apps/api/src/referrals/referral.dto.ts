@@ -304,7 +304,7 @@ export class CreateReferralDto {
   @all(Optional(), IsNested(() => OtherPartyDto))
   otherParty?: OtherPartyDto | null;
 
-  @ApiPropertyOptional({ type: () => ChildDto, isArray: true, maxItems: MAX_CHILDREN })
+  @ApiPropertyOptional({ type: () => ChildDto, isArray: true, nullable: true, maxItems: MAX_CHILDREN })
   @all(Optional(), IsNestedArray(() => ChildDto, MAX_CHILDREN))
   children?: ChildDto[] | null;
 

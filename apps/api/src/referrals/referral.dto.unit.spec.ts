@@ -215,11 +215,11 @@ describe('the body of POST /v1/referrals', () => {
 
   it('refuses a body too large or too deep to be a referral before validating it field by field', () => {
     const manyKeys = validVictimReferral();
-    for (let i = 0; i < 3000; i += 1) manyKeys[`k${i}`] = 0;
-    expect(problemsOf(manyKeys)).toEqual([{ field: '', problem: 'is too large: more than 2000 values' }]);
+    for (let i = 0; i < 1000; i += 1) manyKeys[`k${i}`] = 0;
+    expect(problemsOf(manyKeys)).toEqual([{ field: '', problem: 'is too large: more than 1000 values' }]);
 
     const manyChildren = validVictimReferral({ children: Array.from({ length: 50_000 }, () => ({})) });
-    expect(problemsOf(manyChildren)).toEqual([{ field: '', problem: 'is too large: more than 2000 values' }]);
+    expect(problemsOf(manyChildren)).toEqual([{ field: '', problem: 'has a list of more than 100 items' }]);
 
     let deep: unknown = {};
     for (let i = 0; i < 10_000; i += 1) deep = [deep];

@@ -34,15 +34,17 @@ const VALIDATOR_OPTIONS: ValidatorOptions = {
 
 /**
  * Bounds on a body's structure, checked before the (much slower) class-based validation. A referral has about
- * 200 values at most (20 children included), so the defaults leave room to grow while keeping a hostile
- * 256 KiB body (thousands of array items or unknown keys) from costing seconds and a megabyte-long answer.
+ * 230 values at most (20 children included), so the defaults leave room to grow while keeping a hostile
+ * 256 KiB body (tens of thousands of array items or unknown keys) from costing seconds of CPU and a
+ * megabyte-long answer. The DTOs' own, tighter limits (20 children) are reported as usual.
  */
 export interface InputLimits {
   maxValues: number;
   maxDepth: number;
+  maxArrayItems: number;
 }
 
-export const DEFAULT_INPUT_LIMITS: InputLimits = { maxValues: 2000, maxDepth: 16 };
+export const DEFAULT_INPUT_LIMITS: InputLimits = { maxValues: 1000, maxDepth: 16, maxArrayItems: 100 };
 
 /**
  * Validates a parsed JSON body against a DTO class and lists every problem, each with its dotted path
@@ -78,6 +80,7 @@ function structureProblem(body: object, limits: InputLimits): string | null {
     if (++count > limits.maxValues) return `is too large: more than ${limits.maxValues} values`;
     if (typeof node !== 'object' || node === null) continue;
     if (depth >= limits.maxDepth) return `is nested too deeply: more than ${limits.maxDepth} levels`;
+    if (Array.isArray(node) && node.length > limits.maxArrayItems) return `has a list of more than ${limits.maxArrayItems} items`;
     for (const child of Array.isArray(node) ? node : Object.values(node)) {
       nodes.push(child);
       depths.push(depth + 1);
