@@ -1,9 +1,11 @@
+import { intakeBench } from './intake.bench';
 import { storeBench } from './store.bench';
 import { writeResults } from './harness';
 
 /** `npm run bench [-- <name>...]`: runs every bench, or only those named. */
 const benches: Record<string, () => Promise<void>> = {
   store: storeBench,
+  intake: intakeBench,
 };
 
 async function main(): Promise<void> {

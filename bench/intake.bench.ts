@@ -1,0 +1,108 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { rmSync } from 'node:fs';
+import path from 'node:path';
+import { validVictimReferral } from '../apps/api/src/referrals/referral.fixtures';
+import { report } from './harness';
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const autocannon = require('autocannon') as (options: Record<string, unknown>) => Promise<AutocannonResult>;
+
+interface AutocannonResult {
+  requests: { average: number; total: number };
+  latency: { p50: number; p99: number; average: number };
+  non2xx: number;
+  errors: number;
+  timeouts: number;
+  '2xx': number;
+}
+
+const RUNS = 3;
+
+interface Server {
+  url: string;
+  token: string;
+  stop(): void;
+}
+
+function startServer(mode: 'api' | 'bare'): Promise<Server> {
+  const root = path.resolve(__dirname, '..');
+  const child: ChildProcess = spawn(
+    process.execPath,
+    ['-r', path.join(root, 'tools/ts-register.js'), path.join(__dirname, 'intake-server.ts'), mode],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  return new Promise((resolve, reject) => {
+    child.stdout!.on('data', (chunk: Buffer) => {
+      const [word, port, token, dataDir] = chunk.toString().trim().split(' ');
+      if (word !== 'ready') return;
+      resolve({
+        url: `http://127.0.0.1:${port}`,
+        token,
+        stop: () => {
+          child.kill('SIGKILL');
+          if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+        },
+      });
+    });
+    child.on('exit', (code) => reject(new Error(`server exited (${code})`)));
+  });
+}
+
+let sequence = 0;
+
+/** Distinct, valid referrals: each request gets its own agency reference. */
+function load(server: Server, options: Record<string, unknown>): Promise<AutocannonResult> {
+  return autocannon({
+    url: `${server.url}/v1/referrals`,
+    method: 'POST',
+    headers: { authorization: `Bearer ${server.token}`, 'content-type': 'application/json' },
+    requests: [
+      {
+        setupRequest: (request: Record<string, unknown>) => ({
+          ...request,
+          body: JSON.stringify(validVictimReferral({ agencyReference: `BENCH-${process.pid}-${(sequence += 1)}` })),
+        }),
+      },
+    ],
+    ...options,
+  });
+}
+
+function checked(result: AutocannonResult, what: string): AutocannonResult {
+  if (result.non2xx > 0 || result.errors > 0) {
+    throw new Error(`${what}: ${result.non2xx} non-2xx answers and ${result.errors} errors: the figures would not be honest`);
+  }
+  return result;
+}
+
+export async function intakeBench(): Promise<void> {
+  const saturation: number[] = [];
+  const p50: number[] = [];
+  const p99: number[] = [];
+  const ceiling: number[] = [];
+  for (let run = 0; run < RUNS; run += 1) {
+    const api = await startServer('api');
+    try {
+      await load(api, { connections: 16, duration: 2 }); // warm-up: JIT, page cache
+      const saturated = checked(await load(api, { connections: 32, pipelining: 1, duration: 8 }), 'saturation');
+      saturation.push(saturated.requests.total / 8);
+      const steady = checked(await load(api, { connections: 16, overallRate: 500, duration: 10 }), 'fixed rate');
+      p50.push(steady.latency.p50);
+      p99.push(steady.latency.p99);
+    } finally {
+      api.stop();
+    }
+    const bare = await startServer('bare');
+    try {
+      await load(bare, { connections: 16, duration: 1 });
+      const result = checked(await load(bare, { connections: 32, duration: 5 }), 'ceiling');
+      ceiling.push(result.requests.total / 5);
+    } finally {
+      bare.stop();
+    }
+  }
+  report('intake.saturation', 'referrals/s', saturation, { atLeast: 2000 }, 'POST /v1/referrals, 32 connections, durable (synchronous=FULL), distinct valid referrals');
+  report('intake.latency.p50.at500rps', 'ms', p50, undefined, 'steady 500 referrals/s');
+  report('intake.latency.p99.at500rps', 'ms', p99, { atMost: 20 }, 'steady 500 referrals/s');
+  report('intake.ceiling.bareNodeHttp', 'requests/s', ceiling, undefined, 'same load generator against a bare Node http server answering a constant');
+}
