@@ -63,3 +63,12 @@ export class EventCodec {
     return { ...(event as RecordedEvent), data: data as Data, erased };
   }
 }
+
+/** The id of the key that sealed this event's personal data, if it has any. */
+export function sealingKeyId(event: { type: string; data: unknown }): string | null {
+  for (const field of PERSONAL_FIELDS[event.type as StoredEventType] ?? []) {
+    const value = (event.data as Record<string, unknown>)[field];
+    if (isSealed(value)) return value.keyId;
+  }
+  return null;
+}

@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHmac, randomBytes, randomUUID } from 'node:crypto';
 
 /** Personal data as stored in an event: encrypted with the data subject's own key. */
 export interface Sealed {
@@ -17,17 +17,21 @@ export function isSealed(value: unknown): value is Sealed {
 /**
  * Crypto-shredding: each referral's personal data is encrypted with a key of its own, kept in a separate file
  * from the events. Destroying the key makes every copy of the data unreadable, backups of the log included,
- * while the non-personal facts stay for audit and reports. Keys are written durably (synchronous=FULL) and
- * group-committed, and a key is on disk before any event sealed with it is appended.
+ * while the non-personal facts stay for audit and reports.
+ *
+ * A key must be on disk before any event sealed with it is appended, but an fsync per referral would halve
+ * intake. So keys are created durably in batches ahead of need (one fsync per batch) and each is handed out
+ * once: a key id is recorded in the sealed data itself, and a key created by an earlier process is never handed
+ * out again, so no two referrals can ever share a key, even across a crash.
  */
 export class PersonalDataVault {
   private readonly db: Database.Database;
   private readonly cache = new Map<string, Buffer | null>();
-  private pending: Array<{ keyId: string; resolve: (key: Buffer) => void; reject: (error: unknown) => void }> = [];
-  private flushScheduled = false;
+  private pool: Array<{ keyId: string; key: Buffer }> = [];
+  private refilling: Promise<void> | null = null;
   private readonly statements;
 
-  constructor(file: string) {
+  constructor(file: string, private readonly batchSize = 500) {
     this.db = new Database(file);
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = FULL');
@@ -36,49 +40,46 @@ export class PersonalDataVault {
       key_id TEXT PRIMARY KEY, key BLOB, created_at TEXT NOT NULL, destroyed_at TEXT
     ) WITHOUT ROWID`);
     this.statements = {
-      insert: this.db.prepare('INSERT OR IGNORE INTO subject_keys (key_id, key, created_at) VALUES (?, ?, ?)'),
+      insert: this.db.prepare('INSERT INTO subject_keys (key_id, key, created_at) VALUES (?, ?, ?)'),
       get: this.db.prepare<[string], { key: Buffer | null }>('SELECT key FROM subject_keys WHERE key_id = ?'),
       destroy: this.db.prepare('UPDATE subject_keys SET key = NULL, destroyed_at = ? WHERE key_id = ?'),
     };
   }
 
-  /** The subject's key, created (durably) on first use. */
-  ensureKey(keyId: string): Promise<Buffer> {
-    const cached = this.cache.get(keyId);
-    if (cached) return Promise.resolve(cached);
-    return new Promise((resolve, reject) => {
-      this.pending.push({ keyId, resolve, reject });
-      if (!this.flushScheduled) {
-        this.flushScheduled = true;
-        setImmediate(() => this.flush());
-      }
-    });
+  /** A fresh key for one data subject, already durable. */
+  async newKey(): Promise<{ keyId: string; key: Buffer }> {
+    while (this.pool.length === 0) await this.refill();
+    const next = this.pool.pop()!;
+    if (this.pool.length < this.batchSize / 4) void this.refill();
+    return next;
   }
 
-  private flush(): void {
-    this.flushScheduled = false;
-    const batch = this.pending;
-    this.pending = [];
-    const now = new Date().toISOString();
-    let keys: Array<Buffer | null>;
-    try {
-      keys = this.db.transaction(() =>
-        batch.map(({ keyId }) => {
-          this.statements.insert.run(keyId, randomBytes(32), now);
-          return this.statements.get.get(keyId)?.key ?? null;
-        }),
-      )();
-    } catch (error) {
-      batch.forEach((waiter) => waiter.reject(error));
-      return;
-    }
-    batch.forEach((waiter, index) => {
-      const key = keys[index];
-      if (key) {
-        this.cache.set(waiter.keyId, key);
-        waiter.resolve(key);
-      } else waiter.reject(new ErasedError());
+  /** The key with this id, or null when it was destroyed (the data was erased) or never existed. */
+  keyFor(keyId: string): Buffer | null {
+    if (this.cache.has(keyId)) return this.cache.get(keyId) ?? null;
+    const key = this.statements.get.get(keyId)?.key ?? null;
+    this.cache.set(keyId, key);
+    return key;
+  }
+
+  private refill(): Promise<void> {
+    this.refilling ??= new Promise<void>((resolve, reject) => {
+      setImmediate(() => {
+        try {
+          const now = new Date().toISOString();
+          const fresh = Array.from({ length: this.batchSize }, () => ({ keyId: randomUUID(), key: randomBytes(32) }));
+          this.db.transaction(() => fresh.forEach(({ keyId, key }) => this.statements.insert.run(keyId, key, now)))();
+          for (const entry of fresh) this.cache.set(entry.keyId, entry.key);
+          this.pool.push(...fresh);
+          resolve();
+        } catch (error) {
+          reject(error);
+        } finally {
+          this.refilling = null;
+        }
+      });
     });
+    return this.refilling;
   }
 
   seal(key: Buffer, keyId: string, value: unknown): Sealed {
@@ -110,20 +111,5 @@ export class PersonalDataVault {
 
   close(): void {
     this.db.close();
-  }
-
-  private keyFor(keyId: string): Buffer | null {
-    if (this.cache.has(keyId)) return this.cache.get(keyId) ?? null;
-    const key = this.statements.get.get(keyId)?.key ?? null;
-    this.cache.set(keyId, key);
-    return key;
-  }
-}
-
-export class ErasedError extends Error {
-  readonly code = 'erased';
-  constructor() {
-    super("the data subject's personal data has been erased");
-    this.name = 'ErasedError';
   }
 }

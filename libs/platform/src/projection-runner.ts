@@ -8,6 +8,8 @@ export interface Projection {
   /** CREATE TABLE statements; dropped tables are recreated from these on a rebuild. */
   readonly tables: Record<string, string>;
   readonly eventTypes: readonly string[];
+  /** Set only by a read model that shows personal data: the others get the events with it still sealed. */
+  readonly needsPersonalData?: boolean;
   prepare?(db: Database.Database): void;
   apply(event: DecodedEvent, db: Database.Database): void;
 }
@@ -49,8 +51,12 @@ export class ProjectionRunner {
       for (const event of events) {
         const projections = this.byType.get(event.type);
         if (!projections) continue;
-        const decoded = this.codec.decode(event);
-        for (const projection of projections) projection.apply(decoded, db);
+        let decoded: DecodedEvent | null = null;
+        for (const projection of projections) {
+          // Opening sealed data costs a decryption; most read models hold no personal data and skip it.
+          const view = projection.needsPersonalData ? (decoded ??= this.codec.decode(event)) : { ...(event as DecodedEvent), erased: false };
+          projection.apply(view, db);
+        }
       }
       this.saveCheckpoint.run(this.name, Number(events[events.length - 1].position));
     });

@@ -1,8 +1,7 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import type Database from 'better-sqlite3';
 import type { PrincipalEvent } from '@spoc/domain';
 import type { DecodedEvent, Projection } from '@spoc/platform';
-import { READ_DB } from '../infrastructure/tokens';
 import type { Principal } from '../shared/auth/principal';
 
 /** Who may call, by token hash. A revoked principal's row stays, marked, so its token is refused at once. */
@@ -23,7 +22,8 @@ export class PrincipalsProjection implements Projection {
     count: Database.Statement<[], { n: number }>;
   };
 
-  constructor(@Inject(READ_DB) private readonly db: Database.Database) {}
+  /** Token lookups on every request; cleared whenever a principal changes, so a revocation applies at once. */
+  private readonly cache = new Map<string, Principal | null>();
 
   prepare(db: Database.Database): void {
     this.statements = {
@@ -39,6 +39,7 @@ export class PrincipalsProjection implements Projection {
 
   apply(event: DecodedEvent): void {
     const domain = { type: event.type, data: event.data } as PrincipalEvent;
+    this.cache.clear();
     switch (domain.type) {
       case 'PrincipalRegistered':
         this.statements.insert.run(domain.data);
@@ -50,8 +51,13 @@ export class PrincipalsProjection implements Projection {
   }
 
   byTokenHash(tokenHash: string): Principal | null {
+    const cached = this.cache.get(tokenHash);
+    if (cached !== undefined) return cached;
     const row = this.statements.byToken.get(tokenHash);
-    return row ? { id: row.principal_id, role: row.role, agency: row.agency, provision: row.provision } : null;
+    const principal = row ? { id: row.principal_id, role: row.role, agency: row.agency, provision: row.provision } : null;
+    // Unknown tokens are not cached: a flood of random tokens must not grow memory.
+    if (principal) this.cache.set(tokenHash, principal);
+    return principal;
   }
 
   activeCount(): number {

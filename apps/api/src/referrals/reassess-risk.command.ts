@@ -1,8 +1,8 @@
 import { Inject } from '@nestjs/common';
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
-import { referralDecider, streams, type ReferralEvent, type RiskAssessment, type RoutingPolicy } from '@spoc/domain';
+import { DomainError, referralDecider, streams, type ReferralEvent, type RiskAssessment, type RoutingPolicy } from '@spoc/domain';
 import { EVENT_STORE, type EventStore } from '@spoc/event-store';
-import type { CommandContext, EventCodec, PersonalDataVault, ProjectionRunner } from '@spoc/platform';
+import { sealingKeyId, type CommandContext, type EventCodec, type PersonalDataVault, type ProjectionRunner } from '@spoc/platform';
 import { CODEC, POLICY, PROJECTIONS, VAULT } from '../infrastructure/tokens';
 import { loadStream } from '../shared/load-stream';
 
@@ -28,9 +28,19 @@ export class ReassessRiskHandler implements ICommandHandler<ReassessRisk, void> 
       { type: 'ReassessRisk', data: { referralId, riskAssessment, reassessedAt: new Date().toISOString(), policy: this.policy } },
       state,
     );
-    const key = await this.vault.ensureKey(referralId);
+    const subject = await this.subjectKey(streamId);
     // Appended at the revision it was decided on: a concurrent change makes this a 409 to retry, never a lost update.
-    const result = await this.store.append(streamId, this.codec.encode(decided, context, { keyId: referralId, key }), revision ?? 'no-stream');
+    const result = await this.store.append(streamId, this.codec.encode(decided, context, subject), revision ?? 'no-stream');
     await this.projections.waitFor(result.position, 2000);
+  }
+
+  /** A reassessment is sealed with the referral's own key, so erasing the referral erases it too. */
+  private async subjectKey(streamId: string): Promise<{ keyId: string; key: Buffer }> {
+    for await (const first of this.store.readStream(streamId, { maxCount: 1 })) {
+      const keyId = sealingKeyId(first);
+      const key = keyId ? this.vault.keyFor(keyId) : null;
+      if (keyId && key) return { keyId, key };
+    }
+    throw new DomainError('invalid-transition', "this referral's personal data has been erased");
   }
 }

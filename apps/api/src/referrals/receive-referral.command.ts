@@ -1,8 +1,8 @@
 import { Inject } from '@nestjs/common';
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
-import { DomainError, referralDecider, streams, type ReferralEvent, type ReferralSubmission, type RoutingPolicy } from '@spoc/domain';
+import { DomainError, referralDecider, streams, type ReferralSubmission, type RoutingPolicy } from '@spoc/domain';
 import { EVENT_STORE, WrongExpectedVersionError, type EventStore } from '@spoc/event-store';
-import type { CommandContext, EventCodec, PersonalDataVault, ProjectionRunner } from '@spoc/platform';
+import { sealingKeyId, type CommandContext, type EventCodec, type PersonalDataVault, type ProjectionRunner } from '@spoc/platform';
 import { CODEC, POLICY, PROJECTIONS, VAULT } from '../infrastructure/tokens';
 import { referralIdFor } from './referral-id';
 
@@ -29,41 +29,43 @@ export class ReceiveReferralHandler implements ICommandHandler<ReceiveReferral, 
   async execute({ agency, submission, context }: ReceiveReferral): Promise<ReceiveReferralResult> {
     const referralId = referralIdFor(agency, submission.agencyReference);
     const streamId = streams.referral(referralId);
-    const key = await this.vault.ensureKey(referralId);
-    const submissionDigest = this.vault.digest(key, submission);
-
-    const existing = await this.firstEvent(streamId);
-    if (existing) return this.retried(referralId, existing, submissionDigest);
-
+    const subject = await this.vault.newKey();
     const events = referralDecider.decide(
-      { type: 'ReceiveReferral', data: { referralId, agency, submission, submissionDigest, receivedAt: new Date().toISOString(), policy: this.policy } },
+      {
+        type: 'ReceiveReferral',
+        data: {
+          referralId,
+          agency,
+          submission,
+          submissionDigest: this.vault.digest(subject.key, submission),
+          receivedAt: new Date().toISOString(),
+          policy: this.policy,
+        },
+      },
       referralDecider.initialState(),
     );
     try {
-      const result = await this.store.append(streamId, this.codec.encode(events, context, { keyId: referralId, key }), 'no-stream');
+      // Optimistic: a new referral is the common case, and "no-stream" is the duplicate check itself.
+      const result = await this.store.append(streamId, this.codec.encode(events, context, subject), 'no-stream');
       // Read-your-writes: the 202 goes out once GET /v1/referrals/:id can see the referral.
       await this.projections.waitFor(result.position, 2000);
       return { referralId, created: true };
     } catch (error) {
       if (!(error instanceof WrongExpectedVersionError)) throw error;
-      // Another request with the same reference won the race: it is now a retry like any other.
-      const winner = await this.firstEvent(streamId);
-      if (!winner) throw error;
-      return this.retried(referralId, winner, submissionDigest);
+      return this.retried(referralId, streamId, submission);
     }
   }
 
-  private retried(referralId: string, first: ReferralEvent, submissionDigest: string): ReceiveReferralResult {
-    if (first.type !== 'ReferralReceived' || first.data.submissionDigest !== submissionDigest) {
-      throw new DomainError('conflict', 'this agency reference was already used for a different referral');
+  /** The same agency and reference again: the same body is a retry (200), another body is a conflict (409). */
+  private async retried(referralId: string, streamId: string, submission: ReferralSubmission): Promise<ReceiveReferralResult> {
+    for await (const first of this.store.readStream(streamId, { maxCount: 1 })) {
+      const keyId = sealingKeyId(first);
+      const key = keyId ? this.vault.keyFor(keyId) : null;
+      const stored = first.data as { submissionDigest?: string };
+      if (first.type === 'ReferralReceived' && key && stored.submissionDigest === this.vault.digest(key, submission)) {
+        return { referralId, created: false };
+      }
     }
-    return { referralId, created: false };
-  }
-
-  private async firstEvent(streamId: string): Promise<ReferralEvent | null> {
-    for await (const recorded of this.store.readStream(streamId, { maxCount: 1 })) {
-      return { type: recorded.type, data: recorded.data } as ReferralEvent;
-    }
-    return null;
+    throw new DomainError('conflict', 'this agency reference was already used for a different referral');
   }
 }
