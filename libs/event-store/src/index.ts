@@ -2,3 +2,4 @@ export * from './event-store.port';
 export * from './errors';
 export * from './hash-chain';
 export { SqliteEventStore, type SqliteEventStoreOptions } from './sqlite/sqlite-event-store';
+export { EventStoreDbEventStore } from './esdb/esdb-event-store';

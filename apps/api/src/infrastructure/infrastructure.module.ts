@@ -3,9 +3,8 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type Database from 'better-sqlite3';
 import { parsePolicy } from '@spoc/domain';
-import { EVENT_STORE, SqliteEventStore, type EventStore } from '@spoc/event-store';
+import { EVENT_STORE, EventStoreDbEventStore, SqliteEventStore, type EventStore } from '@spoc/event-store';
 import { EventCodec, openReadModelDb, PersonalDataVault } from '@spoc/platform';
-import { EventStoreDbEventStore } from '../../../../libs/event-store/src/esdb/esdb-event-store';
 import { APP_CONFIG, type AppConfig } from '../config';
 import { CODEC, POLICY, READ_DB, VAULT } from './tokens';
 
