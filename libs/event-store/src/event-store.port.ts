@@ -46,6 +46,20 @@ export interface RecordedEvent<Data = unknown> extends NewEvent<Data> {
 /** What the caller believes about the stream before this append. */
 export type ExpectedRevision = 'no-stream' | 'any' | 'stream-exists' | bigint;
 
+/** Whether a stream whose last revision is `current` (null: no stream) meets an append's expectation. */
+export function revisionMatches(expected: ExpectedRevision, current: bigint | null): boolean {
+  switch (expected) {
+    case 'any':
+      return true;
+    case 'no-stream':
+      return current === null;
+    case 'stream-exists':
+      return current !== null;
+    default:
+      return current === expected;
+  }
+}
+
 export interface AppendResult {
   /** The revision of the last event now in the stream. */
   nextExpectedRevision: bigint;

@@ -35,6 +35,7 @@ import type {
   Subscription,
   SubscriptionFilter,
 } from '../event-store.port';
+import { revisionMatches } from '../event-store.port';
 import { DuplicateEventIdError, InvalidAppendError, StoreClosedError, WrongExpectedVersionError } from '../errors';
 import { eventHash } from '../hash-chain';
 
@@ -198,19 +199,6 @@ export function subscriptionPlan(filter: SubscriptionFilter = {}): SubscriptionP
   };
 }
 
-function expectationHolds(expected: ExpectedRevision, current: bigint | null): boolean {
-  switch (expected) {
-    case 'any':
-      return true;
-    case 'no-stream':
-      return current === null;
-    case 'stream-exists':
-      return current !== null;
-    default:
-      return current === expected;
-  }
-}
-
 /**
  * Replay detection, the embedded store's rule: an append whose events are already stored, in order, right where
  * it expected to put them, is answered with the stored result and nothing is written. For an exact revision (or
@@ -251,7 +239,7 @@ export interface AppendPlan {
 /** Decides where the events go, from the stream's last event; throws when the caller's expectation already fails. */
 export function planAppend(streamId: string, expected: ExpectedRevision, last: RecordedEvent | undefined): AppendPlan {
   const current = last?.revision ?? null;
-  if (!expectationHolds(expected, current)) {
+  if (!revisionMatches(expected, current)) {
     throw new WrongExpectedVersionError(streamId, expected, current ?? 'no-stream');
   }
   return last

@@ -1,14 +1,15 @@
 import Database from 'better-sqlite3';
-import type {
-  AppendResult,
-  EventStore,
-  ExpectedRevision,
-  NewEvent,
-  ReadAllOptions,
-  ReadStreamOptions,
-  RecordedEvent,
-  SubscribeOptions,
-  Subscription,
+import {
+  revisionMatches,
+  type AppendResult,
+  type EventStore,
+  type ExpectedRevision,
+  type NewEvent,
+  type ReadAllOptions,
+  type ReadStreamOptions,
+  type RecordedEvent,
+  type SubscribeOptions,
+  type Subscription,
 } from '../event-store.port';
 import { DuplicateEventIdError, InvalidAppendError, StoreClosedError, WrongExpectedVersionError } from '../errors';
 import { eventHash } from '../hash-chain';
@@ -322,18 +323,5 @@ export class SqliteEventStore implements EventStore {
 
   private assertOpen(): void {
     if (this.closed) throw new StoreClosedError();
-  }
-}
-
-export function revisionMatches(expected: ExpectedRevision, current: bigint | null): boolean {
-  switch (expected) {
-    case 'any':
-      return true;
-    case 'no-stream':
-      return current === null;
-    case 'stream-exists':
-      return current !== null;
-    default:
-      return current === expected;
   }
 }

@@ -1,0 +1,26 @@
+import { ConfigError, hashToken, loadConfig } from './config';
+
+describe('configuration', () => {
+  it('has defaults a newcomer can run with', () => {
+    expect(loadConfig({})).toMatchObject({ port: 3000, bootstrapAdminTokenHash: null, eventStoreConnectionString: null, kafkaBrokers: [] });
+  });
+
+  it('keeps only the hash of the bootstrap token', () => {
+    const config = loadConfig({ SPOC_BOOTSTRAP_ADMIN_TOKEN: 'a-long-enough-secret' });
+    expect(config.bootstrapAdminTokenHash).toBe(hashToken('a-long-enough-secret'));
+    expect(JSON.stringify(config)).not.toContain('a-long-enough-secret');
+  });
+
+  it('stops the start with every problem listed, without echoing the secret', () => {
+    let error: unknown;
+    try {
+      loadConfig({ PORT: 'eighty', SPOC_BOOTSTRAP_ADMIN_TOKEN: 'short', EVENTSTORE_CONNECTION_STRING: 'http://x', KAFKA_BROKERS: 'nohost' });
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const message = (error as Error).message;
+    for (const name of ['PORT', 'SPOC_BOOTSTRAP_ADMIN_TOKEN', 'EVENTSTORE_CONNECTION_STRING', 'KAFKA_BROKERS']) expect(message).toContain(name);
+    expect(message).not.toContain('short');
+  });
+});

@@ -1,0 +1,58 @@
+import { ForbiddenException, UnauthorizedException, type ExecutionContext } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import { hashToken, loadConfig } from '../../config';
+import type { PrincipalsProjection } from '../../principals/principals.projection';
+import { Allow, Public } from './access.decorators';
+import { AuthGuard } from './auth.guard';
+import type { Principal } from './principal';
+
+class Routes {
+  @Allow('referrer')
+  referrerOnly() {}
+
+  // Declares no roles: refused to everyone, admin included.
+  undeclared() {}
+
+  @Public()
+  open() {}
+}
+
+const referrer: Principal = { id: 'p-1', role: 'referrer', agency: 'hampshire-police', provision: null };
+const tokens: Record<string, Principal> = { [hashToken('spoc_referrer-token-0000000000')]: referrer };
+const principals = { byTokenHash: (hash: string) => tokens[hash] ?? null } as unknown as PrincipalsProjection;
+const guard = new AuthGuard(new Reflector(), principals, loadConfig({ SPOC_BOOTSTRAP_ADMIN_TOKEN: 'bootstrap-admin-token-0000' }));
+
+function call(route: keyof Routes, authorization?: string): { allowed: boolean; principal?: Principal } {
+  const request: { headers: Record<string, string | undefined>; principal?: Principal } = { headers: { authorization } };
+  const context = {
+    getHandler: () => Routes.prototype[route],
+    getClass: () => Routes,
+    switchToHttp: () => ({ getRequest: () => request }),
+  } as unknown as ExecutionContext;
+  return { allowed: guard.canActivate(context), principal: request.principal };
+}
+
+describe('the auth guard', () => {
+  it('lets a public route through without a token', () => {
+    expect(call('open').allowed).toBe(true);
+  });
+
+  it('answers 401 without a token, with a malformed header, or with an unknown token', () => {
+    expect(() => call('referrerOnly')).toThrow(UnauthorizedException);
+    expect(() => call('referrerOnly', 'Basic abc')).toThrow(UnauthorizedException);
+    expect(() => call('referrerOnly', 'Bearer spoc_unknown-token-00000000')).toThrow(UnauthorizedException);
+  });
+
+  it('puts the principal on the request when its role is allowed', () => {
+    expect(call('referrerOnly', 'Bearer spoc_referrer-token-0000000000')).toEqual({ allowed: true, principal: referrer });
+  });
+
+  it('answers 403 to a role the route does not allow', () => {
+    expect(() => call('referrerOnly', 'Bearer bootstrap-admin-token-0000')).toThrow(ForbiddenException);
+  });
+
+  it('refuses a route that declares no roles, even to an admin (default deny)', () => {
+    expect(() => call('undeclared', 'Bearer bootstrap-admin-token-0000')).toThrow(ForbiddenException);
+    expect(() => call('undeclared', 'Bearer spoc_referrer-token-0000000000')).toThrow(ForbiddenException);
+  });
+});
