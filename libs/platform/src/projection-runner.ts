@@ -74,6 +74,7 @@ export class ProjectionRunner {
     const subscription = this.subscription;
     this.running = (async () => {
       for await (const event of subscription) {
+        if (this.failure) break;
         this.buffer.push(event);
         if (this.buffer.length >= 1000) this.flush();
         else if (!this.flushScheduled) {
@@ -82,9 +83,7 @@ export class ProjectionRunner {
         }
       }
       this.flush();
-    })().catch((error: unknown) => {
-      this.failure = error;
-    });
+    })().catch((error: unknown) => this.fail(error));
   }
 
   /** Resolves once every event up to `position` is in the read models (read-your-writes for the caller). */
@@ -116,12 +115,31 @@ export class ProjectionRunner {
     this.running = null;
   }
 
+  /**
+   * Stop rather than skip: a read model that silently missed an event would show a wrong queue. The failed batch
+   * was rolled back with its checkpoint, so a restart retries it; health reports the stop. Logged by kind and place
+   * only, since an error's message may quote event data.
+   */
+  private fail(error: unknown): void {
+    if (this.failure) return;
+    this.failure = error;
+    this.buffer = [];
+    void this.subscription?.close();
+    const where = error instanceof Error ? (error.stack ?? '').split('\n')[1]?.trim() : '';
+    process.stderr.write(`projection runner ${this.name} stopped after position ${this.position}: ${error instanceof Error ? error.name : 'error'} ${where}\n`);
+  }
+
   private flush(): void {
     this.flushScheduled = false;
     const events = this.buffer;
     this.buffer = [];
-    if (events.length === 0) return;
-    this.applyBatch(events);
+    if (events.length === 0 || this.failure) return;
+    try {
+      this.applyBatch(events);
+    } catch (error) {
+      this.fail(error);
+      return;
+    }
     this.position = events[events.length - 1].position;
     const ready = this.waiters.filter((waiter) => waiter.position <= this.position);
     this.waiters = this.waiters.filter((waiter) => waiter.position > this.position);
