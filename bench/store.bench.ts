@@ -7,9 +7,11 @@ import { report } from './harness';
 
 const RUNS = 5;
 
-async function withStore<T>(work: (store: SqliteEventStore) => Promise<T>): Promise<T> {
+type Writer = 'thread' | 'inline';
+
+async function withStore<T>(work: (store: SqliteEventStore) => Promise<T>, writer: Writer = 'thread'): Promise<T> {
   const directory = mkdtempSync(path.join(tmpdir(), 'spoc-bench-'));
-  const store = new SqliteEventStore(path.join(directory, 'events.sqlite'));
+  const store = new SqliteEventStore(path.join(directory, 'events.sqlite'), { writer });
   try {
     return await work(store);
   } finally {
@@ -21,18 +23,18 @@ async function withStore<T>(work: (store: SqliteEventStore) => Promise<T>): Prom
 const payload = { referralId: '6f0c1a52-8a55-4a3e-9d8e-2b2c9f0f1d11', level: 'high', criteria: ['dash-score>=14'], note: 'x'.repeat(300) };
 
 /** One writer, each append awaited before the next: every append is its own durable commit. */
-async function singleAppends(count: number): Promise<number> {
+async function singleAppends(count: number, writer: Writer): Promise<number> {
   return withStore(async (store) => {
     const started = process.hrtime.bigint();
     for (let n = 0; n < count; n += 1) {
       await store.append(`referral-${n}`, [testEvent('RiskAssessed', payload)], 'no-stream');
     }
     return count / (Number(process.hrtime.bigint() - started) / 1e9);
-  });
+  }, writer);
 }
 
 /** 16 writers appending concurrently: the writer group-commits what arrives together. */
-async function concurrentAppends(writers: number, perWriter: number): Promise<number> {
+async function concurrentAppends(writers: number, perWriter: number, writer: Writer): Promise<number> {
   return withStore(async (store) => {
     const started = process.hrtime.bigint();
     await Promise.all(
@@ -43,7 +45,7 @@ async function concurrentAppends(writers: number, perWriter: number): Promise<nu
       }),
     );
     return (writers * perWriter) / (Number(process.hrtime.bigint() - started) / 1e9);
-  });
+  }, writer);
 }
 
 async function scan(events: number): Promise<number[]> {
@@ -68,13 +70,15 @@ async function scan(events: number): Promise<number[]> {
 }
 
 export async function storeBench(): Promise<void> {
-  const single: number[] = [];
-  const concurrent: number[] = [];
-  for (let run = 0; run < RUNS; run += 1) {
-    single.push(await singleAppends(3000));
-    concurrent.push(await concurrentAppends(16, 1000));
+  for (const writer of ['inline', 'thread'] as const) {
+    const single: number[] = [];
+    const concurrent: number[] = [];
+    for (let run = 0; run < RUNS; run += 1) {
+      single.push(await singleAppends(3000, writer));
+      concurrent.push(await concurrentAppends(16, 1000, writer));
+    }
+    report(`store.append.single.${writer}`, 'appends/s', single, { atLeast: 4000 }, `one writer, each append awaited: one durable commit (synchronous=FULL) per append; ${writer} writer`);
+    report(`store.append.concurrent16.${writer}`, 'events/s', concurrent, { atLeast: 20000 }, `16 writers, group commit; ${writer} writer`);
   }
-  report('store.append.single', 'appends/s', single, { atLeast: 4000 }, 'one writer, synchronous=FULL, one durable commit per append');
-  report('store.append.concurrent16', 'events/s', concurrent, { atLeast: 20000 }, '16 writers, group commit');
   report('store.readAll.scan', 'events/s', await scan(200_000), { atLeast: 150000 }, 'readAll over 200,000 stored events');
 }

@@ -12,16 +12,17 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(directory, { recursive: true, force: true }));
 
-function openAt(file: string): ContractTarget {
-  const store = new SqliteEventStore(file, { pollIntervalMs: 20 });
-  return { store, cleanup: () => store.close() };
-}
-
 let counter = 0;
 let currentFile = '';
 
-eventStoreContract(
-  'SQLite',
+for (const writer of ['thread', 'inline'] as const) {
+  const openAt = (file: string): ContractTarget => {
+    const store = new SqliteEventStore(file, { pollIntervalMs: 20, writer });
+    return { store, cleanup: () => store.close() };
+  };
+
+  eventStoreContract(
+  `SQLite (${writer} writer)`,
   async () => {
     counter += 1;
     currentFile = path.join(directory, `events-${counter}.sqlite`);
@@ -43,7 +44,8 @@ eventStoreContract(
       reopen: async () => openAt(currentFile),
     },
   },
-);
+  );
+}
 
 describe('SQLite event store across processes', () => {
   it('lets a subscriber see events another process wrote, by polling', async () => {

@@ -1,71 +1,27 @@
-import Database from 'better-sqlite3';
-import {
-  revisionMatches,
-  type AppendResult,
-  type EventStore,
-  type ExpectedRevision,
-  type NewEvent,
-  type ReadAllOptions,
-  type ReadStreamOptions,
-  type RecordedEvent,
-  type SubscribeOptions,
-  type Subscription,
+import type Database from 'better-sqlite3';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { Worker } from 'node:worker_threads';
+import type {
+  AppendResult,
+  EventStore,
+  ExpectedRevision,
+  NewEvent,
+  ReadAllOptions,
+  ReadStreamOptions,
+  RecordedEvent,
+  SubscribeOptions,
+  Subscription,
 } from '../event-store.port';
-import { DuplicateEventIdError, InvalidAppendError, StoreClosedError, WrongExpectedVersionError } from '../errors';
-import { eventHash } from '../hash-chain';
+import { EventStoreError, InvalidAppendError, StoreClosedError } from '../errors';
+import { BatchWriter, toError, type AppendOutcome, type AppendRequest } from './sqlite-batch-writer';
+import { openEventsDb, rowToEvent, type EventRow } from './sqlite-schema';
 import { subscriptionFilterSql, SubscriptionCursor } from './sqlite-subscription';
+import type { WriterReply, WriterRequest } from './sqlite-writer.worker';
 
-const SCHEMA = `
-  CREATE TABLE IF NOT EXISTS events (
-    position       INTEGER PRIMARY KEY,
-    stream_id      TEXT    NOT NULL,
-    revision       INTEGER NOT NULL,
-    event_id       TEXT    NOT NULL,
-    type           TEXT    NOT NULL,
-    schema_version INTEGER NOT NULL,
-    data           TEXT    NOT NULL,
-    metadata       TEXT    NOT NULL,
-    recorded_at    TEXT    NOT NULL,
-    previous_hash  TEXT,
-    hash           TEXT    NOT NULL
-  );
-  CREATE UNIQUE INDEX IF NOT EXISTS events_stream_revision ON events (stream_id, revision);
-`;
+export { rowToEvent, type EventRow } from './sqlite-schema';
 
-export interface EventRow {
-  position: number;
-  stream_id: string;
-  revision: number;
-  event_id: string;
-  type: string;
-  schema_version: number;
-  data: string;
-  metadata: string;
-  recorded_at: string;
-  previous_hash: string | null;
-  hash: string;
-}
-
-export function rowToEvent(row: EventRow): RecordedEvent {
-  return {
-    id: row.event_id,
-    type: row.type,
-    schemaVersion: row.schema_version,
-    data: JSON.parse(row.data),
-    metadata: JSON.parse(row.metadata),
-    streamId: row.stream_id,
-    revision: BigInt(row.revision),
-    position: BigInt(row.position),
-    recordedAt: row.recorded_at,
-    hash: row.hash,
-    previousHash: row.previous_hash,
-  };
-}
-
-interface PendingAppend {
-  streamId: string;
-  events: readonly NewEvent[];
-  expected: ExpectedRevision;
+interface PendingAppend extends AppendRequest {
   resolve: (result: AppendResult) => void;
   reject: (error: unknown) => void;
 }
@@ -75,52 +31,57 @@ export interface SqliteEventStoreOptions {
   pollIntervalMs?: number;
   /** Rows fetched per page when reading or catching up. */
   pageSize?: number;
+  /**
+   * 'thread' (default): a writer thread owns the write connection, so the durable commit never blocks request
+   * handling, and whatever queues up meanwhile goes into the next commit. 'inline': the commit runs on the
+   * caller's thread: the lowest latency for one lone writer, but every fsync stalls the event loop.
+   */
+  writer?: 'thread' | 'inline';
+}
+
+export class WriterFailedError extends EventStoreError {
+  readonly code = 'writer-failed';
+  constructor(kind: string) {
+    super(`the event store could not commit (${kind}); nothing in that batch was stored`);
+    this.name = 'WriterFailedError';
+  }
 }
 
 /**
  * The embedded event store: one SQLite file in WAL mode with synchronous=FULL, so a commit is on disk before
- * anyone is told. Appends are queued and written by one writer that group-commits everything queued in the same
- * turn of the event loop: each append keeps its own savepoint and expected-revision check, and every caller is
- * answered only after the shared commit returns.
+ * anyone is told. Appends are group-committed: everything queued while the previous commit was in progress (or,
+ * inline, in the same turn of the event loop) shares one transaction, each append keeping its own checks.
  */
 export class SqliteEventStore implements EventStore {
   private readonly db: Database.Database;
   private readonly pollIntervalMs: number;
   private readonly pageSize: number;
+  private readonly inline: BatchWriter | null;
+  private readonly worker: Worker | null;
   private pending: PendingAppend[] = [];
-  private flushScheduled = false;
+  private inFlight: { id: number; batch: PendingAppend[] } | null = null;
+  private nextBatchId = 0;
+  private dispatchScheduled = false;
   private closed = false;
+  private readonly idle = new Set<() => void>();
   private readonly wakers = new Set<() => void>();
   private readonly statements;
 
   constructor(readonly file: string, options: SqliteEventStoreOptions = {}) {
     this.pollIntervalMs = options.pollIntervalMs ?? 100;
     this.pageSize = options.pageSize ?? 1000;
-    this.db = new Database(file);
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma('synchronous = FULL');
-    this.db.pragma('busy_timeout = 10000');
-    // Measured here: a WAL that is checkpointed and reused every ~500 pages makes each commit's fsync cheaper
-    // than a WAL that keeps growing (no file-size change to flush), see docs/benchmarks.md.
-    this.db.pragma('wal_autocheckpoint = 500');
-    this.db.exec(SCHEMA);
+    this.db = openEventsDb(file);
+    if (options.writer === 'inline') {
+      this.inline = new BatchWriter(this.db);
+      this.worker = null;
+    } else {
+      this.inline = null;
+      this.worker = startWriterThread(file);
+      this.worker.on('message', (reply: WriterReply) => this.onWriterReply(reply));
+      this.worker.on('error', (error) => this.onWriterDeath(error));
+    }
     this.statements = {
-      begin: this.db.prepare('BEGIN IMMEDIATE'),
-      commit: this.db.prepare('COMMIT'),
-      rollback: this.db.prepare('ROLLBACK'),
-      last: this.db.prepare<[string], { revision: number; hash: string }>(
-        'SELECT revision, hash FROM events WHERE stream_id = ? ORDER BY revision DESC LIMIT 1',
-      ),
-      idsFrom: this.db.prepare<[string, number, number], { revision: number; event_id: string; position: number }>(
-        'SELECT revision, event_id, position FROM events WHERE stream_id = ? AND revision >= ? ORDER BY revision ASC LIMIT ?',
-      ),
-      tail: this.db.prepare<[string, number], { revision: number; event_id: string; position: number }>(
-        'SELECT revision, event_id, position FROM events WHERE stream_id = ? ORDER BY revision DESC LIMIT ?',
-      ),
-      insert: this.db.prepare(
-        `INSERT INTO events (stream_id, revision, event_id, type, schema_version, data, metadata, recorded_at, previous_hash, hash)
-         VALUES (@stream_id, @revision, @event_id, @type, @schema_version, @data, @metadata, @recorded_at, @previous_hash, @hash)`,
-      ),
+      last: this.db.prepare<[string], { revision: number }>('SELECT revision FROM events WHERE stream_id = ? ORDER BY revision DESC LIMIT 1'),
       head: this.db.prepare<[], { position: number | null }>('SELECT max(position) AS position FROM events'),
       streamForwards: this.db.prepare<[string, number, number], EventRow>(
         'SELECT * FROM events WHERE stream_id = ? AND revision >= ? ORDER BY revision ASC LIMIT ?',
@@ -128,9 +89,7 @@ export class SqliteEventStore implements EventStore {
       streamBackwards: this.db.prepare<[string, number, number], EventRow>(
         'SELECT * FROM events WHERE stream_id = ? AND revision <= ? ORDER BY revision DESC LIMIT ?',
       ),
-      all: this.db.prepare<[number, number], EventRow>(
-        'SELECT * FROM events WHERE position >= ? ORDER BY position ASC LIMIT ?',
-      ),
+      all: this.db.prepare<[number, number], EventRow>('SELECT * FROM events WHERE position >= ? ORDER BY position ASC LIMIT ?'),
     };
   }
 
@@ -140,100 +99,73 @@ export class SqliteEventStore implements EventStore {
     if (events.length === 0) return Promise.reject(new InvalidAppendError('an append needs at least one event'));
     return new Promise<AppendResult>((resolve, reject) => {
       this.pending.push({ streamId, events, expected, resolve, reject });
-      if (!this.flushScheduled) {
-        this.flushScheduled = true;
-        setImmediate(() => this.flush());
-      }
+      this.scheduleDispatch();
     });
   }
 
-  private flush(): void {
-    this.flushScheduled = false;
+  private scheduleDispatch(): void {
+    if (this.dispatchScheduled || this.inFlight) return;
+    this.dispatchScheduled = true;
+    setImmediate(() => this.dispatch());
+  }
+
+  private dispatch(): void {
+    this.dispatchScheduled = false;
+    if (this.inFlight || this.pending.length === 0) return;
     const batch = this.pending;
     this.pending = [];
-    if (batch.length === 0) return;
-    const outcomes: Array<{ ok: AppendResult } | { error: unknown }> = [];
-    const recordedAt = new Date().toISOString();
-    try {
-      this.statements.begin.run();
-      // Each append is checked in full before it writes anything, so a refused append leaves no trace and needs
-      // no savepoint; only an I/O failure can stop a write half-way, and that rolls back the whole batch below.
-      for (const append of batch) outcomes.push(this.writeOne(append, recordedAt));
-      this.statements.commit.run();
-    } catch (error) {
-      // Nothing in the batch is durable, so nobody is told it is.
-      if (this.db.inTransaction) this.statements.rollback.run();
-      for (const append of batch) append.reject(error);
+    const requests = batch.map(({ streamId, events, expected }) => ({ streamId, events, expected }));
+    if (this.worker) {
+      this.inFlight = { id: (this.nextBatchId += 1), batch };
+      this.worker.postMessage({ type: 'batch', id: this.inFlight.id, appends: requests } satisfies WriterRequest);
       return;
     }
+    let outcomes: AppendOutcome[];
+    try {
+      outcomes = this.inline!.write(requests);
+    } catch (error) {
+      batch.forEach((append) => append.reject(error));
+      this.settled();
+      return;
+    }
+    this.deliver(batch, outcomes);
+  }
+
+  private onWriterReply(reply: WriterReply): void {
+    const flight = this.inFlight;
+    if (!flight || flight.id !== reply.id) return;
+    this.inFlight = null;
+    if (reply.type === 'failed') {
+      flight.batch.forEach((append) => append.reject(new WriterFailedError(reply.name)));
+      this.settled();
+    } else {
+      this.deliver(flight.batch, reply.outcomes);
+    }
+    // What queued up during that commit goes in the next one, at once.
+    if (this.pending.length > 0) this.dispatch();
+  }
+
+  private onWriterDeath(error: unknown): void {
+    const failed = new WriterFailedError(error instanceof Error ? error.name : 'writer thread died');
+    for (const append of [...(this.inFlight?.batch ?? []), ...this.pending]) append.reject(failed);
+    this.inFlight = null;
+    this.pending = [];
+    this.closed = true;
+    this.settled();
+  }
+
+  private deliver(batch: PendingAppend[], outcomes: AppendOutcome[]): void {
     batch.forEach((append, index) => {
       const outcome = outcomes[index];
       if ('ok' in outcome) append.resolve(outcome.ok);
-      else append.reject(outcome.error);
+      else append.reject(toError(outcome.refused));
     });
-    this.wakeSubscribers();
+    for (const wake of [...this.wakers]) wake();
+    this.settled();
   }
 
-  private writeOne(append: PendingAppend, recordedAt: string): { ok: AppendResult } | { error: unknown } {
-    const { streamId, events, expected } = append;
-    const last = this.statements.last.get(streamId);
-    const current = last ? BigInt(last.revision) : null;
-
-    const replay = this.alreadyStored(append, current);
-    if (replay) return replay;
-    if (!revisionMatches(expected, current)) {
-      return { error: new WrongExpectedVersionError(streamId, expected, current ?? 'no-stream') };
-    }
-    let revision = current === null ? 0n : current + 1n;
-    let previousHash = last?.hash ?? null;
-    let position = 0n;
-    for (const event of events) {
-      const data = JSON.stringify(event.data);
-      const metadata = JSON.stringify(event.metadata);
-      const hash = eventHash(event, { streamId, revision, recordedAt, previousHash }, data, metadata);
-      const info = this.statements.insert.run({
-        stream_id: streamId,
-        revision: Number(revision),
-        event_id: event.id,
-        type: event.type,
-        schema_version: event.schemaVersion,
-        data,
-        metadata,
-        recorded_at: recordedAt,
-        previous_hash: previousHash,
-        hash,
-      });
-      position = BigInt(info.lastInsertRowid);
-      previousHash = hash;
-      revision += 1n;
-    }
-    return { ok: { nextExpectedRevision: revision - 1n, position } };
-  }
-
-  /**
-   * EventStoreDB's idempotency: an append whose events are already stored, in order, right where this append
-   * expected to put them, succeeds again without writing. It is looked for where a retry would find it: after
-   * the expected revision, or (for 'any') among the stream's last events. Stored ids at another point are refused.
-   */
-  private alreadyStored(append: PendingAppend, current: bigint | null): { ok: AppendResult } | { error: unknown } | null {
-    const { streamId, events, expected } = append;
-    if (current === null) return null;
-    let stored: Array<{ revision: number; event_id: string; position: number }>;
-    if (typeof expected === 'bigint' || expected === 'no-stream') {
-      const start = expected === 'no-stream' ? 0n : expected + 1n;
-      if (start > current) return null;
-      stored = this.statements.idsFrom.all(streamId, Number(start), events.length);
-    } else {
-      const tail = this.statements.tail.all(streamId, events.length + 32).reverse();
-      const at = tail.findIndex((row) => row.event_id === events[0].id);
-      if (at < 0) return null;
-      stored = tail.slice(at, at + events.length);
-    }
-    if (stored.length === 0 || stored[0].event_id !== events[0].id) return null;
-    const matches = stored.length === events.length && stored.every((row, index) => row.event_id === events[index].id);
-    if (!matches) return { error: new DuplicateEventIdError(events[0].id) };
-    const lastStored = stored[stored.length - 1];
-    return { ok: { nextExpectedRevision: BigInt(lastStored.revision), position: BigInt(lastStored.position) } };
+  private settled(): void {
+    if (this.pending.length === 0 && !this.inFlight && !this.dispatchScheduled) for (const done of [...this.idle]) done();
   }
 
   async *readStream(streamId: string, options: ReadStreamOptions = {}): AsyncIterable<RecordedEvent> {
@@ -295,11 +227,18 @@ export class SqliteEventStore implements EventStore {
   }
 
   async close(): Promise<void> {
-    if (this.closed) return;
-    // Let queued appends finish before the file is closed: a caller who was not told "stored" must not be lost.
-    while (this.pending.length > 0 || this.flushScheduled) await new Promise((resolve) => setImmediate(resolve));
+    if (this.closed && !this.db.open) return;
+    // Queued appends finish first: a caller who was not told "stored" must not be lost either.
+    if (this.pending.length > 0 || this.inFlight || this.dispatchScheduled) {
+      await new Promise<void>((resolve) => this.idle.add(resolve));
+    }
     this.closed = true;
-    this.wakeSubscribers();
+    for (const wake of [...this.wakers]) wake();
+    if (this.worker) {
+      const exited = new Promise((resolve) => this.worker!.once('exit', resolve));
+      this.worker.postMessage({ type: 'close' } satisfies WriterRequest);
+      await exited;
+    }
     this.db.close();
   }
 
@@ -317,11 +256,20 @@ export class SqliteEventStore implements EventStore {
     });
   }
 
-  private wakeSubscribers(): void {
-    for (const wake of [...this.wakers]) wake();
-  }
-
   private assertOpen(): void {
     if (this.closed) throw new StoreClosedError();
   }
+}
+
+/**
+ * Starts the writer thread from the compiled .js (npm start) or, when running from the TypeScript sources (Jest,
+ * scripts), through the project's transpile-on-require hook.
+ */
+function startWriterThread(file: string): Worker {
+  const compiled = path.join(__dirname, 'sqlite-writer.worker.js');
+  if (existsSync(compiled)) return new Worker(compiled, { workerData: { file } });
+  let root = __dirname;
+  while (!existsSync(path.join(root, 'tools', 'ts-register.js')) && path.dirname(root) !== root) root = path.dirname(root);
+  const bootstrap = `require(${JSON.stringify(path.join(root, 'tools', 'ts-register.js'))}); require(${JSON.stringify(path.join(__dirname, 'sqlite-writer.worker.ts'))});`;
+  return new Worker(bootstrap, { eval: true, workerData: { file } });
 }
