@@ -1,7 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import path from 'node:path';
+import { CreateReferralDto } from '../apps/api/src/referrals/referral.dto';
 import { validVictimReferral } from '../apps/api/src/referrals/referral.fixtures';
+import { toReferralSubmission } from '../apps/api/src/referrals/referral.mapper';
+import { validateInput } from '../apps/api/src/shared/validation';
 import { percentile, report } from './harness';
 import { openLoop } from './open-loop';
 
@@ -76,7 +79,22 @@ function checked(result: AutocannonResult, what: string): AutocannonResult {
   return result;
 }
 
+/** Validation and mapping alone, in this process: how many referral bodies one core checks per second. */
+function validationAlone(): number {
+  const bodies = Array.from({ length: 2000 }, (_, n) => JSON.parse(JSON.stringify(validVictimReferral({ agencyReference: `V-${n}` }))));
+  for (const body of bodies.slice(0, 200)) validateInput(CreateReferralDto, body);
+  const started = performance.now();
+  for (const body of bodies) {
+    const result = validateInput(CreateReferralDto, body);
+    if (!result.ok) throw new Error('a valid body failed validation');
+    toReferralSubmission(result.value);
+  }
+  return bodies.length / ((performance.now() - started) / 1000);
+}
+
 export async function intakeBench(): Promise<void> {
+  const validation: number[] = [];
+  const framework: number[] = [];
   const saturation: number[] = [];
   const p50: number[] = [];
   const p99: number[] = [];
@@ -85,6 +103,8 @@ export async function intakeBench(): Promise<void> {
     const api = await startServer('api');
     try {
       await load(api, { connections: 16, duration: 2 }); // warm-up: JIT, page cache
+      const health = checked(await autocannon({ url: `${api.url}/health`, connections: 32, duration: 4 }), 'framework');
+      framework.push(health.requests.total / 4);
       const saturated = checked(await load(api, { connections: 32, pipelining: 1, duration: 8 }), 'saturation');
       saturation.push(saturated.requests.total / 8);
       const steady = await openLoop({
@@ -109,8 +129,11 @@ export async function intakeBench(): Promise<void> {
       bare.stop();
     }
   }
+  for (let run = 0; run < 5; run += 1) validation.push(validationAlone());
   report('intake.saturation', 'referrals/s', saturation, { atLeast: 2000 }, 'POST /v1/referrals, 32 connections, durable (synchronous=FULL), distinct valid referrals');
   report('intake.latency.p50.at500rps', 'ms', p50, undefined, 'open loop: a request due every 2 ms for 10 s, latency from when it was due');
   report('intake.latency.p99.at500rps', 'ms', p99, { atMost: 20 }, 'open loop: a request due every 2 ms for 10 s, latency from when it was due');
+  report('intake.attribution.validationAlone', 'bodies/s', validation, undefined, 'class-transformer + class-validator + mapping of one referral body, one core, no HTTP');
+  report('intake.attribution.frameworkHealth', 'requests/s', framework, undefined, 'GET /health through the same Nest + Fastify app: the framework ceiling for a trivial route');
   report('intake.ceiling.bareNodeHttp', 'requests/s', ceiling, undefined, 'same load generator against a bare Node http server answering a constant');
 }
