@@ -7,6 +7,12 @@ export const EVENT_SCHEMAS = {
   PrincipalRevoked: 1,
   ReferralReceived: 1,
   RiskAssessed: 1,
+  ReferralRouted: 1,
+  CaseOpened: 1,
+  CaseSuperseded: 1,
+  RefugeUnitRequested: 1,
+  RefugeUnitReleased: 1,
+  EncompassNotificationSent: 1,
 } as const;
 
 export type StoredEventType = keyof typeof EVENT_SCHEMAS;
@@ -15,9 +21,15 @@ export type StoredEventType = keyof typeof EVENT_SCHEMAS;
 export const PERSONAL_FIELDS: Partial<Record<StoredEventType, readonly string[]>> = {
   ReferralReceived: ['submission'],
   RiskAssessed: ['assessment'],
+  // A child's school says where the child is every weekday.
+  ReferralRouted: ['schools'],
 };
 
 export const streams = {
   referral: (referralId: string) => `referral-${referralId}`,
   principal: (principalId: string) => `principal-${principalId}`,
+  case: (caseId: string) => `case-${caseId}`,
+  encompass: (notificationId: string) => `encompass-${notificationId}`,
+  /** One stream for all refuge places, so the order of requests decides who is placed. */
+  refuge: () => 'refuge-units',
 };

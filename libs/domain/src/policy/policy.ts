@@ -1,6 +1,9 @@
+import { isClockTime, isLocalDate, isTimeZone, weekdayOf } from '../calendar/local-time';
+
 /**
- * The routing policy is data: a versioned document in policies/, validated when loaded. Only the risk thresholds
- * are here so far; the routing rules join them in the router.
+ * The routing policy is data: a versioned document in policies/, validated when loaded. Everything a rule compares
+ * against (thresholds, age bands, service levels, schedules, calendars) lives here, so a new version can change it
+ * without a code change and an auditor can see which version decided.
  */
 export interface RiskThresholds {
   /** This many `yes` answers or more is "visible high risk". */
@@ -11,10 +14,73 @@ export interface RiskThresholds {
   escalationPoliceCallouts: number;
 }
 
+export const PROVISION_IDS = ['idva', 'outreach', 'refuge', 'victim-support', 'up2u', 'ypva', 'whos-in-charge', 'mash'] as const;
+export type ProvisionId = (typeof PROVISION_IDS)[number];
+
+export interface Provision {
+  name: string;
+  /** Only where the policy knows a hard capacity (refuge units); elsewhere load is reported, never refused. */
+  capacityUnits?: number;
+  /** First contact attempt due this many working days after routing. */
+  firstContactWorkingDays: number;
+}
+
+/** Ages in whole years; every band is inclusive. The young-person and adult bands overlap on purpose (16–17 get both). */
+export interface AgeBands {
+  childUnder: number;
+  youngPersonFrom: number;
+  youngPersonTo: number;
+  adultFrom: number;
+  /** A child for children-in-household and for the MARAC's "children involved". */
+  householdChildUnder: number;
+  childToParentChildFrom: number;
+  childToParentChildTo: number;
+}
+
+export interface EncompassPolicy {
+  schoolAgeFrom: number;
+  schoolAgeTo: number;
+  /** Local clock time "HH:MM" in the calendar's time zone. */
+  schoolDayStart: string;
+}
+
+export const WEEKDAYS = ['monday', 'tuesday', 'wednesday', 'thursday', 'friday'] as const;
+export type Weekday = (typeof WEEKDAYS)[number];
+
+export interface MaracPolicy {
+  daily: { time: string };
+  fortnightly: { weekday: Weekday; time: string; anchorDate: string };
+  capacityPerMeeting: number;
+  repeatWindowMonths: number;
+}
+
+export interface SchoolHoliday {
+  name: string;
+  /** Inclusive local dates. */
+  from: string;
+  to: string;
+}
+
+export interface Calendar {
+  timeZone: string;
+  /** Where a working-day clock starts when routing happens on a day that is not a working day. */
+  workingDayStart: string;
+  bankHolidays: string[];
+  schoolHolidays: SchoolHoliday[];
+  /** The last date the lists above are known to be complete for; routing after it is flagged. */
+  coversThrough: string;
+}
+
 export interface RoutingPolicy {
   id: string;
   effectiveFrom: string;
   riskThresholds: RiskThresholds;
+  provisions: Record<ProvisionId, Provision>;
+  ageBands: AgeBands;
+  encompass: EncompassPolicy;
+  marac: MaracPolicy;
+  repeatVictimisation: { windowMonths: number };
+  calendar: Calendar;
 }
 
 export class InvalidPolicyError extends Error {
@@ -46,6 +112,17 @@ export function parsePolicy(document: unknown): RoutingPolicy {
     problems.push('riskThresholds.mediumDashScore must not exceed highDashScore');
   }
   if ((thresholds.highDashScore as number) > 24) problems.push('riskThresholds.highDashScore cannot exceed the 24 questions');
+  const read = reader(problems);
+  if (isSection(doc.riskThresholds)) read.knownFields(thresholds, 'riskThresholds', ['highDashScore', 'mediumDashScore', 'escalationPoliceCallouts']);
+  read.knownFields(doc, '', ['id', 'effectiveFrom', 'riskThresholds', 'provisions', 'ageBands', 'encompass', 'marac', 'repeatVictimisation', 'calendar']);
+  const provisions = read.section(doc, 'provisions', (section) => readProvisions(read, section));
+  const ageBands = read.section(doc, 'ageBands', (section) => readAgeBands(read, section));
+  const encompass = read.section(doc, 'encompass', (section) => readEncompass(read, section));
+  const marac = read.section(doc, 'marac', (section) => readMarac(read, section));
+  const repeatVictimisation = read.section(doc, 'repeatVictimisation', (section) => ({
+    windowMonths: read.wholeNumber(section, 'repeatVictimisation.windowMonths', 1),
+  }));
+  const calendar = read.section(doc, 'calendar', (section) => readCalendar(read, section));
   if (problems.length > 0) throw new InvalidPolicyError(problems);
   return {
     id: doc.id as string,
@@ -55,5 +132,172 @@ export function parsePolicy(document: unknown): RoutingPolicy {
       mediumDashScore: thresholds.mediumDashScore as number,
       escalationPoliceCallouts: thresholds.escalationPoliceCallouts as number,
     },
+    provisions: provisions!,
+    ageBands: ageBands!,
+    encompass: encompass!,
+    marac: marac!,
+    repeatVictimisation: repeatVictimisation!,
+    calendar: calendar!,
   };
+}
+
+type Section = Record<string, unknown>;
+type Reader = ReturnType<typeof reader>;
+
+function readProvisions(read: Reader, section: Section): Record<ProvisionId, Provision> {
+  read.knownFields(section, 'provisions', PROVISION_IDS, 'is not a provision in the routing policy');
+  const provisions = {} as Record<ProvisionId, Provision>;
+  for (const id of PROVISION_IDS) {
+    const path = `provisions.${id}`;
+    read.section(section, id, (entry) => {
+      read.knownFields(entry, path, ['name', 'capacityUnits', 'firstContactWorkingDays']);
+      const provision: Provision = { name: read.text(entry, `${path}.name`), firstContactWorkingDays: read.wholeNumber(entry, `${path}.firstContactWorkingDays`) };
+      if (entry.capacityUnits !== undefined) provision.capacityUnits = read.wholeNumber(entry, `${path}.capacityUnits`, 1);
+      provisions[id] = provision;
+    }, path);
+  }
+  return provisions;
+}
+
+function readAgeBands(read: Reader, section: Section): AgeBands {
+  const keys = ['childUnder', 'youngPersonFrom', 'youngPersonTo', 'adultFrom', 'householdChildUnder', 'childToParentChildFrom', 'childToParentChildTo'] as const;
+  read.knownFields(section, 'ageBands', keys);
+  const bands = Object.fromEntries(keys.map((key) => [key, read.wholeNumber(section, `ageBands.${key}`)])) as unknown as AgeBands;
+  read.ordered(bands.youngPersonFrom, bands.youngPersonTo, 'ageBands.youngPersonFrom must not exceed youngPersonTo');
+  read.ordered(bands.childToParentChildFrom, bands.childToParentChildTo, 'ageBands.childToParentChildFrom must not exceed childToParentChildTo');
+  // A gap between bands would leave some victims with no route at all.
+  read.ordered(bands.youngPersonFrom, bands.childUnder, 'ageBands.youngPersonFrom must not exceed childUnder (no age may fall between the bands)');
+  read.ordered(bands.adultFrom, bands.youngPersonTo + 1, 'ageBands.adultFrom must not exceed youngPersonTo + 1 (no age may fall between the bands)');
+  return bands;
+}
+
+function readEncompass(read: Reader, section: Section): EncompassPolicy {
+  read.knownFields(section, 'encompass', ['schoolAgeFrom', 'schoolAgeTo', 'schoolDayStart']);
+  const encompass = {
+    schoolAgeFrom: read.wholeNumber(section, 'encompass.schoolAgeFrom'),
+    schoolAgeTo: read.wholeNumber(section, 'encompass.schoolAgeTo'),
+    schoolDayStart: read.clockTime(section, 'encompass.schoolDayStart'),
+  };
+  read.ordered(encompass.schoolAgeFrom, encompass.schoolAgeTo, 'encompass.schoolAgeFrom must not exceed schoolAgeTo');
+  return encompass;
+}
+
+function readMarac(read: Reader, section: Section): MaracPolicy {
+  read.knownFields(section, 'marac', ['daily', 'fortnightly', 'capacityPerMeeting', 'repeatWindowMonths']);
+  const daily = read.section(section, 'daily', (entry) => {
+    read.knownFields(entry, 'marac.daily', ['time']);
+    return { time: read.clockTime(entry, 'marac.daily.time') };
+  }, 'marac.daily');
+  const fortnightly = read.section(section, 'fortnightly', (entry) => {
+    read.knownFields(entry, 'marac.fortnightly', ['weekday', 'time', 'anchorDate']);
+    const weekday = entry.weekday as Weekday;
+    if (!WEEKDAYS.includes(weekday)) read.problem(`marac.fortnightly.weekday must be one of ${WEEKDAYS.join(', ')}`);
+    const anchorDate = read.date(entry, 'marac.fortnightly.anchorDate');
+    if (WEEKDAYS.includes(weekday) && isLocalDate(anchorDate) && weekdayOf(anchorDate) !== weekday) {
+      read.problem(`marac.fortnightly.anchorDate must fall on a ${weekday}`);
+    }
+    return { weekday, time: read.clockTime(entry, 'marac.fortnightly.time'), anchorDate };
+  }, 'marac.fortnightly');
+  return {
+    daily: daily!,
+    fortnightly: fortnightly!,
+    capacityPerMeeting: read.wholeNumber(section, 'marac.capacityPerMeeting', 1),
+    repeatWindowMonths: read.wholeNumber(section, 'marac.repeatWindowMonths', 1),
+  };
+}
+
+function readCalendar(read: Reader, section: Section): Calendar {
+  read.knownFields(section, 'calendar', ['timeZone', 'workingDayStart', 'bankHolidays', 'schoolHolidays', 'coversThrough']);
+  const timeZone = read.text(section, 'calendar.timeZone');
+  if (timeZone !== '' && !isTimeZone(timeZone)) read.problem('calendar.timeZone must be an IANA time zone such as Europe/London');
+  const bankHolidays = read.list(section, 'calendar.bankHolidays', (value, path) => {
+    if (!isLocalDate(value)) read.problem(`${path} must be a date YYYY-MM-DD`);
+    return value as string;
+  });
+  const duplicates = bankHolidays.filter((day, index) => bankHolidays.indexOf(day) !== index);
+  for (const day of new Set(duplicates)) read.problem(`calendar.bankHolidays lists ${day} more than once`);
+  const schoolHolidays = read.list(section, 'calendar.schoolHolidays', (value, path) => {
+    if (!isSection(value)) {
+      read.problem(`${path} must be an object`);
+      return { name: '', from: '', to: '' };
+    }
+    read.knownFields(value, path, ['name', 'from', 'to']);
+    const holiday = { name: read.text(value, `${path}.name`), from: read.date(value, `${path}.from`), to: read.date(value, `${path}.to`) };
+    if (isLocalDate(holiday.from) && isLocalDate(holiday.to) && holiday.from > holiday.to) read.problem(`${path}.from must not be after to`);
+    return holiday;
+  });
+  return {
+    timeZone,
+    workingDayStart: read.clockTime(section, 'calendar.workingDayStart'),
+    bankHolidays,
+    schoolHolidays,
+    coversThrough: read.date(section, 'calendar.coversThrough'),
+  };
+}
+
+/**
+ * Field readers that record a problem and return a placeholder, so validation carries on and lists everything;
+ * the placeholders never leave parsePolicy because it throws when there is any problem.
+ */
+function reader(problems: string[]) {
+  const problem = (text: string) => problems.push(text);
+  return {
+    problem,
+    section<T>(parent: Section, key: string, readSection: (section: Section) => T, path = key): T | null {
+      const value = parent[key];
+      if (!isSection(value)) {
+        problem(value === undefined ? `${path} is missing` : `${path} must be an object`);
+        return null;
+      }
+      return readSection(value);
+    },
+    knownFields(section: Section, path: string, allowed: readonly string[], complaint = 'is not a known field'): void {
+      // A misspelt optional field would otherwise be dropped without a word; `description` is for people.
+      for (const key of Object.keys(section)) {
+        if (key !== 'description' && !allowed.includes(key)) problem(`${path ? `${path}.` : ''}${key} ${complaint}`);
+      }
+    },
+    wholeNumber(section: Section, path: string, min = 0): number {
+      const value = section[lastKey(path)];
+      if (!Number.isInteger(value) || (value as number) < min) problem(`${path} must be a whole number >= ${min}`);
+      return value as number;
+    },
+    text(section: Section, path: string): string {
+      const value = section[lastKey(path)];
+      if (typeof value !== 'string' || value.trim() === '') {
+        problem(`${path} must be a non-empty string`);
+        return '';
+      }
+      return value;
+    },
+    clockTime(section: Section, path: string): string {
+      const value = section[lastKey(path)];
+      if (!isClockTime(value)) problem(`${path} must be a local time HH:MM`);
+      return value as string;
+    },
+    date(section: Section, path: string): string {
+      const value = section[lastKey(path)];
+      if (!isLocalDate(value)) problem(`${path} must be a date YYYY-MM-DD`);
+      return value as string;
+    },
+    list<T>(section: Section, path: string, readItem: (value: unknown, itemPath: string) => T): T[] {
+      const value = section[lastKey(path)];
+      if (!Array.isArray(value)) {
+        problem(`${path} must be a list`);
+        return [];
+      }
+      return value.map((item, index) => readItem(item, `${path}[${index}]`));
+    },
+    ordered(low: number, high: number, complaint: string): void {
+      if (Number.isInteger(low) && Number.isInteger(high) && low > high) problem(complaint);
+    },
+  };
+}
+
+function lastKey(path: string): string {
+  return path.slice(path.lastIndexOf('.') + 1);
+}
+
+function isSection(value: unknown): value is Section {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

@@ -1,13 +1,12 @@
-import type { RoutingPolicy } from '../policy/policy';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parsePolicy, type RoutingPolicy } from '../policy/policy';
 import { specFor } from '../testing/given-when-then';
 import { referralDecider, type ReferralEvent } from './referral.decider';
 import type { ReferralSubmission, RiskAssessment } from './referral.types';
 
-const policy: RoutingPolicy = {
-  id: 'portsmouth-2026-1',
-  effectiveFrom: '2026-01-01',
-  riskThresholds: { highDashScore: 14, mediumDashScore: 10, escalationPoliceCallouts: 3 },
-};
+// The repository's policy: its thresholds are 14 (high) and 10 (medium), with 3 call-outs for escalation.
+const policy: RoutingPolicy = parsePolicy(JSON.parse(readFileSync(path.resolve(__dirname, '../../../../policies/portsmouth-2026-1.json'), 'utf8')));
 const spec = specFor(referralDecider);
 
 function checklist(yes: number): RiskAssessment {

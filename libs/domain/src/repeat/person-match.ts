@@ -1,0 +1,39 @@
+/**
+ * Matching a person across referrals (routing-policy.md, repeat victimisation): a police person id or NHS number,
+ * when both referrals have it, decides; otherwise normalised last name and date of birth, tightened by first name
+ * or postcode. Last name and date of birth alone is only possible: flagged for a person to confirm, never merged.
+ */
+export interface PersonKeys {
+  lastName: string;
+  dateOfBirth: string;
+  firstName: string | null;
+  postcode: string | null;
+  policePersonId: string | null;
+  nhsNumber: string | null;
+}
+
+export type MatchStrength = 'certain' | 'possible' | 'none';
+
+export function normaliseName(name: string | null): string | null {
+  if (!name) return null;
+  const folded = name.normalize('NFKD').replace(/[\u0300-\u036f]/g, '').toLowerCase().replace(/[^a-z]/g, '');
+  return folded || null;
+}
+
+export function normalisePostcode(postcode: string | null): string | null {
+  return postcode ? postcode.toUpperCase().replace(/\s+/g, '') || null : null;
+}
+
+export function matchPerson(a: PersonKeys, b: PersonKeys): MatchStrength {
+  if (a.policePersonId && b.policePersonId) return a.policePersonId === b.policePersonId ? 'certain' : 'none';
+  if (a.nhsNumber && b.nhsNumber) return a.nhsNumber === b.nhsNumber ? 'certain' : 'none';
+  if (normaliseName(a.lastName) !== normaliseName(b.lastName) || a.dateOfBirth !== b.dateOfBirth) return 'none';
+  const sameFirst = normaliseName(a.firstName) !== null && normaliseName(a.firstName) === normaliseName(b.firstName);
+  const samePostcode = normalisePostcode(a.postcode) !== null && normalisePostcode(a.postcode) === normalisePostcode(b.postcode);
+  return sameFirst || samePostcode ? 'certain' : 'possible';
+}
+
+/** The coarse key candidates are looked up by: every certain or possible match shares it. */
+export function blockingKey(keys: Pick<PersonKeys, 'lastName' | 'dateOfBirth'>): string {
+  return `${normaliseName(keys.lastName) ?? ''}|${keys.dateOfBirth}`;
+}

@@ -1,0 +1,32 @@
+import { blockingKey, matchPerson, type PersonKeys } from './person-match';
+
+const sam: PersonKeys = { lastName: 'Taylor', dateOfBirth: '1991-03-14', firstName: 'Sam', postcode: 'PO4 8AA', policePersonId: null, nhsNumber: null };
+
+describe('matching a person across referrals', () => {
+  it('is certain on last name and date of birth with the same first name, whatever the case, accents or spacing', () => {
+    expect(matchPerson(sam, { ...sam, lastName: 'TAYLOR ', firstName: 'sam', postcode: null })).toBe('certain');
+    expect(matchPerson({ ...sam, lastName: "O'Brien" }, { ...sam, lastName: 'obrien' })).toBe('certain');
+  });
+
+  it('is certain on last name and date of birth with the same postcode', () => {
+    expect(matchPerson(sam, { ...sam, firstName: 'Samantha', postcode: 'po48aa' })).toBe('certain');
+  });
+
+  it('is only possible on last name and date of birth alone, for a person to confirm', () => {
+    expect(matchPerson(sam, { ...sam, firstName: 'Samantha', postcode: 'PO1 1AA' })).toBe('possible');
+  });
+
+  it('lets a police person id or NHS number decide when both referrals have one', () => {
+    expect(matchPerson({ ...sam, policePersonId: 'P1' }, { ...sam, policePersonId: 'P2' })).toBe('none');
+    expect(matchPerson({ ...sam, policePersonId: 'P1' }, { ...sam, lastName: 'Smith', policePersonId: 'P1' })).toBe('certain');
+    expect(matchPerson({ ...sam, nhsNumber: '9434765919' }, { ...sam, nhsNumber: '9434765870' })).toBe('none');
+  });
+
+  it('never matches a different date of birth', () => {
+    expect(matchPerson(sam, { ...sam, dateOfBirth: '1991-03-15' })).toBe('none');
+  });
+
+  it('gives matching people the same blocking key', () => {
+    expect(blockingKey(sam)).toBe(blockingKey({ lastName: 'taylor', dateOfBirth: '1991-03-14' }));
+  });
+});

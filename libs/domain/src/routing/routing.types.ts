@@ -1,0 +1,95 @@
+import type { MaracMeeting } from '../marac/marac-schedule';
+import type { ProvisionId } from '../policy/policy';
+import type { LawfulBasis, ReferralType } from '../referrals/referral.types';
+import type { RiskLevel } from '../risk/dash';
+
+/**
+ * Everything routing looks at, gathered by the router beforehand and stored with the decision, so that the same
+ * facts and the same policy give the same outcome when an auditor replays it. Ages are whole years at routing.
+ */
+export interface RoutingFacts {
+  referralId: string;
+  referralType: ReferralType;
+  routedAt: string;
+  subjectAgeYears: number;
+  riskLevel: RiskLevel | null;
+  riskCriteria: string[];
+  consent: { given: boolean; lawfulBasis: LawfulBasis };
+  needsSafeAccommodation: boolean;
+  refugeUnitsFree: number;
+  children: RoutingChild[];
+  policeAttended: boolean;
+  perpetratorAcknowledgesBehaviour: boolean | null;
+  /** For child-to-parent referrals, the child's age. */
+  otherPartyAgeYears: number | null;
+  repeat: { isRepeat: boolean; previousReferralIds: string[]; repeatMarac: boolean };
+}
+
+export interface RoutingChild {
+  /** Position in the referral's children list, so a notification names its child without personal data. */
+  index: number;
+  ageYears: number;
+  livesInHousehold: boolean;
+  presentAtIncident: boolean;
+  school: string | null;
+}
+
+/** Rule ids as routing-policy.md names them; `perpetrator` and `child-to-parent` are its two other referral types. */
+export const RULE_IDS = [
+  'child-under-13',
+  'young-person',
+  'high-risk',
+  'medium-risk',
+  'standard-risk',
+  'safe-accommodation',
+  'children-in-household',
+  'encompass',
+  'perpetrator',
+  'child-to-parent',
+] as const;
+export type RuleId = (typeof RULE_IDS)[number];
+
+export const ROUTING_FLAGS = [
+  'repeat-victim',
+  'repeat-marac',
+  'search-national-refuge-vacancies',
+  'encompass-school-not-known',
+  'risk-assessment-missing',
+  'calendar-out-of-date',
+] as const;
+export type RoutingFlag = (typeof ROUTING_FLAGS)[number];
+
+export type RouteStatus = 'routed' | 'waitlisted' | 'held-awaiting-consent';
+
+export interface Route {
+  provision: ProvisionId;
+  ruleIds: RuleId[];
+  status: RouteStatus;
+  /** First contact attempt due; null while held, because no clock runs before consent. */
+  dueBy: string | null;
+}
+
+export interface MaracListing extends MaracMeeting {
+  repeat: boolean;
+  hasChildren: boolean;
+}
+
+export interface EncompassNotification {
+  childIndex: number;
+  school: string;
+  dueBy: string;
+}
+
+export type RoutingStatus = 'routed' | 'awaiting-consent' | 'not-eligible';
+
+export interface RoutingOutcome {
+  policyId: string;
+  status: RoutingStatus;
+  routes: Route[];
+  marac: MaracListing | null;
+  encompass: EncompassNotification[];
+  rulesFired: RuleId[];
+  flags: RoutingFlag[];
+  /** Plain sentences for the referrer and the auditor; never personal data. */
+  reasons: string[];
+}

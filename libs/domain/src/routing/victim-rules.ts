@@ -1,0 +1,86 @@
+import type { RoutingPolicy } from '../policy/policy';
+import type { RiskLevel } from '../risk/dash';
+import { assertNever } from '../shared/domain-error';
+import { flag, reason, route, type Finding } from './findings';
+import type { RoutingFacts } from './routing.types';
+
+/**
+ * The victim rules of routing-policy.md, in its order; all that apply fire. A child under 13 is not a domestic
+ * abuse victim referral (risk-assessment.md), so MASH alone takes it and nothing else is decided here.
+ */
+export function victimRules(facts: RoutingFacts, policy: RoutingPolicy): Finding[] {
+  const { ageBands } = policy;
+  if (facts.subjectAgeYears < ageBands.childUnder) {
+    return [
+      route('child-under-13', 'mash', 'proceeds-without-consent'),
+      reason('child-under-13', `Child victim: children's safeguarding. A child under ${ageBands.childUnder} is not a domestic abuse victim referral, so it goes to MASH only.`),
+    ];
+  }
+  const risk = effectiveRiskLevel(facts);
+  return [
+    ...youngPerson(facts, policy, risk),
+    ...riskRoute(facts, policy, risk),
+    ...safeAccommodation(facts),
+    ...childrenInHousehold(facts, policy, risk),
+    ...encompass(facts, policy),
+  ];
+}
+
+/** A repeat MARAC case is high risk whatever the score (routing-policy.md), even if the level was set without it. */
+function effectiveRiskLevel(facts: RoutingFacts): RiskLevel | null {
+  return facts.repeat.repeatMarac ? 'high' : facts.riskLevel;
+}
+
+function youngPerson(facts: RoutingFacts, { ageBands }: RoutingPolicy, risk: RiskLevel | null): Finding[] {
+  if (facts.subjectAgeYears < ageBands.youngPersonFrom || facts.subjectAgeYears > ageBands.youngPersonTo) return [];
+  // A high-risk 13–15-year-old has no IDVA or MARAC, so the advocate must not wait for consent either.
+  return [route('young-person', 'ypva', risk === 'high' ? 'proceeds-without-consent' : 'voluntary')];
+}
+
+function riskRoute(facts: RoutingFacts, { ageBands }: RoutingPolicy, risk: RiskLevel | null): Finding[] {
+  if (facts.subjectAgeYears < ageBands.adultFrom) return [];
+  switch (risk) {
+    case 'high':
+      return [
+        route('high-risk', 'idva', 'proceeds-without-consent'),
+        { kind: 'marac', ruleId: 'high-risk', hasChildren: facts.children.some((child) => child.ageYears < ageBands.householdChildUnder) },
+      ];
+    case 'medium':
+      return [route('medium-risk', 'outreach', 'voluntary')];
+    case 'standard':
+      return [route('standard-risk', 'victim-support', 'voluntary')];
+    case null:
+      return [flag(null, 'risk-assessment-missing'), reason(null, 'There is no risk assessment, so no risk route could be chosen.')];
+    default:
+      return assertNever(risk);
+  }
+}
+
+function safeAccommodation(facts: RoutingFacts): Finding[] {
+  if (!facts.needsSafeAccommodation) return [];
+  // Nobody can be placed in a refuge against their will, so the refuge waits for consent even at high risk.
+  if (facts.refugeUnitsFree > 0) return [route('safe-accommodation', 'refuge', 'voluntary')];
+  return [
+    route('safe-accommodation', 'refuge', 'voluntary', true),
+    flag('safe-accommodation', 'search-national-refuge-vacancies'),
+    reason('safe-accommodation', 'No refuge unit is free: search national refuge vacancies and consider an out-of-area placement.'),
+  ];
+}
+
+function childrenInHousehold(facts: RoutingFacts, { ageBands }: RoutingPolicy, risk: RiskLevel | null): Finding[] {
+  if (risk !== 'high' && risk !== 'medium') return [];
+  const anyChild = facts.children.some((child) => child.livesInHousehold && child.ageYears < ageBands.householdChildUnder);
+  return anyChild ? [route('children-in-household', 'mash', 'proceeds-without-consent')] : [];
+}
+
+function encompass(facts: RoutingFacts, { encompass: rule }: RoutingPolicy): Finding[] {
+  if (!facts.policeAttended) return [];
+  return facts.children
+    .filter((child) => child.ageYears >= rule.schoolAgeFrom && child.ageYears <= rule.schoolAgeTo)
+    .filter((child) => child.livesInHousehold || child.presentAtIncident)
+    .map((child): Finding =>
+      child.school === null
+        ? flag('encompass', 'encompass-school-not-known')
+        : { kind: 'encompass', ruleId: 'encompass', childIndex: child.index, school: child.school },
+    );
+}
