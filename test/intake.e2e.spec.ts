@@ -14,7 +14,8 @@ describe('referral intake over HTTP', () => {
   let caseworker: string;
 
   beforeAll(async () => {
-    app = await TestApp.start();
+    // Intake on its own: routing (and the risk it may raise for a repeat MARAC case) is test/routing.e2e.spec.ts.
+    app = await TestApp.start(undefined, { SPOC_RUN_ROUTER: 'false' });
     police = (await app.createPrincipal({ role: 'referrer', name: 'Police referral desk', agency: 'hampshire-police' })).token;
     nhs = (await app.createPrincipal({ role: 'referrer', name: 'GP practice', agency: 'solent-nhs' })).token;
     auditor = (await app.createPrincipal({ role: 'auditor', name: 'Safeguarding board' })).token;

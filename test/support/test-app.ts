@@ -15,8 +15,8 @@ export class TestApp {
     readonly dataDir: string,
   ) {}
 
-  static async start(dataDir = mkdtempSync(path.join(tmpdir(), 'spoc-e2e-'))): Promise<TestApp> {
-    const config = loadConfig({ SPOC_DATA_DIR: dataDir, SPOC_BOOTSTRAP_ADMIN_TOKEN: ADMIN_TOKEN, PORT: '0' });
+  static async start(dataDir = mkdtempSync(path.join(tmpdir(), 'spoc-e2e-')), env: Record<string, string> = {}): Promise<TestApp> {
+    const config = loadConfig({ SPOC_DATA_DIR: dataDir, SPOC_BOOTSTRAP_ADMIN_TOKEN: ADMIN_TOKEN, PORT: '0', ...env });
     const app = await createApp(config, { logger: false });
     await app.init();
     await app.getHttpAdapter().getInstance().ready();

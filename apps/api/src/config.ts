@@ -11,6 +11,8 @@ export interface AppConfig {
   eventStoreConnectionString: string | null;
   kafkaBrokers: string[];
   policyFile: string;
+  /** The router runs in this process (the embedded default); production runs it as its own app. */
+  runRouter: boolean;
 }
 
 export const APP_CONFIG = Symbol('AppConfig');
@@ -36,6 +38,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   if (esdb && !/^esdb(\+discover)?:\/\//.test(esdb)) problems.push('EVENTSTORE_CONNECTION_STRING must start with esdb:// or esdb+discover://');
   const brokers = (env.KAFKA_BROKERS ?? '').split(',').map((broker) => broker.trim()).filter(Boolean);
   for (const broker of brokers) if (!/^[^:\s]+:\d+$/.test(broker)) problems.push('KAFKA_BROKERS must be host:port, comma-separated');
+  const runRouter = env.SPOC_RUN_ROUTER ?? 'true';
+  if (runRouter !== 'true' && runRouter !== 'false') problems.push('SPOC_RUN_ROUTER must be true or false');
   if (problems.length > 0) throw new ConfigError(problems);
   return {
     port,
@@ -43,6 +47,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     bootstrapAdminTokenHash: token ? hashToken(token) : null,
     eventStoreConnectionString: esdb,
     kafkaBrokers: brokers,
+    runRouter: runRouter === 'true',
     policyFile: path.resolve(env.SPOC_POLICY_FILE ?? path.join(repositoryRoot(), 'policies/portsmouth-2026-1.json')),
   };
 }

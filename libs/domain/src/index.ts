@@ -12,3 +12,6 @@ export * from './calendar/months';
 export * from './marac/marac-schedule';
 export * from './routing/routing.types';
 export { evaluateRouting } from './routing/evaluate-routing';
+export * from './routing/referral-routed';
+export * from './refuge/refuge-units';
+export * from './repeat/person-match';

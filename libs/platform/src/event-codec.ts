@@ -5,7 +5,7 @@ import { isSealed, type PersonalDataVault } from './personal-data-vault';
 
 export interface DomainEvent {
   type: string;
-  data: Record<string, unknown>;
+  data: object;
 }
 
 /** Who and why, set at the edge (the HTTP request, the subscription) and copied onto every event appended. */
@@ -33,7 +33,7 @@ export class EventCodec {
       const schemaVersion = EVENT_SCHEMAS[event.type as StoredEventType];
       if (!schemaVersion) throw new Error(`event type ${event.type} is not registered`);
       const personal = PERSONAL_FIELDS[event.type as StoredEventType] ?? [];
-      let data = event.data;
+      let data = event.data as Record<string, unknown>;
       if (personal.length > 0) {
         if (!subject) throw new Error(`event type ${event.type} carries personal data and needs a subject key`);
         data = { ...data };

@@ -2,3 +2,4 @@ export * from './personal-data-vault';
 export * from './event-codec';
 export * from './read-model-db';
 export * from './projection-runner';
+export * from './ids';

@@ -41,6 +41,7 @@ export class PersonalDataVault {
     ) WITHOUT ROWID`);
     this.statements = {
       insert: this.db.prepare('INSERT INTO subject_keys (key_id, key, created_at) VALUES (?, ?, ?)'),
+      insertOrIgnore: this.db.prepare('INSERT OR IGNORE INTO subject_keys (key_id, key, created_at) VALUES (?, ?, ?)'),
       get: this.db.prepare<[string], { key: Buffer | null }>('SELECT key FROM subject_keys WHERE key_id = ?'),
       destroy: this.db.prepare('UPDATE subject_keys SET key = NULL, destroyed_at = ? WHERE key_id = ?'),
     };
@@ -52,6 +53,19 @@ export class PersonalDataVault {
     const next = this.pool.pop()!;
     if (this.pool.length < this.batchSize / 4) void this.refill();
     return next;
+  }
+
+  /**
+   * A long-lived key for the service's own use (e.g. keyed hashes for person matching), created on first use.
+   * Kept with the subject keys so that a copy of the read models alone reveals nothing.
+   */
+  namedKey(name: string): Buffer {
+    const keyId = `service:${name}`;
+    const existing = this.keyFor(keyId);
+    if (existing) return existing;
+    this.statements.insertOrIgnore.run(keyId, randomBytes(32), new Date().toISOString());
+    this.cache.delete(keyId);
+    return this.keyFor(keyId)!;
   }
 
   /** The key with this id, or null when it was destroyed (the data was erased) or never existed. */

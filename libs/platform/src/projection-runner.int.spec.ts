@@ -12,6 +12,7 @@ import { openReadModelDb } from './read-model-db';
 /** Counts events per stream; throws on an event marked `poison`, as a buggy read model would. */
 class CountingProjection implements Projection {
   readonly name = 'counting';
+  readonly version = 1;
   readonly eventTypes = ['Counted'];
   readonly tables = { counts: 'CREATE TABLE IF NOT EXISTS counts (stream_id TEXT PRIMARY KEY, n INTEGER NOT NULL)' };
   private upsert!: Database.Statement;

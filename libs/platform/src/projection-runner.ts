@@ -5,6 +5,8 @@ import type { DecodedEvent, EventCodec } from './event-codec';
 /** A read model fed by the log. `apply` runs inside the runner's transaction and must only touch its own tables. */
 export interface Projection {
   readonly name: string;
+  /** Bump when the tables or what they hold change: the runner then rebuilds its read models from the log. */
+  readonly version: number;
   /** CREATE TABLE statements; dropped tables are recreated from these on a rebuild. */
   readonly tables: Record<string, string>;
   readonly eventTypes: readonly string[];
@@ -37,6 +39,7 @@ export class ProjectionRunner {
     private readonly codec: EventCodec,
     private readonly projections: Projection[],
   ) {
+    this.rebuildIfChanged(db, projections);
     for (const projection of projections) {
       for (const statement of Object.values(projection.tables)) db.exec(statement);
       projection.prepare?.(db);
@@ -60,6 +63,23 @@ export class ProjectionRunner {
       }
       this.saveCheckpoint.run(this.name, Number(events[events.length - 1].position));
     });
+  }
+
+  /** A read model whose shape changed is dropped with the runner's checkpoint, so it is rebuilt from the log. */
+  private rebuildIfChanged(db: Database.Database, projections: Projection[]): void {
+    db.exec('CREATE TABLE IF NOT EXISTS projection_versions (runner TEXT NOT NULL, name TEXT NOT NULL, version INTEGER NOT NULL, PRIMARY KEY (runner, name)) WITHOUT ROWID');
+    const stored = new Map(
+      db.prepare<[string], { name: string; version: number }>('SELECT name, version FROM projection_versions WHERE runner = ?').all(this.name).map((row) => [row.name, row.version]),
+    );
+    const changed = projections.some((projection) => stored.get(projection.name) !== projection.version);
+    if (!changed) return;
+    db.transaction(() => {
+      for (const projection of projections) for (const table of Object.keys(projection.tables)) db.exec(`DROP TABLE IF EXISTS ${table}`);
+      db.prepare('DELETE FROM checkpoints WHERE name = ?').run(this.name);
+      db.prepare('DELETE FROM projection_versions WHERE runner = ?').run(this.name);
+      const save = db.prepare('INSERT INTO projection_versions (runner, name, version) VALUES (?, ?, ?)');
+      for (const projection of projections) save.run(this.name, projection.name, projection.version);
+    })();
   }
 
   get checkpoint(): bigint {

@@ -1,17 +1,19 @@
 import type { Provider } from '@nestjs/common';
 import type Database from 'better-sqlite3';
 import { EVENT_STORE, type EventStore } from '@spoc/event-store';
-import { ProjectionRunner, type EventCodec } from '@spoc/platform';
+import { ProjectionRunner, type EventCodec, type Projection } from '@spoc/platform';
+import { EncompassProjection } from '../encompass/encompass.projection';
+import { MaracProjection } from '../marac/marac.projection';
 import { PrincipalsProjection } from '../principals/principals.projection';
 import { ReferralStatusProjection } from '../referrals/referral-status.projection';
 import { CODEC, PROJECTIONS, READ_DB } from './tokens';
 
 /** Every read model this API keeps, fed by one runner from one checkpoint. */
-export const READ_MODELS = [PrincipalsProjection, ReferralStatusProjection];
+export const READ_MODELS = [PrincipalsProjection, ReferralStatusProjection, MaracProjection, EncompassProjection];
 
 export const projectionsProvider: Provider = {
   provide: PROJECTIONS,
   inject: [EVENT_STORE, READ_DB, CODEC, ...READ_MODELS],
-  useFactory: (store: EventStore, db: Database.Database, codec: EventCodec, ...projections: PrincipalsProjection[]) =>
+  useFactory: (store: EventStore, db: Database.Database, codec: EventCodec, ...projections: Projection[]) =>
     new ProjectionRunner('api-read-models', store, db, codec, projections),
 };

@@ -4,3 +4,4 @@ export const CODEC = Symbol('EventCodec');
 export const READ_DB = Symbol('ReadModelDb');
 export const POLICY = Symbol('RoutingPolicy');
 export const PROJECTIONS = Symbol('ProjectionRunner');
+export const ROUTER = Symbol('Router');

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type Database from 'better-sqlite3';
-import type { ReferralEvent } from '@spoc/domain';
+import type { ReferralEvent, ReferralRouted } from '@spoc/domain';
 import type { DecodedEvent, Projection } from '@spoc/platform';
 
 export interface ReferralStatusRow {
@@ -14,23 +14,39 @@ export interface ReferralStatusRow {
   risk_criteria: string | null;
   dash_score: number | null;
   policy_version: string | null;
+  /** JSON of the latest decision's parts, as the contract shows them. */
+  routes: string | null;
+  repeat: string | null;
+  marac: string | null;
+  encompass: string | null;
+  /** The sealed schools of the decision that notified them; opened only when the referral is read. */
+  schools: string | null;
+  flags: string | null;
+  reasons: string | null;
+  routed_at: string | null;
 }
 
-/** What a referrer may know of a referral: its status and its non-personal facts. No personal data is kept here. */
+/**
+ * What a referrer may know of a referral: its status, risk and routes. Personal data (the schools named in Encompass
+ * notifications) stays sealed here and is opened on read, so erasing the key erases it from this table too.
+ */
 @Injectable()
 export class ReferralStatusProjection implements Projection {
   readonly name = 'referral-status';
-  readonly eventTypes = ['ReferralReceived', 'RiskAssessed'];
+  readonly version = 2;
+  readonly eventTypes = ['ReferralReceived', 'RiskAssessed', 'ReferralRouted'];
   readonly tables = {
     referrals: `CREATE TABLE IF NOT EXISTS referrals (
       referral_id TEXT PRIMARY KEY, agency TEXT NOT NULL, agency_reference TEXT NOT NULL, referral_type TEXT NOT NULL,
       received_at TEXT NOT NULL, status TEXT NOT NULL, risk_level TEXT, risk_criteria TEXT, dash_score INTEGER,
-      policy_version TEXT
+      policy_version TEXT, routes TEXT, repeat TEXT, marac TEXT, encompass TEXT, schools TEXT, flags TEXT, reasons TEXT,
+      routed_at TEXT
     ) WITHOUT ROWID`,
   };
   private statements!: {
     received: Database.Statement;
     assessed: Database.Statement;
+    routed: Database.Statement;
     byId: Database.Statement<[string], ReferralStatusRow>;
   };
 
@@ -41,11 +57,18 @@ export class ReferralStatusProjection implements Projection {
          VALUES (?, ?, ?, ?, ?, 'received')`,
       ),
       assessed: db.prepare('UPDATE referrals SET risk_level = ?, risk_criteria = ?, dash_score = ?, policy_version = ? WHERE referral_id = ?'),
+      routed: db.prepare(
+        `UPDATE referrals SET status = @status, risk_level = @riskLevel, risk_criteria = @riskCriteria, policy_version = @policyId,
+           routes = @routes, repeat = @repeat, marac = @marac, encompass = coalesce(@encompass, encompass),
+           schools = coalesce(@schools, schools), flags = @flags, reasons = @reasons, routed_at = @routedAt
+         WHERE referral_id = @referralId`,
+      ),
       byId: db.prepare('SELECT * FROM referrals WHERE referral_id = ?'),
     };
   }
 
   apply(event: DecodedEvent): void {
+    if (event.type === 'ReferralRouted') return this.routed(event.data as unknown as ReferralRouted['data']);
     const domain = { type: event.type, data: event.data } as ReferralEvent;
     switch (domain.type) {
       case 'ReferralReceived': {
@@ -59,6 +82,26 @@ export class ReferralStatusProjection implements Projection {
         break;
       }
     }
+  }
+
+  private routed(decision: ReferralRouted['data']): void {
+    const { facts, outcome } = decision;
+    this.statements.routed.run({
+      referralId: decision.referralId,
+      status: outcome.status,
+      riskLevel: facts.riskLevel,
+      riskCriteria: JSON.stringify(facts.riskCriteria),
+      policyId: decision.policyId,
+      routes: JSON.stringify(decision.cases.map(({ provision, caseId, ruleIds, status, dueBy }) => ({ provision, caseId, ruleIds, status, dueBy }))),
+      repeat: JSON.stringify({ ...facts.repeat, possibleMatchReferralIds: decision.possibleMatchReferralIds }),
+      marac: outcome.marac ? JSON.stringify(outcome.marac) : null,
+      // Only the first decision notifies schools; a reassessment keeps what was sent.
+      encompass: decision.decisionNumber === 0 ? JSON.stringify(decision.encompass) : null,
+      schools: decision.decisionNumber === 0 ? JSON.stringify(decision.schools) : null,
+      flags: JSON.stringify(outcome.flags),
+      reasons: JSON.stringify(outcome.reasons),
+      routedAt: facts.routedAt,
+    });
   }
 
   find(referralId: string): ReferralStatusRow | null {

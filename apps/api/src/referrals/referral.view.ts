@@ -1,8 +1,14 @@
+import { isSealed, type PersonalDataVault } from '@spoc/platform';
 import type { Principal } from '../shared/auth/principal';
 import type { ReferralStatusRow } from './referral-status.projection';
 
-/** The contract's GET /v1/referrals/:id shape. Routing fills routes, repeat, marac and encompass; until then they are empty. */
-export function referralView(row: ReferralStatusRow) {
+const parse = <T>(json: string | null, fallback: T): T => (json ? (JSON.parse(json) as T) : fallback);
+
+/** The contract's GET /v1/referrals/:id shape, with the routing parts once the router has decided. */
+export function referralView(row: ReferralStatusRow, vault: PersonalDataVault, sentNotifications: Set<string>) {
+  const sealed = parse<unknown>(row.schools, null);
+  const schools = isSealed(sealed) ? vault.open<Record<string, string>>(sealed) : null;
+  const encompass = parse<Array<{ notificationId: string; childIndex: number; dueBy: string }>>(row.encompass, []);
   return {
     referralId: row.referral_id,
     agencyReference: row.agency_reference,
@@ -10,12 +16,20 @@ export function referralView(row: ReferralStatusRow) {
     receivedAt: row.received_at,
     status: row.status,
     riskLevel: row.risk_level,
-    riskCriteria: row.risk_criteria ? (JSON.parse(row.risk_criteria) as string[]) : [],
+    riskCriteria: parse<string[]>(row.risk_criteria, []),
     dashScore: row.dash_score,
-    repeat: null,
-    routes: [],
-    marac: null,
-    encompass: [],
+    repeat: parse(row.repeat, null),
+    routes: parse(row.routes, []),
+    marac: parse(row.marac, null),
+    encompass: encompass.map((notification) => ({
+      notificationId: notification.notificationId,
+      school: schools?.[String(notification.childIndex)] ?? null,
+      dueBy: notification.dueBy,
+      status: sentNotifications.has(notification.notificationId) ? 'sent' : 'due',
+    })),
+    flags: parse<string[]>(row.flags, []),
+    reasons: parse<string[]>(row.reasons, []),
+    routedAt: row.routed_at,
     policyVersion: row.policy_version,
   };
 }

@@ -1,7 +1,10 @@
-import { Body, Controller, Get, HttpCode, NotFoundException, Param, ParseUUIDPipe, Post, Res } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Inject, NotFoundException, Param, ParseUUIDPipe, Post, Res } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
+import type { PersonalDataVault } from '@spoc/platform';
+import { EncompassProjection } from '../encompass/encompass.projection';
+import { VAULT } from '../infrastructure/tokens';
 import { Allow, CorrelationId, CurrentPrincipal } from '../shared/auth/access.decorators';
 import { actorOf, type Principal } from '../shared/auth/principal';
 import { ValidationFailed } from '../shared/http/problem.filter';
@@ -22,6 +25,8 @@ export class ReferralsController {
   constructor(
     private readonly commands: CommandBus,
     private readonly referrals: ReferralStatusProjection,
+    private readonly encompass: EncompassProjection,
+    @Inject(VAULT) private readonly vault: PersonalDataVault,
   ) {}
 
   @Post()
@@ -52,7 +57,12 @@ export class ReferralsController {
   read(@Param('id', uuid) id: string, @CurrentPrincipal() caller: Principal) {
     const row = this.referrals.find(id);
     if (!row || !mayReadReferral(caller, row)) throw new NotFoundException('no such referral');
-    return referralView(row);
+    const sent = new Set(
+      (JSON.parse(row.encompass ?? '[]') as Array<{ notificationId: string }>)
+        .filter(({ notificationId }) => this.encompass.find(notificationId)?.status === 'sent')
+        .map(({ notificationId }) => notificationId),
+    );
+    return referralView(row, this.vault, sent);
   }
 
   @Post(':id/reassessments')

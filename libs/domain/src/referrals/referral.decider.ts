@@ -1,6 +1,7 @@
 import type { RoutingPolicy } from '../policy/policy';
 import { scoreDash, type RiskLevel } from '../risk/dash';
 import { assertNever, DomainError } from '../shared/domain-error';
+import type { ReferralRouted } from '../routing/referral-routed';
 import type { ReferralSubmission, ReferralType, RiskAssessment } from './referral.types';
 
 export type ReferralCommand =
@@ -52,7 +53,8 @@ export interface RiskAssessed {
   };
 }
 
-export type ReferralEvent = ReferralReceived | RiskAssessed;
+/** The router's decisions live on the referral stream too; they do not change what intake may do next. */
+export type ReferralEvent = ReferralReceived | RiskAssessed | ReferralRouted;
 
 export type ReferralState =
   | { status: 'none' }
@@ -114,6 +116,8 @@ export const referralDecider = {
         };
       case 'RiskAssessed':
         return state.status === 'received' ? { ...state, assessments: state.assessments + 1 } : state;
+      case 'ReferralRouted':
+        return state;
       default:
         return assertNever(event);
     }

@@ -1,0 +1,71 @@
+import { Injectable } from '@nestjs/common';
+import type Database from 'better-sqlite3';
+import type { ReferralRouted } from '@spoc/domain';
+import type { DecodedEvent, Projection } from '@spoc/platform';
+
+export interface EncompassRow {
+  notification_id: string;
+  referral_id: string;
+  child_index: number;
+  due_by: string;
+  status: 'due' | 'sent';
+  sent_at: string | null;
+  /** The decision's sealed schools (child index → school), opened on read. */
+  schools: string;
+}
+
+/** Operation Encompass notifications, one per school-age child, due before the next school day starts. */
+@Injectable()
+export class EncompassProjection implements Projection {
+  readonly name = 'encompass';
+  readonly version = 1;
+  readonly eventTypes = ['ReferralRouted', 'EncompassNotificationSent'];
+  readonly tables = {
+    encompass_notifications: `CREATE TABLE IF NOT EXISTS encompass_notifications (
+      notification_id TEXT PRIMARY KEY, referral_id TEXT NOT NULL, child_index INTEGER NOT NULL, due_by TEXT NOT NULL,
+      status TEXT NOT NULL, sent_at TEXT, schools TEXT NOT NULL
+    ) WITHOUT ROWID`,
+  };
+  private statements!: {
+    issue: Database.Statement;
+    sent: Database.Statement;
+    byId: Database.Statement<[string], EncompassRow>;
+    page: Database.Statement<[string, string, number, number], EncompassRow>;
+  };
+
+  prepare(db: Database.Database): void {
+    db.exec('CREATE INDEX IF NOT EXISTS encompass_status_due ON encompass_notifications (status, due_by)');
+    this.statements = {
+      issue: db.prepare(
+        `INSERT OR IGNORE INTO encompass_notifications (notification_id, referral_id, child_index, due_by, status, schools)
+         VALUES (?, ?, ?, ?, 'due', ?)`,
+      ),
+      sent: db.prepare("UPDATE encompass_notifications SET status = 'sent', sent_at = ? WHERE notification_id = ?"),
+      byId: db.prepare('SELECT * FROM encompass_notifications WHERE notification_id = ?'),
+      page: db.prepare(
+        `SELECT * FROM encompass_notifications WHERE status IN (?, ?) ORDER BY due_by, notification_id LIMIT ? OFFSET ?`,
+      ),
+    };
+  }
+
+  apply(event: DecodedEvent): void {
+    if (event.type === 'EncompassNotificationSent') {
+      const { notificationId, sentAt } = event.data as { notificationId: string; sentAt: string };
+      this.statements.sent.run(sentAt, notificationId);
+      return;
+    }
+    const decision = event.data as unknown as ReferralRouted['data'];
+    const sealedSchools = JSON.stringify(decision.schools);
+    for (const notification of decision.encompass) {
+      this.statements.issue.run(notification.notificationId, decision.referralId, notification.childIndex, notification.dueBy, sealedSchools);
+    }
+  }
+
+  find(notificationId: string): EncompassRow | null {
+    return this.statements.byId.get(notificationId) ?? null;
+  }
+
+  list(statuses: Array<'due' | 'sent'>, limit: number, offset: number): EncompassRow[] {
+    return this.statements.page.all(statuses[0], statuses[1] ?? statuses[0], limit, offset);
+  }
+}

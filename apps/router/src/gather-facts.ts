@@ -1,0 +1,92 @@
+import {
+  isWithinMonths,
+  localDateOf,
+  scoreDash,
+  type ReferralReceived,
+  type RiskAssessed,
+  type RoutingFacts,
+  type RoutingPolicy,
+} from '@spoc/domain';
+import { matchIndexed, type IndexedPerson, type RouterState } from './router-state';
+
+/** Whole years from a date of birth to a local date (both YYYY-MM-DD). */
+export function ageOn(dateOfBirth: string, date: string): number {
+  const [by, bm, bd] = dateOfBirth.split('-').map(Number);
+  const [y, m, d] = date.split('-').map(Number);
+  return y - by - (m < bm || (m === bm && d < bd) ? 1 : 0);
+}
+
+export interface RepeatFindings {
+  isRepeat: boolean;
+  previousReferralIds: string[];
+  repeatMarac: boolean;
+  possibleMatchReferralIds: string[];
+}
+
+/**
+ * Repeat victimisation: earlier referrals of the same person within the window (certain matches only count;
+ * possible ones are listed for someone to confirm). Repeat MARAC: one of them was listed at MARAC within the window
+ * and names the same perpetrator.
+ */
+export function findRepeats(person: Omit<IndexedPerson, 'maracListedAt'>, state: RouterState, policy: RoutingPolicy): RepeatFindings {
+  const { timeZone } = policy.calendar;
+  const months = policy.repeatVictimisation.windowMonths;
+  const earlier = state
+    .candidatesFor(person)
+    .filter((candidate) => candidate.receivedAt < person.receivedAt && isWithinMonths(candidate.receivedAt, person.receivedAt, months, timeZone));
+  const certain = earlier.filter((candidate) => matchIndexed(person, candidate) === 'certain');
+  const possible = earlier.filter((candidate) => matchIndexed(person, candidate) === 'possible');
+  const samePerpetrator = (candidate: IndexedPerson) =>
+    (person.otherPolicePersonId !== null && person.otherPolicePersonId === candidate.otherPolicePersonId) ||
+    (person.otherBlocking !== null && person.otherBlocking === candidate.otherBlocking);
+  const repeatMarac = certain.some(
+    (candidate) =>
+      candidate.maracListedAt !== null &&
+      isWithinMonths(candidate.maracListedAt, person.receivedAt, policy.marac.repeatWindowMonths, timeZone) &&
+      samePerpetrator(candidate),
+  );
+  return {
+    isRepeat: certain.length > 0,
+    previousReferralIds: certain.map((candidate) => candidate.referralId).sort(),
+    repeatMarac,
+    possibleMatchReferralIds: possible.map((candidate) => candidate.referralId).sort(),
+  };
+}
+
+/** Everything routing looks at, from the referral's own events, the repeat findings and the refuge places. */
+export function gatherFacts(input: {
+  received: ReferralReceived['data'];
+  assessment: RiskAssessed['data'] | null;
+  repeat: RepeatFindings;
+  refugeUnitsFree: number;
+  routedAt: string;
+  policy: RoutingPolicy;
+}): RoutingFacts {
+  const { received, assessment, repeat, policy } = input;
+  const submission = received.submission;
+  const referralDate = localDateOf(received.receivedAt, policy.calendar.timeZone);
+  // A repeat MARAC case is high risk whatever the score: rescored with the same checklist and thresholds.
+  const risk = assessment ? (repeat.repeatMarac ? scoreDash(assessment.assessment, policy.riskThresholds, true) : assessment) : null;
+  return {
+    referralId: received.referralId,
+    referralType: received.referralType,
+    routedAt: input.routedAt,
+    subjectAgeYears: ageOn(submission.subject.dateOfBirth, referralDate),
+    riskLevel: risk ? risk.level : null,
+    riskCriteria: risk ? risk.criteria : [],
+    consent: { given: submission.consent.given, lawfulBasis: submission.consent.lawfulBasis },
+    needsSafeAccommodation: submission.needs.safeAccommodation,
+    refugeUnitsFree: input.refugeUnitsFree,
+    children: submission.children.map((child, index) => ({
+      index,
+      ageYears: ageOn(child.dateOfBirth, referralDate),
+      livesInHousehold: child.livesInHousehold,
+      presentAtIncident: child.presentAtIncident,
+      school: child.school,
+    })),
+    policeAttended: submission.incident?.policeAttended ?? false,
+    perpetratorAcknowledgesBehaviour: submission.perpetratorProgramme?.acknowledgesBehaviour ?? null,
+    otherPartyAgeYears: submission.otherParty?.dateOfBirth ? ageOn(submission.otherParty.dateOfBirth, referralDate) : null,
+    repeat: { isRepeat: repeat.isRepeat, previousReferralIds: repeat.previousReferralIds, repeatMarac: repeat.repeatMarac },
+  };
+}

@@ -1,0 +1,118 @@
+import type Database from 'better-sqlite3';
+import { createHmac } from 'node:crypto';
+import { blockingKey, normaliseName, normalisePostcode, type PersonKeys } from '@spoc/domain';
+
+/** A referral's subject as the router remembers it for repeat matching: keyed hashes only, no names or dates. */
+export interface IndexedPerson {
+  referralId: string;
+  blocking: string;
+  firstName: string | null;
+  postcode: string | null;
+  policePersonId: string | null;
+  nhsNumber: string | null;
+  otherBlocking: string | null;
+  otherPolicePersonId: string | null;
+  receivedAt: string;
+  maracListedAt: string | null;
+}
+
+/**
+ * The router's own state: its checkpoint and the person index. Like every read model it can be dropped and
+ * rebuilt from the log (the index holds HMACs under a service key, so a copy of this file identifies nobody).
+ */
+export class RouterState {
+  private readonly statements;
+
+  constructor(private readonly db: Database.Database, private readonly matchKey: Buffer) {
+    db.exec(`CREATE TABLE IF NOT EXISTS persons (
+      referral_id TEXT PRIMARY KEY, blocking TEXT NOT NULL, first_name TEXT, postcode TEXT, police_person_id TEXT,
+      nhs_number TEXT, other_blocking TEXT, other_police_person_id TEXT, received_at TEXT NOT NULL, marac_listed_at TEXT
+    ) WITHOUT ROWID`);
+    db.exec('CREATE INDEX IF NOT EXISTS persons_blocking ON persons (blocking)');
+    db.exec('CREATE INDEX IF NOT EXISTS persons_police ON persons (police_person_id) WHERE police_person_id IS NOT NULL');
+    db.exec('CREATE INDEX IF NOT EXISTS persons_nhs ON persons (nhs_number) WHERE nhs_number IS NOT NULL');
+    this.statements = {
+      checkpoint: db.prepare<[string], { position: number }>('SELECT position FROM checkpoints WHERE name = ?'),
+      saveCheckpoint: db.prepare('INSERT INTO checkpoints (name, position) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET position = excluded.position'),
+      upsert: db.prepare(`INSERT INTO persons (referral_id, blocking, first_name, postcode, police_person_id, nhs_number, other_blocking, other_police_person_id, received_at)
+        VALUES (@referralId, @blocking, @firstName, @postcode, @policePersonId, @nhsNumber, @otherBlocking, @otherPolicePersonId, @receivedAt)
+        ON CONFLICT (referral_id) DO NOTHING`),
+      listed: db.prepare('UPDATE persons SET marac_listed_at = ? WHERE referral_id = ? AND (marac_listed_at IS NULL OR marac_listed_at < ?)'),
+      candidates: db.prepare<[string, string | null, string | null, string], PersonRow>(
+        `SELECT * FROM persons WHERE (blocking = ? OR police_person_id = ? OR nhs_number = ?) AND referral_id <> ?`,
+      ),
+    };
+  }
+
+  checkpoint(name: string): bigint | undefined {
+    const row = this.statements.checkpoint.get(name);
+    return row ? BigInt(row.position) : undefined;
+  }
+
+  saveCheckpoint(name: string, position: bigint): void {
+    this.statements.saveCheckpoint.run(name, Number(position));
+  }
+
+  /** Hashes a subject's match keys under the service key. Normalised first, so equal people hash equal. */
+  hashPerson(keys: PersonKeys, other: { lastName: string | null; dateOfBirth: string | null; policePersonId: string | null } | null) {
+    const hash = (value: string | null) => (value ? createHmac('sha256', this.matchKey).update(value).digest('hex') : null);
+    return {
+      blocking: hash(blockingKey(keys))!,
+      firstName: hash(normaliseName(keys.firstName)),
+      postcode: hash(normalisePostcode(keys.postcode)),
+      policePersonId: hash(keys.policePersonId),
+      nhsNumber: hash(keys.nhsNumber),
+      otherBlocking: other?.lastName && other.dateOfBirth ? hash(blockingKey({ lastName: other.lastName, dateOfBirth: other.dateOfBirth })) : null,
+      otherPolicePersonId: hash(other?.policePersonId ?? null),
+    };
+  }
+
+  remember(person: Omit<IndexedPerson, 'maracListedAt'>): void {
+    this.statements.upsert.run(person);
+  }
+
+  recordMaracListing(referralId: string, listedAt: string): void {
+    this.statements.listed.run(listedAt, referralId, listedAt);
+  }
+
+  candidatesFor(person: Pick<IndexedPerson, 'referralId' | 'blocking' | 'policePersonId' | 'nhsNumber'>): IndexedPerson[] {
+    return this.statements.candidates.all(person.blocking, person.policePersonId, person.nhsNumber, person.referralId).map((row) => ({
+      referralId: row.referral_id,
+      blocking: row.blocking,
+      firstName: row.first_name,
+      postcode: row.postcode,
+      policePersonId: row.police_person_id,
+      nhsNumber: row.nhs_number,
+      otherBlocking: row.other_blocking,
+      otherPolicePersonId: row.other_police_person_id,
+      receivedAt: row.received_at,
+      maracListedAt: row.marac_listed_at,
+    }));
+  }
+}
+
+interface PersonRow {
+  referral_id: string;
+  blocking: string;
+  first_name: string | null;
+  postcode: string | null;
+  police_person_id: string | null;
+  nhs_number: string | null;
+  other_blocking: string | null;
+  other_police_person_id: string | null;
+  received_at: string;
+  marac_listed_at: string | null;
+}
+
+/**
+ * Same matching rule as `matchPerson` (libs/domain), applied to hashed keys: identifiers decide when both have them,
+ * otherwise the blocking key (last name + date of birth) tightened by first name or postcode.
+ */
+export function matchIndexed(a: IndexedPerson | Omit<IndexedPerson, 'maracListedAt'>, b: IndexedPerson): 'certain' | 'possible' | 'none' {
+  if (a.policePersonId && b.policePersonId) return a.policePersonId === b.policePersonId ? 'certain' : 'none';
+  if (a.nhsNumber && b.nhsNumber) return a.nhsNumber === b.nhsNumber ? 'certain' : 'none';
+  if (a.blocking !== b.blocking) return 'none';
+  const sameFirst = a.firstName !== null && a.firstName === b.firstName;
+  const samePostcode = a.postcode !== null && a.postcode === b.postcode;
+  return sameFirst || samePostcode ? 'certain' : 'possible';
+}

@@ -1,0 +1,222 @@
+import type Database from 'better-sqlite3';
+import {
+  buildDecision,
+  caseEventsOf,
+  evaluateRouting,
+  refugeUnits,
+  streams,
+  type CaseOpened,
+  type CaseSuperseded,
+  type ReferralReceived,
+  type ReferralRouted,
+  type RefugeEvent,
+  type RiskAssessed,
+  type RoutingPolicy,
+} from '@spoc/domain';
+import { WrongExpectedVersionError, type EventStore, type RecordedEvent, type Subscription } from '@spoc/event-store';
+import { nameBasedUuid, sealingKeyId, type CommandContext, type EventCodec, type PersonalDataVault } from '@spoc/platform';
+import { findRepeats, gatherFacts } from './gather-facts';
+import { RouterState } from './router-state';
+
+const CHECKPOINT = 'router';
+
+/**
+ * The router: reads the log from its checkpoint and, for every received or reassessed referral, gathers the facts,
+ * evaluates the policy and appends the decision to the referral stream at the revision it was made on (so of two
+ * routers only one decision lands). Then it opens each new case and supersedes dropped ones, each by an idempotent
+ * append, so a crash between steps is healed when the event is handled again.
+ */
+export class Router {
+  private readonly state: RouterState;
+  private subscription: Subscription | null = null;
+  private running: Promise<void> | null = null;
+  private position: bigint | undefined;
+  private waiters: Array<{ position: bigint; resolve: () => void }> = [];
+  private failure: unknown = null;
+
+  constructor(
+    private readonly store: EventStore,
+    private readonly codec: EventCodec,
+    private readonly vault: PersonalDataVault,
+    private readonly policy: RoutingPolicy,
+    private readonly db: Database.Database,
+    private readonly now: () => Date = () => new Date(),
+  ) {
+    this.state = new RouterState(db, vault.namedKey('person-match'));
+    this.position = this.state.checkpoint(CHECKPOINT);
+  }
+
+  get failed(): unknown {
+    return this.failure;
+  }
+
+  get checkpoint(): bigint | undefined {
+    return this.position;
+  }
+
+  start(): void {
+    if (this.running) return;
+    const subscription = this.store.subscribeToAll({ fromPosition: this.position, filter: { streamPrefixes: ['referral-'] } });
+    this.subscription = subscription;
+    this.running = (async () => {
+      for await (const event of subscription) {
+        await this.handle(event);
+        this.position = event.position;
+        this.state.saveCheckpoint(CHECKPOINT, event.position);
+        this.waiters = this.waiters.filter((waiter) => (waiter.position <= event.position ? (waiter.resolve(), false) : true));
+      }
+    })().catch((error: unknown) => {
+      // Stop rather than skip a referral: health reports it, and a restart resumes at this event.
+      this.failure = error;
+      const where = error instanceof Error ? (error.stack ?? '').split('\n')[1]?.trim() : '';
+      process.stderr.write(`router stopped after position ${this.position ?? 'start'}: ${error instanceof Error ? error.name : 'error'} ${where}\n`);
+    });
+  }
+
+  /** Stops after the event in hand and closes the router's state file (the router owns it). */
+  async stop(): Promise<void> {
+    await this.subscription?.close();
+    await this.running;
+    this.running = null;
+    if (this.db.open) this.db.close();
+  }
+
+  /** Resolves once the router has handled the log up to `position` (for callers that want the routes at once). */
+  waitFor(position: bigint, timeoutMs = 5000): Promise<boolean> {
+    if (this.position !== undefined && this.position >= position) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const waiter = { position, resolve: () => resolve(true) };
+      this.waiters.push(waiter);
+      setTimeout(() => {
+        this.waiters = this.waiters.filter((other) => other !== waiter);
+        resolve(false);
+      }, timeoutMs).unref();
+    });
+  }
+
+  private async handle(event: RecordedEvent): Promise<void> {
+    switch (event.type) {
+      case 'RiskAssessed':
+        return this.decide(event);
+      case 'ReferralReceived':
+        // A perpetrator referral has no checklist, so its receipt is what gets routed.
+        if ((event.data as { referralType?: string }).referralType === 'perpetrator') return this.decide(event);
+        return;
+      case 'ReferralRouted':
+        return this.carryOut(this.codec.decode<ReferralRouted['data']>(event).data, event);
+      default:
+        return;
+    }
+  }
+
+  private async decide(trigger: RecordedEvent): Promise<void> {
+    const streamId = trigger.streamId;
+    const recorded: RecordedEvent[] = [];
+    for await (const event of this.store.readStream(streamId)) recorded.push(event);
+    // A later event on the stream means this revision was decided already, or a newer assessment will be.
+    if (recorded[recorded.length - 1].revision !== trigger.revision) return;
+    const decoded = recorded.map((event) => this.codec.decode(event));
+    const received = decoded.find((event) => event.type === 'ReferralReceived')!.data as unknown as ReferralReceived['data'];
+    if (!received.submission) return; // erased before it was routed: nothing personal left to route on
+    const assessment = trigger.type === 'RiskAssessed' ? (this.codec.decode(trigger).data as unknown as RiskAssessed['data']) : null;
+    const previous = decoded.filter((event) => event.type === 'ReferralRouted').map((event) => event.data as unknown as ReferralRouted['data']);
+    const routedAt = this.now().toISOString();
+
+    const subject = received.submission.subject;
+    const other = received.submission.otherParty;
+    const person = {
+      referralId: received.referralId,
+      receivedAt: received.receivedAt,
+      ...this.state.hashPerson(
+        { ...subject, firstName: subject.firstName },
+        other ? { lastName: other.lastName, dateOfBirth: other.dateOfBirth, policePersonId: other.policePersonId } : null,
+      ),
+    };
+    const repeat = received.referralType === 'perpetrator'
+      ? { isRepeat: false, previousReferralIds: [], repeatMarac: false, possibleMatchReferralIds: [] }
+      : findRepeats(person, this.state, this.policy);
+    if (received.referralType !== 'perpetrator') this.state.remember(person);
+
+    const refugeUnitsFree = received.submission.needs.safeAccommodation && received.submission.consent.given
+      ? await this.requestRefuge(received.referralId, routedAt)
+      : 0;
+    const facts = gatherFacts({ received, assessment, repeat, refugeUnitsFree, routedAt, policy: this.policy });
+    const outcome = evaluateRouting(facts, this.policy);
+    const decisionNumber = previous.length;
+    const openCases = openCasesOf(previous);
+    const decision = buildDecision({
+      facts,
+      outcome,
+      decisionNumber,
+      basedOnRevision: trigger.revision,
+      openCases,
+      possibleMatchReferralIds: repeat.possibleMatchReferralIds,
+      caseIdFor: (provision) => nameBasedUuid(`case\n${received.referralId}\n${decisionNumber}\n${provision}`),
+      notificationIdFor: (childIndex) => nameBasedUuid(`encompass\n${received.referralId}\n${childIndex}`),
+      notifySchools: decisionNumber === 0,
+    });
+    const keyId = sealingKeyId(recorded[0]);
+    const key = keyId ? this.vault.keyFor(keyId) : null;
+    if (!keyId || !key) return;
+    try {
+      await this.store.append(streamId, this.codec.encode([decision], contextOf(trigger), { keyId, key }), trigger.revision);
+    } catch (error) {
+      if (error instanceof WrongExpectedVersionError) return; // another router decided this revision
+      throw error;
+    }
+  }
+
+  /** Opens the decision's new cases and supersedes dropped ones: each append is idempotent, so replays are safe. */
+  private async carryOut(routed: ReferralRouted['data'], event: RecordedEvent): Promise<void> {
+    if (routed.outcome.marac) this.state.recordMaracListing(routed.referralId, routed.facts.routedAt);
+    const context = contextOf(event);
+    const { opened, superseded } = caseEventsOf(routed);
+    for (const caseEvent of opened) {
+      await this.appendOnce(streams.case(caseEvent.data.caseId), caseEvent, context, 'no-stream', `opened\n${caseEvent.data.caseId}`);
+    }
+    for (const caseEvent of superseded) {
+      await this.appendOnce(streams.case(caseEvent.data.caseId), caseEvent, context, 'any', `superseded\n${caseEvent.data.caseId}\n${caseEvent.data.decisionNumber}`);
+    }
+  }
+
+  /** Appends with an id derived from `idName`: a replay finds it already stored (or the stream opened) and moves on. */
+  private async appendOnce(streamId: string, event: CaseOpened | CaseSuperseded, context: CommandContext, expected: 'no-stream' | 'any', idName: string): Promise<void> {
+    const [encoded] = this.codec.encode([event], context);
+    encoded.id = nameBasedUuid(idName);
+    try {
+      await this.store.append(streamId, [encoded], expected);
+    } catch (error) {
+      if (!(error instanceof WrongExpectedVersionError)) throw error;
+    }
+  }
+
+  /**
+   * Requests a refuge place for the referral (one request per referral, however often it is routed) and reads who
+   * holds the places. Returns the units that were free when this request was placed, or 0 if it waits.
+   */
+  private async requestRefuge(referralId: string, at: string): Promise<number> {
+    const capacity = this.policy.provisions.refuge.capacityUnits ?? 0;
+    const requestId = nameBasedUuid(`refuge\n${referralId}`);
+    const request: RefugeEvent = { type: 'RefugeUnitRequested', data: { requestId, referralId, requestedAt: at } };
+    const [encoded] = this.codec.encode([request], { actor: { id: 'router', role: 'system' }, correlationId: requestId, causationId: null });
+    encoded.id = requestId;
+    await this.store.append(streams.refuge(), [encoded], 'any');
+    let state = refugeUnits.initialState();
+    let before = 0;
+    const evolve = refugeUnits.evolve(capacity);
+    for await (const event of this.store.readStream(streams.refuge())) {
+      if (event.type === 'RefugeUnitRequested' && (event.data as { requestId: string }).requestId === requestId) before = refugeUnits.unitsFree(state, capacity);
+      state = evolve(state, { type: event.type, data: event.data } as RefugeEvent);
+    }
+    return refugeUnits.statusOf(state, requestId) === 'placed' ? Math.max(1, before) : 0;
+  }
+}
+
+function openCasesOf(previous: ReferralRouted['data'][]): Array<{ provision: ReferralRouted['data']['cases'][number]['provision']; caseId: string }> {
+  const last = previous[previous.length - 1];
+  return last ? last.cases.map(({ provision, caseId }) => ({ provision, caseId })) : [];
+}
+
+function contextOf(event: RecordedEvent): CommandContext {
+  return { actor: { id: 'router', role: 'system' }, correlationId: event.metadata.correlationId, causationId: event.id };
+}

@@ -1,0 +1,154 @@
+import type { ProvisionId } from '../policy/policy';
+import type { RiskLevel } from '../risk/dash';
+import type { RouteStatus, RoutingChild, RoutingFacts, RoutingOutcome, RuleId } from './routing.types';
+
+/** A route as decided, with the case that carries it. `opened` is true when this decision opened the case. */
+export interface RoutedCase {
+  provision: ProvisionId;
+  caseId: string;
+  ruleIds: RuleId[];
+  status: RouteStatus;
+  dueBy: string | null;
+  opened: boolean;
+}
+
+/** Facts as stored: a child's school is sealed apart (in `schools`), so the facts carry only whether one was named. */
+export type StoredFacts = Omit<RoutingFacts, 'children'> & { children: Array<Omit<RoutingChild, 'school'> & { hasSchool: boolean }> };
+
+export interface ReferralRouted {
+  type: 'ReferralRouted';
+  data: {
+    referralId: string;
+    /** 0 for the first decision, then one more for each reassessment. */
+    decisionNumber: number;
+    /** The referral stream revision the decision was made on; it is appended there, so only one router's lands. */
+    basedOnRevision: string;
+    policyId: string;
+    facts: StoredFacts;
+    outcome: Omit<RoutingOutcome, 'encompass'>;
+    cases: RoutedCase[];
+    supersededCaseIds: string[];
+    encompass: Array<{ notificationId: string; childIndex: number; dueBy: string }>;
+    /** Earlier referrals that may be the same person: for someone to confirm, never merged. */
+    possibleMatchReferralIds: string[];
+    /** Personal data, sealed: child index → school. */
+    schools: Record<string, string>;
+  };
+}
+
+export interface CaseOpened {
+  type: 'CaseOpened';
+  data: {
+    caseId: string;
+    referralId: string;
+    provision: ProvisionId;
+    ruleIds: RuleId[];
+    status: RouteStatus;
+    riskLevel: RiskLevel | null;
+    repeat: boolean;
+    hasChildren: boolean;
+    routedAt: string;
+    dueBy: string | null;
+    decisionNumber: number;
+  };
+}
+
+export interface CaseSuperseded {
+  type: 'CaseSuperseded';
+  data: { caseId: string; referralId: string; decisionNumber: number; supersededAt: string; reason: string };
+}
+
+export interface DecisionInput {
+  facts: RoutingFacts;
+  outcome: RoutingOutcome;
+  decisionNumber: number;
+  basedOnRevision: bigint;
+  /** Cases still open from earlier decisions, by provision. */
+  openCases: Array<{ provision: ProvisionId; caseId: string }>;
+  possibleMatchReferralIds: string[];
+  caseIdFor(provision: ProvisionId): string;
+  notificationIdFor(childIndex: number): string;
+  /** Encompass is about the incident, so only the first decision notifies schools. */
+  notifySchools: boolean;
+}
+
+/**
+ * Turns an outcome into the decision record: a route that still applies keeps its case, a new route gets a new case,
+ * and an open case whose route no longer applies is listed as superseded (never deleted).
+ */
+export function buildDecision(input: DecisionInput): ReferralRouted {
+  const { facts, outcome, decisionNumber } = input;
+  const existing = new Map(input.openCases.map((open) => [open.provision, open.caseId]));
+  const cases: RoutedCase[] = outcome.routes.map((route) => {
+    const kept = existing.get(route.provision);
+    return { ...route, caseId: kept ?? input.caseIdFor(route.provision), opened: !kept };
+  });
+  const routedProvisions = new Set(outcome.routes.map((route) => route.provision));
+  const supersededCaseIds = input.openCases.filter((open) => !routedProvisions.has(open.provision)).map((open) => open.caseId);
+  const encompass = input.notifySchools
+    ? outcome.encompass.map((notification) => ({
+        notificationId: input.notificationIdFor(notification.childIndex),
+        childIndex: notification.childIndex,
+        dueBy: notification.dueBy,
+      }))
+    : [];
+  const schools: Record<string, string> = {};
+  for (const child of facts.children) if (child.school) schools[String(child.index)] = child.school;
+  const { encompass: _schoolsInOutcome, ...outcomeWithoutSchools } = outcome;
+  return {
+    type: 'ReferralRouted',
+    data: {
+      referralId: facts.referralId,
+      decisionNumber,
+      basedOnRevision: input.basedOnRevision.toString(),
+      policyId: outcome.policyId,
+      facts: { ...facts, children: facts.children.map(({ school, ...child }) => ({ ...child, hasSchool: school !== null })) },
+      outcome: outcomeWithoutSchools,
+      cases,
+      supersededCaseIds,
+      encompass,
+      possibleMatchReferralIds: input.possibleMatchReferralIds,
+      schools,
+    },
+  };
+}
+
+/** The case events a decision implies, derived from the stored decision alone so that replaying it is exact. */
+export function caseEventsOf(decision: ReferralRouted['data']): { opened: CaseOpened[]; superseded: CaseSuperseded[] } {
+  const { facts, referralId, decisionNumber } = decision;
+  return {
+    opened: decision.cases
+      .filter((routed) => routed.opened)
+      .map((routed) => ({
+        type: 'CaseOpened',
+        data: {
+          caseId: routed.caseId,
+          referralId,
+          provision: routed.provision,
+          ruleIds: routed.ruleIds,
+          status: routed.status,
+          riskLevel: facts.riskLevel,
+          repeat: facts.repeat.isRepeat,
+          hasChildren: facts.children.length > 0,
+          routedAt: facts.routedAt,
+          dueBy: routed.dueBy,
+          decisionNumber,
+        },
+      })),
+    superseded: decision.supersededCaseIds.map((caseId) => ({
+      type: 'CaseSuperseded',
+      data: { caseId, referralId, decisionNumber, supersededAt: facts.routedAt, reason: 'the reassessed referral no longer routes here' },
+    })),
+  };
+}
+
+/** The facts as routing saw them, schools put back: what an auditor's re-evaluation runs on. */
+export function factsForReplay(routed: ReferralRouted['data'], schools: Record<string, string> | null): RoutingFacts {
+  return {
+    ...routed.facts,
+    children: routed.facts.children.map(({ hasSchool, ...child }) => ({
+      ...child,
+      school: hasSchool ? (schools?.[String(child.index)] ?? null) : null,
+    })),
+  };
+}

@@ -1,0 +1,108 @@
+import { validPerpetratorReferral, validRiskAssessment, validVictimReferral } from '../apps/api/src/referrals/referral.fixtures';
+import { bearer, TestApp } from './support/test-app';
+
+const answers = (yes: number) => Object.fromEntries(Array.from({ length: 24 }, (_, n) => [`Q${n + 1}`, n < yes ? 'yes' : 'no']));
+
+describe('routing over HTTP', () => {
+  let app: TestApp;
+  let police: string;
+  let idva: string;
+  let outreach: string;
+  let auditor: string;
+
+  beforeAll(async () => {
+    app = await TestApp.start();
+    police = (await app.createPrincipal({ role: 'referrer', name: 'Police desk', agency: 'hampshire-police' })).token;
+    idva = (await app.createPrincipal({ role: 'caseworker', name: 'IDVA', provision: 'idva' })).token;
+    outreach = (await app.createPrincipal({ role: 'caseworker', name: 'Outreach', provision: 'outreach' })).token;
+    auditor = (await app.createPrincipal({ role: 'auditor', name: 'Board' })).token;
+  });
+  afterAll(() => app.close());
+
+  /** Posts a referral and waits until the router's decision shows on the GET (the routing lag). */
+  async function routed(body: object, token = police) {
+    const { body: accepted } = await app.http().post('/v1/referrals').set(bearer(token)).send(body).expect(202);
+    for (let attempt = 0; attempt < 200; attempt += 1) {
+      const { body: referral } = await app.http().get(`/v1/referrals/${accepted.referralId}`).set(bearer(token)).expect(200);
+      if (referral.routedAt) return referral;
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    throw new Error('the referral was not routed in time');
+  }
+
+  it('routes a high-risk victim with a child at home to the IDVA and MASH, lists a daily MARAC and tells the school', async () => {
+    const referral = await routed(validVictimReferral({ agencyReference: 'RT-HIGH', riskAssessment: validRiskAssessment({ answers: answers(15) }) }));
+
+    expect(referral).toMatchObject({ status: 'routed', riskLevel: 'high', policyVersion: 'portsmouth-2026-1' });
+    expect(referral.routes.map((route: { provision: string }) => route.provision).sort()).toEqual(['idva', 'mash']);
+    expect(referral.routes.find((route: { provision: string }) => route.provision === 'idva')).toMatchObject({ ruleIds: ['high-risk'], status: 'routed', caseId: expect.any(String) });
+    expect(referral.marac).toMatchObject({ kind: 'daily', hasChildren: true, repeat: false });
+    expect(referral.encompass).toEqual([{ notificationId: expect.any(String), school: 'Example Primary School', dueBy: expect.any(String), status: 'due' }]);
+
+    const meetings = await app.http().get(`/v1/marac/meetings?from=${referral.marac.date}&to=${referral.marac.date}`).set(bearer(idva)).expect(200);
+    expect(meetings.body.items[0]).toMatchObject({ meetingId: referral.marac.meetingId, overCapacity: false, cases: [{ referralId: referral.referralId, hasChildren: true }] });
+
+    const notificationId = referral.encompass[0].notificationId;
+    const due = await app.http().get('/v1/encompass/notifications?status=due').set(bearer(idva)).expect(200);
+    expect(due.body.items.map((item: { notificationId: string }) => item.notificationId)).toContain(notificationId);
+    await app.http().post(`/v1/encompass/notifications/${notificationId}/sent`).set(bearer(auditor)).expect(403);
+    const sent = await app.http().post(`/v1/encompass/notifications/${notificationId}/sent`).set(bearer(idva)).expect(200);
+    expect(sent.body).toMatchObject({ status: 'sent', school: 'Example Primary School' });
+    await app.http().post(`/v1/encompass/notifications/${notificationId}/sent`).set(bearer(idva)).expect(409);
+    const after = await app.http().get(`/v1/referrals/${referral.referralId}`).set(bearer(police)).expect(200);
+    expect(after.body.encompass[0].status).toBe('sent');
+  });
+
+  it('holds a medium-risk referral without consent as awaiting consent, while MASH still hears of the children', async () => {
+    const referral = await routed(
+      validVictimReferral({ agencyReference: 'RT-MED', subject: { lastName: 'Mediumson', firstName: 'Mo' }, riskAssessment: validRiskAssessment({ answers: answers(11) }), consent: { given: false, lawfulBasis: 'safeguarding', notes: null } }),
+    );
+    expect(referral.riskLevel).toBe('medium');
+    const outreachRoute = referral.routes.find((route: { provision: string }) => route.provision === 'outreach');
+    expect(outreachRoute).toMatchObject({ status: 'held-awaiting-consent', dueBy: null });
+    expect(referral.routes.find((route: { provision: string }) => route.provision === 'mash')).toMatchObject({ status: 'routed' });
+  });
+
+  it('routes a perpetrator who acknowledges the behaviour to Up2U', async () => {
+    const referral = await routed(validPerpetratorReferral({ agencyReference: 'RT-PERP' }));
+    expect(referral).toMatchObject({ status: 'routed', routes: [{ provision: 'up2u', ruleIds: ['perpetrator'] }] });
+  });
+
+  it('flags a second referral of the same person within 12 months as a repeat, linking the first', async () => {
+    const first = await routed(validVictimReferral({ agencyReference: 'RT-REP-1', subject: { lastName: 'Repeatson', firstName: 'Ria' } }));
+    const second = await routed(validVictimReferral({ agencyReference: 'RT-REP-2', subject: { lastName: 'REPEATSON', firstName: 'ria' } }));
+    expect(first.repeat).toMatchObject({ isRepeat: false });
+    expect(second.repeat).toMatchObject({ isRepeat: true, previousReferralIds: [first.referralId] });
+  });
+
+  it('re-routes a reassessment: the route that still applies keeps its case, a dropped one is superseded', async () => {
+    const first = await routed(validVictimReferral({ agencyReference: 'RT-RA', subject: { lastName: 'Reassessa', firstName: 'Rae' }, children: [], riskAssessment: validRiskAssessment({ answers: answers(15) }) }));
+    expect(first.routes.map((route: { provision: string }) => route.provision)).toEqual(['idva']);
+
+    await app.http().post(`/v1/referrals/${first.referralId}/reassessments`).set(bearer(police)).send({ riskAssessment: validRiskAssessment({ answers: answers(11) }) }).expect(202);
+    let after = first;
+    for (let attempt = 0; attempt < 200 && after.routedAt === first.routedAt; attempt += 1) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      after = (await app.http().get(`/v1/referrals/${first.referralId}`).set(bearer(police))).body;
+    }
+    expect(after.riskLevel).toBe('medium');
+    expect(after.routes.map((route: { provision: string }) => route.provision)).toEqual(['outreach']);
+  });
+
+  it('treats a new referral of a MARAC-listed victim with the same perpetrator as a repeat MARAC: high whatever the score', async () => {
+    const person = { lastName: 'Marac-Again', firstName: 'Mia', dateOfBirth: '1990-01-01' };
+    const first = await routed(validVictimReferral({ agencyReference: 'RT-RM-1', subject: person, riskAssessment: validRiskAssessment({ answers: answers(15) }) }));
+    const second = await routed(validVictimReferral({ agencyReference: 'RT-RM-2', subject: person, riskAssessment: validRiskAssessment({ answers: answers(2) }) }));
+
+    expect(first.marac).toMatchObject({ repeat: false });
+    expect(second).toMatchObject({ riskLevel: 'high', repeat: { isRepeat: true, repeatMarac: true, previousReferralIds: [first.referralId] } });
+    expect(second.riskCriteria).toContain('repeat-marac');
+    expect(second.marac).toMatchObject({ repeat: true });
+  });
+
+  it('keeps MARAC lists to IDVA caseworkers, auditors and admins', async () => {
+    await app.http().get('/v1/marac/meetings').set(bearer(outreach)).expect(403);
+    await app.http().get('/v1/marac/meetings').set(bearer(police)).expect(403);
+    await app.http().get('/v1/marac/meetings?from=2026-13-01').set(bearer(auditor)).expect(400);
+  });
+});
