@@ -6,6 +6,8 @@ import path from 'node:path';
 export interface AppConfig {
   port: number;
   dataDir: string;
+  /** Where subject keys live: apart from the log, and shared by every process that seals or opens personal data. */
+  keysDir: string;
   /** SHA-256 of SPOC_BOOTSTRAP_ADMIN_TOKEN; the token itself is not kept. */
   bootstrapAdminTokenHash: string | null;
   eventStoreConnectionString: string | null;
@@ -44,6 +46,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   return {
     port,
     dataDir: path.resolve(env.SPOC_DATA_DIR ?? './data'),
+    keysDir: path.resolve(env.SPOC_KEYS_DIR ?? env.SPOC_DATA_DIR ?? './data'),
     bootstrapAdminTokenHash: token ? hashToken(token) : null,
     eventStoreConnectionString: esdb,
     kafkaBrokers: brokers,

@@ -56,7 +56,9 @@ export class Router {
 
   start(): void {
     if (this.running) return;
-    const subscription = this.store.subscribeToAll({ fromPosition: this.position, filter: { streamPrefixes: ['referral-'] } });
+    // Unfiltered on purpose: the checkpoint must pass the case events this router appends itself, or a caller
+    // waiting for the head of the log would wait for ever. Events that are not routing's business are skipped.
+    const subscription = this.store.subscribeToAll({ fromPosition: this.position });
     this.subscription = subscription;
     this.running = (async () => {
       for await (const event of subscription) {
@@ -95,6 +97,7 @@ export class Router {
   }
 
   private async handle(event: RecordedEvent): Promise<void> {
+    if (!event.streamId.startsWith('referral-')) return;
     switch (event.type) {
       case 'RiskAssessed':
         return this.decide(event);

@@ -17,6 +17,7 @@ import { CODEC, POLICY, READ_DB, VAULT } from './tokens';
 export class InfrastructureModule implements OnApplicationShutdown {
   static forRoot(config: AppConfig) {
     mkdirSync(config.dataDir, { recursive: true });
+    mkdirSync(config.keysDir, { recursive: true });
     return {
       module: InfrastructureModule,
       providers: [
@@ -28,7 +29,7 @@ export class InfrastructureModule implements OnApplicationShutdown {
               ? new EventStoreDbEventStore(config.eventStoreConnectionString)
               : new SqliteEventStore(path.join(config.dataDir, 'events.sqlite')),
         },
-        { provide: VAULT, useFactory: () => new PersonalDataVault(path.join(config.dataDir, 'subject-keys.sqlite')) },
+        { provide: VAULT, useFactory: () => new PersonalDataVault(path.join(config.keysDir, 'subject-keys.sqlite')) },
         { provide: CODEC, useFactory: (vault: PersonalDataVault) => new EventCodec(vault), inject: [VAULT] },
         { provide: READ_DB, useFactory: () => openReadModelDb(path.join(config.dataDir, 'read-models.sqlite')) },
         { provide: POLICY, useFactory: () => parsePolicy(JSON.parse(readFileSync(config.policyFile, 'utf8'))) },

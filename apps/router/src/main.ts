@@ -1,0 +1,39 @@
+import { readFileSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { parsePolicy } from '@spoc/domain';
+import { EventStoreDbEventStore, SqliteEventStore } from '@spoc/event-store';
+import { EventCodec, openReadModelDb, PersonalDataVault } from '@spoc/platform';
+import { ConfigError, loadConfig } from '../../api/src/config';
+import { Router } from './router';
+
+/**
+ * The router as its own process (production, beside API instances started with SPOC_RUN_ROUTER=false). Several may
+ * run at once: a decision is appended at the revision it was made on, so only one lands per referral revision.
+ */
+async function main(): Promise<void> {
+  const config = loadConfig();
+  mkdirSync(config.dataDir, { recursive: true });
+  mkdirSync(config.keysDir, { recursive: true });
+  const policy = parsePolicy(JSON.parse(readFileSync(config.policyFile, 'utf8')));
+  const store = config.eventStoreConnectionString
+    ? new EventStoreDbEventStore(config.eventStoreConnectionString)
+    : new SqliteEventStore(path.join(config.dataDir, 'events.sqlite'));
+  const vault = new PersonalDataVault(path.join(config.keysDir, 'subject-keys.sqlite'));
+  const router = new Router(store, new EventCodec(vault), vault, policy, openReadModelDb(path.join(config.dataDir, 'router-state.sqlite')));
+  router.start();
+  process.stdout.write(`router running with policy ${policy.id}; state in ${config.dataDir}\n`);
+  const shutdown = async () => {
+    await router.stop();
+    await store.close();
+    vault.close();
+    process.exit(0);
+  };
+  process.once('SIGTERM', () => void shutdown());
+  process.once('SIGINT', () => void shutdown());
+}
+
+main().catch((error: unknown) => {
+  const known = error instanceof ConfigError || (error as { code?: string }).code === 'invalid-policy';
+  process.stderr.write(`${known ? (error as Error).message : `router failed to start: ${(error as Error).name}`}\n`);
+  process.exit(1);
+});
