@@ -1,4 +1,5 @@
 import { intakeBench } from './intake.bench';
+import { routingBench, whatIfBench } from './routing.bench';
 import { storeBench } from './store.bench';
 import { writeResults } from './harness';
 
@@ -6,6 +7,8 @@ import { writeResults } from './harness';
 const benches: Record<string, () => Promise<void>> = {
   store: storeBench,
   intake: intakeBench,
+  routing: routingBench,
+  whatif: whatIfBench,
 };
 
 async function main(): Promise<void> {

@@ -22,12 +22,9 @@ describe('routing over HTTP', () => {
   /** Posts a referral and waits until the router's decision shows on the GET (the routing lag). */
   async function routed(body: object, token = police) {
     const { body: accepted } = await app.http().post('/v1/referrals').set(bearer(token)).send(body).expect(202);
-    for (let attempt = 0; attempt < 200; attempt += 1) {
-      const { body: referral } = await app.http().get(`/v1/referrals/${accepted.referralId}`).set(bearer(token)).expect(200);
-      if (referral.routedAt) return referral;
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    }
-    throw new Error('the referral was not routed in time');
+    const { body: referral } = await app.http().get(`/v1/referrals/${accepted.referralId}?waitForRoutes=5000`).set(bearer(token)).expect(200);
+    if (!referral.routedAt) throw new Error('the referral was not routed in time');
+    return referral;
   }
 
   it('routes a high-risk victim with a child at home to the IDVA and MASH, lists a daily MARAC and tells the school', async () => {
@@ -98,6 +95,15 @@ describe('routing over HTTP', () => {
     expect(second).toMatchObject({ riskLevel: 'high', repeat: { isRepeat: true, repeatMarac: true, previousReferralIds: [first.referralId] } });
     expect(second.riskCriteria).toContain('repeat-marac');
     expect(second.marac).toMatchObject({ repeat: true });
+  });
+
+  it('refuses a bad wait and does not let another agency wait on a referral it may not see', async () => {
+    const referral = await routed(validVictimReferral({ agencyReference: 'RT-WAIT', subject: { lastName: 'Waits' } }));
+    await app.http().get(`/v1/referrals/${referral.referralId}?waitForRoutes=9999`).set(bearer(police)).expect(400);
+    const other = (await app.createPrincipal({ role: 'referrer', name: 'Other', agency: 'other-agency' })).token;
+    const started = Date.now();
+    await app.http().get(`/v1/referrals/${referral.referralId}?waitForRoutes=3000`).set(bearer(other)).expect(404);
+    expect(Date.now() - started).toBeLessThan(1000);
   });
 
   it('keeps MARAC lists to IDVA caseworkers, auditors and admins', async () => {

@@ -38,9 +38,10 @@ export class RouterState {
         VALUES (@referralId, @blocking, @firstName, @postcode, @policePersonId, @nhsNumber, @otherBlocking, @otherPolicePersonId, @receivedAt)
         ON CONFLICT (referral_id) DO NOTHING`),
       listed: db.prepare('UPDATE persons SET marac_listed_at = ? WHERE referral_id = ? AND (marac_listed_at IS NULL OR marac_listed_at < ?)'),
-      candidates: db.prepare<[string, string | null, string | null, string], PersonRow>(
-        `SELECT * FROM persons WHERE (blocking = ? OR police_person_id = ? OR nhs_number = ?) AND referral_id <> ?`,
-      ),
+      // Three lookups, each on its own index (an OR across them, or a partial index without IS NOT NULL, scans).
+      byBlocking: db.prepare<[string], PersonRow>('SELECT * FROM persons WHERE blocking = ?'),
+      byPolice: db.prepare<[string], PersonRow>('SELECT * FROM persons WHERE police_person_id = ? AND police_person_id IS NOT NULL'),
+      byNhs: db.prepare<[string], PersonRow>('SELECT * FROM persons WHERE nhs_number = ? AND nhs_number IS NOT NULL'),
     };
   }
 
@@ -76,7 +77,12 @@ export class RouterState {
   }
 
   candidatesFor(person: Pick<IndexedPerson, 'referralId' | 'blocking' | 'policePersonId' | 'nhsNumber'>): IndexedPerson[] {
-    return this.statements.candidates.all(person.blocking, person.policePersonId, person.nhsNumber, person.referralId).map((row) => ({
+    const rows = new Map<string, PersonRow>();
+    for (const row of this.statements.byBlocking.all(person.blocking)) rows.set(row.referral_id, row);
+    if (person.policePersonId) for (const row of this.statements.byPolice.all(person.policePersonId)) rows.set(row.referral_id, row);
+    if (person.nhsNumber) for (const row of this.statements.byNhs.all(person.nhsNumber)) rows.set(row.referral_id, row);
+    rows.delete(person.referralId);
+    return [...rows.values()].map((row) => ({
       referralId: row.referral_id,
       blocking: row.blocking,
       firstName: row.first_name,

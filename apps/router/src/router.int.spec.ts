@@ -135,8 +135,8 @@ describe('the what-if replay', () => {
     await router.stop();
     const head = await store.headPosition();
 
-    const same = await whatIf(store, codec, policy);
-    const stricter = await whatIf(store, codec, { ...policy, id: 'candidate', riskThresholds: { ...policy.riskThresholds, highDashScore: 10 } });
+    const same = await whatIf(store, policy);
+    const stricter = await whatIf(store, { ...policy, id: 'candidate', riskThresholds: { ...policy.riskThresholds, highDashScore: 10 } });
 
     expect(same).toMatchObject({ referrals: 2, changed: 0 });
     expect(stricter).toMatchObject({ candidatePolicy: 'candidate', referrals: 2, changed: 1 });

@@ -167,6 +167,8 @@ export class Router {
       if (error instanceof WrongExpectedVersionError) return; // another router decided this revision
       throw error;
     }
+    // Cases open at once rather than when this decision comes back round the log; that later pass finds them open.
+    await this.carryOut(decision.data, trigger);
   }
 
   /** Opens the decision's new cases and supersedes dropped ones: each append is idempotent, so replays are safe. */
@@ -174,12 +176,15 @@ export class Router {
     if (routed.outcome.marac) this.state.recordMaracListing(routed.referralId, routed.facts.routedAt);
     const context = contextOf(event);
     const { opened, superseded } = caseEventsOf(routed);
-    for (const caseEvent of opened) {
-      await this.appendOnce(streams.case(caseEvent.data.caseId), caseEvent, context, 'no-stream', `opened\n${caseEvent.data.caseId}`);
-    }
-    for (const caseEvent of superseded) {
-      await this.appendOnce(streams.case(caseEvent.data.caseId), caseEvent, context, 'any', `superseded\n${caseEvent.data.caseId}\n${caseEvent.data.decisionNumber}`);
-    }
+    // Concurrent, so they share one group commit; a case already opened (a replay) is seen by a read, not a write.
+    const toOpen: CaseOpened[] = [];
+    for (const caseEvent of opened) if ((await this.store.streamRevision(streams.case(caseEvent.data.caseId))) === null) toOpen.push(caseEvent);
+    await Promise.all([
+      ...toOpen.map((caseEvent) => this.appendOnce(streams.case(caseEvent.data.caseId), caseEvent, context, 'no-stream', `opened\n${caseEvent.data.caseId}`)),
+      ...superseded.map((caseEvent) =>
+        this.appendOnce(streams.case(caseEvent.data.caseId), caseEvent, context, 'any', `superseded\n${caseEvent.data.caseId}\n${caseEvent.data.decisionNumber}`),
+      ),
+    ]);
   }
 
   /** Appends with an id derived from `idName`: a replay finds it already stored (or the stream opened) and moves on. */

@@ -4,14 +4,14 @@ import {
   evaluateRouting,
   factsForReplay,
   parsePolicy,
-  scoreDash,
+  scoreRisk,
   type ReferralRouted,
+  type RiskInputs,
   type RiskAssessed,
   type RoutingFacts,
   type RoutingPolicy,
 } from '@spoc/domain';
 import type { EventStore } from '@spoc/event-store';
-import type { EventCodec } from '@spoc/platform';
 
 export interface WhatIfSummary {
   candidatePolicy: string;
@@ -26,24 +26,26 @@ export interface WhatIfSummary {
  * Reads only. The risk level is scored again from the referral's own checklist with the candidate's thresholds,
  * so a change of bands shows; everything else is the facts the decision recorded.
  */
-export async function whatIf(store: EventStore, codec: EventCodec, candidate: RoutingPolicy): Promise<WhatIfSummary> {
-  const latest = new Map<string, { decision: ReferralRouted['data']; assessment: RiskAssessed['data']['assessment'] | null }>();
-  const assessments = new Map<string, RiskAssessed['data']['assessment']>();
-  for await (const event of store.readAll()) {
+export async function whatIf(store: EventStore, candidate: RoutingPolicy): Promise<WhatIfSummary> {
+  // Nothing is decrypted: the risk inputs on RiskAssessed and the facts on the decision carry no personal data, and
+  // a school matters to routing only as named or not, which the facts record.
+  const latest = new Map<string, { decision: ReferralRouted['data']; inputs: RiskInputs | null }>();
+  const inputs = new Map<string, RiskInputs>();
+  for await (const event of store.readAll({ filter: { streamPrefixes: ['referral-'], eventTypes: ['RiskAssessed', 'ReferralRouted'] } })) {
     if (event.type === 'RiskAssessed') {
-      const data = codec.decode<RiskAssessed['data']>(event).data;
-      if (data.assessment) assessments.set(data.referralId, data.assessment);
-    } else if (event.type === 'ReferralRouted') {
-      const decision = codec.decode<ReferralRouted['data']>(event).data;
-      latest.set(decision.referralId, { decision, assessment: assessments.get(decision.referralId) ?? null });
+      const data = event.data as RiskAssessed['data'];
+      if (data.inputs) inputs.set(data.referralId, data.inputs);
+    } else {
+      const decision = event.data as ReferralRouted['data'];
+      latest.set(decision.referralId, { decision, inputs: inputs.get(decision.referralId) ?? null });
     }
   }
 
   const summary: WhatIfSummary = { candidatePolicy: candidate.id, referrals: latest.size, changed: 0, byRule: {}, byProvision: {} };
-  for (const [referralId, { decision, assessment }] of latest) {
-    const facts: RoutingFacts = factsForReplay(decision, decision.schools as unknown as Record<string, string> | null);
-    if (assessment) {
-      const score = scoreDash(assessment, candidate.riskThresholds, decision.facts.repeat.repeatMarac);
+  for (const [referralId, { decision, inputs: risk }] of latest) {
+    const facts: RoutingFacts = factsForReplay(decision, null, 'named');
+    if (risk) {
+      const score = scoreRisk(risk, candidate.riskThresholds, decision.facts.repeat.repeatMarac);
       facts.riskLevel = score.level;
       facts.riskCriteria = score.criteria;
     }
@@ -80,17 +82,14 @@ async function main(): Promise<void> {
   }
   const { loadConfig } = await import('../../api/src/config');
   const { SqliteEventStore, EventStoreDbEventStore } = await import('@spoc/event-store');
-  const { EventCodec, PersonalDataVault } = await import('@spoc/platform');
   const candidate = parsePolicy(JSON.parse(readFileSync(path.resolve(file), 'utf8')));
   const config = loadConfig();
   const store = config.eventStoreConnectionString
     ? new EventStoreDbEventStore(config.eventStoreConnectionString)
     : new SqliteEventStore(path.join(config.dataDir, 'events.sqlite'), { writer: 'inline' });
-  const vault = new PersonalDataVault(path.join(config.keysDir, 'subject-keys.sqlite'));
-  const summary = await whatIf(store, new EventCodec(vault), candidate);
+  const summary = await whatIf(store, candidate);
   process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
   await store.close();
-  vault.close();
 }
 
 if (require.main === module) {

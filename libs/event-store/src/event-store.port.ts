@@ -77,7 +77,10 @@ export interface ReadStreamOptions {
 export interface ReadAllOptions {
   /** Inclusive; defaults to the start of the log. */
   fromPosition?: bigint;
+  /** Counts only the events that pass the filter. */
   maxCount?: number;
+  /** The same filter as a subscription's: a replay that needs a few event types need not parse the rest. */
+  filter?: SubscriptionFilter;
 }
 
 export interface SubscriptionFilter {

@@ -27,6 +27,7 @@ export class ProjectionRunner {
   private buffer: RecordedEvent[] = [];
   private flushScheduled = false;
   private waiters: Array<{ position: bigint; resolve: () => void }> = [];
+  private flushListeners = new Set<() => void>();
   private failure: unknown = null;
   private readonly byType = new Map<string, Projection[]>();
   private readonly saveCheckpoint: Database.Statement;
@@ -119,6 +120,26 @@ export class ProjectionRunner {
     });
   }
 
+  /**
+   * Resolves when `condition` holds, checking after each batch the read models take in; false on timeout.
+   * For callers that wait on a read model (e.g. for the router's decision) without polling over HTTP.
+   */
+  until(condition: () => boolean, timeoutMs: number): Promise<boolean> {
+    if (condition()) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const finish = (result: boolean) => {
+        clearTimeout(timer);
+        this.flushListeners.delete(check);
+        resolve(result);
+      };
+      const check = () => {
+        if (condition()) finish(true);
+      };
+      const timer = setTimeout(() => finish(false), timeoutMs);
+      this.flushListeners.add(check);
+    });
+  }
+
   /** Applies everything already in the log; for tests and the rebuild command. */
   async catchUp(): Promise<void> {
     const head = await this.store.headPosition();
@@ -161,6 +182,7 @@ export class ProjectionRunner {
       return;
     }
     this.position = events[events.length - 1].position;
+    for (const listener of [...this.flushListeners]) listener();
     const ready = this.waiters.filter((waiter) => waiter.position <= this.position);
     this.waiters = this.waiters.filter((waiter) => waiter.position > this.position);
     ready.forEach((waiter) => waiter.resolve());

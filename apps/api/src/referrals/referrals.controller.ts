@@ -1,10 +1,10 @@
-import { Body, Controller, Get, HttpCode, Inject, NotFoundException, Param, ParseUUIDPipe, Post, Res } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Inject, NotFoundException, Param, ParseUUIDPipe, Post, Query, Res } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
-import { ApiBearerAuth, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
-import type { PersonalDataVault } from '@spoc/platform';
+import type { PersonalDataVault, ProjectionRunner } from '@spoc/platform';
 import { EncompassProjection } from '../encompass/encompass.projection';
-import { VAULT } from '../infrastructure/tokens';
+import { PROJECTIONS, VAULT } from '../infrastructure/tokens';
 import { Allow, CorrelationId, CurrentPrincipal } from '../shared/auth/access.decorators';
 import { actorOf, type Principal } from '../shared/auth/principal';
 import { ValidationFailed } from '../shared/http/problem.filter';
@@ -27,6 +27,7 @@ export class ReferralsController {
     private readonly referrals: ReferralStatusProjection,
     private readonly encompass: EncompassProjection,
     @Inject(VAULT) private readonly vault: PersonalDataVault,
+    @Inject(PROJECTIONS) private readonly projections: ProjectionRunner,
   ) {}
 
   @Post()
@@ -54,7 +55,15 @@ export class ReferralsController {
 
   @Get(':id')
   @Allow('referrer', 'auditor')
-  read(@Param('id', uuid) id: string, @CurrentPrincipal() caller: Principal) {
+  @ApiQuery({ name: 'waitForRoutes', required: false, description: 'milliseconds (at most 5000) to wait for the routing decision before answering' })
+  async read(@Param('id', uuid) id: string, @Query('waitForRoutes') waitForRoutes: string | undefined, @CurrentPrincipal() caller: Principal) {
+    if (waitForRoutes !== undefined) {
+      const wait = Number(waitForRoutes);
+      if (!Number.isInteger(wait) || wait < 0 || wait > 5000) throw new ValidationFailed([{ field: 'waitForRoutes', problem: 'must be a whole number of milliseconds from 0 to 5000' }]);
+      const visible = this.referrals.find(id);
+      // Only a caller who may see the referral may wait on it: the wait must not reveal that it exists.
+      if (visible && mayReadReferral(caller, visible)) await this.projections.until(() => Boolean(this.referrals.find(id)?.routed_at), wait);
+    }
     const row = this.referrals.find(id);
     if (!row || !mayReadReferral(caller, row)) throw new NotFoundException('no such referral');
     const sent = new Set(

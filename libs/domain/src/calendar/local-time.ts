@@ -57,15 +57,33 @@ export function instantAt(date: LocalDate, clockTime: string | Omit<LocalDateTim
 }
 
 export function addDays(date: LocalDate, days: number): LocalDate {
-  return new Date(Date.UTC(...dateParts(date)) + days * DAY).toISOString().slice(0, 10);
+  return dateOfDayNumber(dayNumber(date) + days);
 }
 
 export function daysBetween(from: LocalDate, to: LocalDate): number {
-  return Math.round((Date.UTC(...dateParts(to)) - Date.UTC(...dateParts(from))) / DAY);
+  return dayNumber(to) - dayNumber(from);
 }
 
 export function weekdayOf(date: LocalDate): (typeof WEEKDAY_NAMES)[number] {
-  return WEEKDAY_NAMES[new Date(Date.UTC(...dateParts(date))).getUTCDay()];
+  // Day 0 (1970-01-01) was a Thursday.
+  return WEEKDAY_NAMES[(((dayNumber(date) + 4) % 7) + 7) % 7];
+}
+
+/** Days since 1970-01-01: calendar walks (working days, school days) step through these, not through Dates. */
+function dayNumber(date: LocalDate): number {
+  return Math.round(Date.UTC(...dateParts(date)) / DAY);
+}
+
+const datesByDayNumber = new Map<number, LocalDate>();
+
+function dateOfDayNumber(day: number): LocalDate {
+  let date = datesByDayNumber.get(day);
+  if (date === undefined) {
+    date = new Date(day * DAY).toISOString().slice(0, 10);
+    if (datesByDayNumber.size > 50_000) datesByDayNumber.clear();
+    datesByDayNumber.set(day, date);
+  }
+  return date;
 }
 
 export function isLocalDate(value: unknown): value is LocalDate {
@@ -89,10 +107,18 @@ export function isTimeZone(value: unknown): value is string {
   }
 }
 
+// Routing and replays read the same few thousand dates over and over; parsing and checking each once is enough.
+const parsedDates = new Map<string, [number, number, number]>();
+
 function dateParts(date: LocalDate): [number, number, number] {
+  const cached = parsedDates.get(date);
+  if (cached) return cached;
   if (!isLocalDate(date)) throw new RangeError(`not a date YYYY-MM-DD: ${date}`);
   const [year, month, day] = date.split('-').map(Number);
-  return [year, month - 1, day];
+  const parts: [number, number, number] = [year, month - 1, day];
+  if (parsedDates.size > 50_000) parsedDates.clear();
+  parsedDates.set(date, parts);
+  return parts;
 }
 
 function parseClockTime(clockTime: string): Omit<LocalDateTime, 'date'> {
@@ -114,14 +140,35 @@ function wallTime(epochMs: number, timeZone: string): number {
 }
 
 function wallClock(epochMs: number, timeZone: string): Omit<LocalDateTime, 'millisecond'> {
-  const values: Record<string, string> = {};
-  for (const part of formatterFor(timeZone).formatToParts(new Date(epochMs))) values[part.type] = part.value;
+  const wall = new Date(epochMs + zoneOffset(epochMs, timeZone));
   return {
-    date: `${values.year}-${values.month}-${values.day}`,
-    hour: Number(values.hour),
-    minute: Number(values.minute),
-    second: Number(values.second),
+    date: `${wall.getUTCFullYear().toString().padStart(4, '0')}-${String(wall.getUTCMonth() + 1).padStart(2, '0')}-${String(wall.getUTCDate()).padStart(2, '0')}`,
+    hour: wall.getUTCHours(),
+    minute: wall.getUTCMinutes(),
+    second: wall.getUTCSeconds(),
   };
+}
+
+/**
+ * The zone's offset from UTC at an instant, read from Intl once per 15-minute bucket: offsets only change at
+ * transitions, which fall on the hour or half-hour, so every instant in a bucket shares its offset. Reading the parts
+ * from Intl for every instant was most of the cost of a routing decision (measured in the what-if replay).
+ */
+const offsetsByZone = new Map<string, Map<number, number>>();
+const BUCKET = 15 * 60_000;
+
+function zoneOffset(epochMs: number, timeZone: string): number {
+  const bucket = Math.floor(epochMs / BUCKET) * BUCKET;
+  let offsets = offsetsByZone.get(timeZone);
+  if (!offsets) offsetsByZone.set(timeZone, (offsets = new Map()));
+  const cached = offsets.get(bucket);
+  if (cached !== undefined) return cached;
+  const values: Record<string, string> = {};
+  for (const part of formatterFor(timeZone).formatToParts(new Date(bucket))) values[part.type] = part.value;
+  const offset = Date.UTC(Number(values.year), Number(values.month) - 1, Number(values.day), Number(values.hour), Number(values.minute), Number(values.second)) - bucket;
+  if (offsets.size > 100_000) offsets.clear();
+  offsets.set(bucket, offset);
+  return offset;
 }
 
 // Building a formatter costs far more than using one, and replays read thousands of instants.

@@ -1,5 +1,5 @@
 import type { RoutingPolicy } from '../policy/policy';
-import { scoreDash, type RiskLevel } from '../risk/dash';
+import { riskInputsOf, scoreRisk, type RiskInputs, type RiskLevel } from '../risk/dash';
 import { assertNever, DomainError } from '../shared/domain-error';
 import type { ReferralRouted } from '../routing/referral-routed';
 import type { ReferralSubmission, ReferralType, RiskAssessment } from './referral.types';
@@ -47,6 +47,8 @@ export interface RiskAssessed {
     criteria: string[];
     /** The policy whose thresholds set the level. */
     policyId: string;
+    /** What the level was computed from, without personal data: the level can be recomputed after erasure. */
+    inputs: RiskInputs;
     assessedAt: string;
     /** Personal data (the answers and the rationale): sealed before it is stored. */
     assessment: RiskAssessment;
@@ -131,7 +133,8 @@ function assess(
   policy: RoutingPolicy,
   assessedAt: string,
 ): RiskAssessed {
-  const score = scoreDash(assessment, policy.riskThresholds);
+  const inputs = riskInputsOf(assessment);
+  const score = scoreRisk(inputs, policy.riskThresholds);
   return {
     type: 'RiskAssessed',
     data: {
@@ -141,6 +144,7 @@ function assess(
       level: score.level,
       criteria: score.criteria,
       policyId: policy.id,
+      inputs,
       assessedAt,
       assessment,
     },

@@ -55,7 +55,7 @@ describe('the referral decider', () => {
       received(body),
       {
         type: 'RiskAssessed',
-        data: { referralId: 'r-1', assessmentNumber: 0, dashScore: 15, level: 'high', criteria: ['dash-score>=14'], policyId: 'portsmouth-2026-1', assessedAt: '2026-11-21T01:00:00Z', assessment: body.riskAssessment! },
+        data: { referralId: 'r-1', assessmentNumber: 0, dashScore: 15, level: 'high', criteria: ['dash-score>=14'], policyId: 'portsmouth-2026-1', inputs: { dashScore: 15, professionalJudgementHigh: false, policeCallouts: 0 }, assessedAt: '2026-11-21T01:00:00Z', assessment: body.riskAssessment! },
       },
     ]);
   });

@@ -11,15 +11,37 @@ export interface RiskScore {
 }
 
 /**
+ * What the level is computed from, none of it personal: kept on the assessment event so that the level can be
+ * recomputed (by an auditor, or under a candidate policy) without opening the checklist, even after erasure.
+ */
+export interface RiskInputs {
+  dashScore: number;
+  professionalJudgementHigh: boolean;
+  policeCallouts: number;
+}
+
+export function riskInputsOf(assessment: RiskAssessment): RiskInputs {
+  return {
+    dashScore: Object.values(assessment.answers).filter((answer) => answer === 'yes').length,
+    professionalJudgementHigh: assessment.professionalJudgement.highRisk,
+    policeCallouts: assessment.policeCalloutsLast12Months,
+  };
+}
+
+/**
  * Scores a DASH checklist (only `yes` counts) and applies the other high-risk criteria: professional judgement
  * (can raise, never lower), potential escalation by police call-outs, and a repeat MARAC case.
  */
 export function scoreDash(assessment: RiskAssessment, thresholds: RiskThresholds, repeatMarac = false): RiskScore {
-  const dashScore = Object.values(assessment.answers).filter((answer) => answer === 'yes').length;
+  return scoreRisk(riskInputsOf(assessment), thresholds, repeatMarac);
+}
+
+export function scoreRisk(inputs: RiskInputs, thresholds: RiskThresholds, repeatMarac = false): RiskScore {
+  const { dashScore } = inputs;
   const high: string[] = [];
   if (dashScore >= thresholds.highDashScore) high.push(`dash-score>=${thresholds.highDashScore}`);
-  if (assessment.professionalJudgement.highRisk) high.push('professional-judgement');
-  if (assessment.policeCalloutsLast12Months >= thresholds.escalationPoliceCallouts) {
+  if (inputs.professionalJudgementHigh) high.push('professional-judgement');
+  if (inputs.policeCallouts >= thresholds.escalationPoliceCallouts) {
     high.push(`escalation:callouts>=${thresholds.escalationPoliceCallouts}`);
   }
   if (repeatMarac) high.push('repeat-marac');

@@ -142,13 +142,16 @@ export function caseEventsOf(decision: ReferralRouted['data']): { opened: CaseOp
   };
 }
 
-/** The facts as routing saw them, schools put back: what an auditor's re-evaluation runs on. */
-export function factsForReplay(routed: ReferralRouted['data'], schools: Record<string, string> | null): RoutingFacts {
+/**
+ * The facts as routing saw them, schools put back: what an auditor's re-evaluation runs on. Routing only asks
+ * whether a school was named, so a replay that compares routes may pass `placeholder` instead of opening the schools.
+ */
+export function factsForReplay(routed: ReferralRouted['data'], schools: Record<string, string> | null, placeholder?: string): RoutingFacts {
   return {
     ...routed.facts,
     children: routed.facts.children.map(({ hasSchool, ...child }) => ({
       ...child,
-      school: hasSchool ? (schools?.[String(child.index)] ?? null) : null,
+      school: hasSchool ? (schools?.[String(child.index)] ?? placeholder ?? null) : null,
     })),
   };
 }

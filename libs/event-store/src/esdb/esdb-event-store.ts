@@ -406,7 +406,10 @@ export class EventStoreDbEventStore implements EventStore {
     let remaining = options.maxCount ?? Number.POSITIVE_INFINITY;
     if (remaining <= 0) return;
     // maxCount is counted here, not by the server: the server would also count the system events skipped here.
+    // $all reads have no server-side filter in this client, so the port's filter is applied on this side.
+    const { accepts } = subscriptionPlan(options.filter);
     for await (const event of this.readAllForwards(options.fromPosition ?? 0n)) {
+      if (!accepts(event)) continue;
       yield event;
       remaining -= 1;
       if (remaining <= 0) return;

@@ -188,9 +188,14 @@ export class SqliteEventStore implements EventStore {
   async *readAll(options: ReadAllOptions = {}): AsyncIterable<RecordedEvent> {
     let remaining = options.maxCount ?? Number.POSITIVE_INFINITY;
     let from = options.fromPosition ?? 0n;
+    const filter = options.filter ? subscriptionFilterSql(options.filter) : null;
+    const page = filter
+      ? this.db.prepare<unknown[], EventRow>(`SELECT * FROM events WHERE position >= ? ${filter.where} ORDER BY position ASC LIMIT ?`)
+      : null;
     while (remaining > 0) {
       this.assertOpen();
-      const rows = this.statements.all.all(Number(from), Math.min(this.pageSize, remaining));
+      const limit = Math.min(this.pageSize, remaining);
+      const rows = page ? page.all(Number(from), ...filter!.params, limit) : this.statements.all.all(Number(from), limit);
       for (const row of rows) yield rowToEvent(row);
       if (rows.length < this.pageSize) return;
       remaining -= rows.length;

@@ -105,6 +105,19 @@ export function eventStoreContract(
       });
     });
 
+    it('reads the log filtered by stream prefix and type, counting only what passes', async () => {
+      const prefix = uniqueStream('filtered');
+      const head = (await store.headPosition()) ?? -1n;
+      await store.append(`${prefix}-a`, [testEvent('Wanted', { n: 1 }), testEvent('Other', { n: 2 }), testEvent('Wanted', { n: 3 })], 'no-stream');
+      await store.append(uniqueStream('elsewhere'), [testEvent('Wanted', { n: 4 })], 'no-stream');
+
+      const filtered = await collect(store.readAll({ fromPosition: head + 1n, filter: { streamPrefixes: [prefix], eventTypes: ['Wanted'] } }));
+      const firstOnly = await collect(store.readAll({ fromPosition: head + 1n, maxCount: 1, filter: { eventTypes: ['Other'] } }));
+
+      expect(filtered.map((event) => event.data)).toEqual([{ n: 1 }, { n: 3 }]);
+      expect(firstOnly.map((event) => event.data)).toEqual([{ n: 2 }]);
+    });
+
     describe('optimistic concurrency', () => {
       it('refuses an append whose expected revision does not match, saying what was expected and found', async () => {
         const streamId = uniqueStream('referral');
