@@ -10,6 +10,14 @@ export const EVENT_SCHEMAS = {
   ReferralRouted: 1,
   CaseOpened: 1,
   CaseSuperseded: 1,
+  CaseClaimed: 1,
+  ContactAttempted: 1,
+  CaseDeclined: 1,
+  CaseTransferred: 1,
+  CaseClosed: 1,
+  RefugePlaceOffered: 1,
+  CaseReferredOn: 1,
+  CaseReturnedToReferrer: 1,
   RefugeUnitRequested: 1,
   RefugeUnitReleased: 1,
   EncompassNotificationSent: 1,
@@ -23,6 +31,11 @@ export const PERSONAL_FIELDS: Partial<Record<StoredEventType, readonly string[]>
   RiskAssessed: ['assessment'],
   // A child's school says where the child is every weekday.
   ReferralRouted: ['schools'],
+  // What a caseworker types may name the victim, the children or the abuser.
+  ContactAttempted: ['note'],
+  CaseDeclined: ['reason'],
+  CaseTransferred: ['reason'],
+  CaseClosed: ['note'],
 };
 
 export const streams = {

@@ -15,3 +15,4 @@ export { evaluateRouting } from './routing/evaluate-routing';
 export * from './routing/referral-routed';
 export * from './refuge/refuge-units';
 export * from './repeat/person-match';
+export * from './cases/case.decider';

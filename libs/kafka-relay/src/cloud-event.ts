@@ -34,6 +34,9 @@ export interface CaseIntegrationEvent {
   /** transferred: the provision and the case opened there. */
   toProvision?: string;
   toCaseId?: string;
+  /** opened by a transfer or by referring on a declined case: `transfer` or `decline`, and the case it came from. */
+  origin?: string;
+  fromCaseId?: string;
 }
 
 /** What the relay remembers about a case from its `CaseOpened`, for the events after it. */
@@ -86,6 +89,7 @@ const MAPPINGS: Record<string, Mapping> = {
       hasChildren: data.hasChildren === true,
       routedAt: instant(data.routedAt),
       dueBy: instant(data.dueBy) ?? null,
+      ...originOf(data.origin),
     }),
   },
   CaseSuperseded: { ceType: 'org.spoc.case.superseded.v1', status: 'superseded', fields: () => ({}) },
@@ -99,7 +103,21 @@ const MAPPINGS: Record<string, Mapping> = {
     fields: (data) => ({ toProvision: code(data.toProvision), toCaseId: code(data.toCaseId ?? data.newCaseId) }),
   },
   CaseClosed: { ceType: 'org.spoc.case.closed.v1', status: 'closed', fields: (data) => ({ outcome: code(data.outcome) }) },
+  RefugePlaceOffered: { ceType: 'org.spoc.case.refuge-place-offered.v1', status: 'awaiting', fields: (data) => ({ dueBy: instant(data.dueBy) ?? null }) },
+  CaseReferredOn: {
+    ceType: 'org.spoc.case.referred-on.v1',
+    status: 'declined',
+    fields: (data) => ({ toProvision: code(data.toProvision), toCaseId: code(data.toCaseId) }),
+  },
+  CaseReturnedToReferrer: { ceType: 'org.spoc.case.returned-to-referrer.v1', status: 'declined', fields: () => ({}) },
 };
+
+/** A case opened by a transfer or a referral-on names the case it came from. */
+function originOf(origin: unknown): Partial<CaseIntegrationEvent> {
+  if (typeof origin !== 'object' || origin === null) return {};
+  const { kind, fromCaseId } = origin as Data;
+  return { origin: code(kind), fromCaseId: code(fromCaseId) };
+}
 
 export const INTEGRATION_TYPES: Readonly<Record<string, string>> = Object.fromEntries(
   Object.entries(MAPPINGS).map(([type, mapping]) => [type, mapping.ceType]),

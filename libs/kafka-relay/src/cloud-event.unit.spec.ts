@@ -1,3 +1,4 @@
+import { EVENT_SCHEMAS, type CaseEvent } from '@spoc/domain';
 import type { RecordedEvent } from '@spoc/event-store';
 import { caseIdOf, INTEGRATION_TYPES, toCaseMessage, UnknownCaseError, UnmappedCaseEventError, type KnownCase } from './cloud-event';
 
@@ -88,7 +89,19 @@ describe('a case event as a Kafka message', () => {
       CaseDeclined: 'org.spoc.case.declined.v1',
       CaseTransferred: 'org.spoc.case.transferred.v1',
       CaseClosed: 'org.spoc.case.closed.v1',
+      RefugePlaceOffered: 'org.spoc.case.refuge-place-offered.v1',
+      CaseReferredOn: 'org.spoc.case.referred-on.v1',
+      CaseReturnedToReferrer: 'org.spoc.case.returned-to-referrer.v1',
     });
+  });
+
+  it('has a mapping for every event type the case decider can write, so the relay never stops on one', () => {
+    const caseEventTypes: Array<CaseEvent['type']> = [
+      'CaseOpened', 'CaseSuperseded', 'CaseClaimed', 'ContactAttempted', 'CaseDeclined', 'CaseTransferred', 'CaseClosed',
+      'RefugePlaceOffered', 'CaseReferredOn', 'CaseReturnedToReferrer',
+    ];
+    for (const type of caseEventTypes) expect(EVENT_SCHEMAS).toHaveProperty(type);
+    expect(Object.keys(INTEGRATION_TYPES).sort()).toEqual([...caseEventTypes].sort());
   });
 
   it('passes on outcome codes and the transfer target, never a caseworker, a note or a free-text reason', () => {

@@ -23,7 +23,18 @@ export interface Provision {
   capacityUnits?: number;
   /** First contact attempt due this many working days after routing. */
   firstContactWorkingDays: number;
+  /** Where a case this provision declines is referred on; absent: it goes back to the referrer with the reason. */
+  declineFallback?: ProvisionId;
+  /** What of the referral this provision's caseworkers see on a case, beyond the subject and safe contact. */
+  caseView: CaseViewPart[];
 }
+
+/**
+ * Parts of a referral a case can show. The subject (name, phone, safe-contact instructions) is always shown,
+ * because contact must be made safely; the rest only where the provision's work needs it.
+ */
+export const CASE_VIEW_PARTS = ['referrer', 'otherParty', 'children', 'incident', 'riskSummary', 'riskAnswers', 'needs', 'consent'] as const;
+export type CaseViewPart = (typeof CASE_VIEW_PARTS)[number];
 
 /** Ages in whole years; every band is inclusive. The young-person and adult bands overlap on purpose (16–17 get both). */
 export interface AgeBands {
@@ -150,9 +161,18 @@ function readProvisions(read: Reader, section: Section): Record<ProvisionId, Pro
   for (const id of PROVISION_IDS) {
     const path = `provisions.${id}`;
     read.section(section, id, (entry) => {
-      read.knownFields(entry, path, ['name', 'capacityUnits', 'firstContactWorkingDays']);
-      const provision: Provision = { name: read.text(entry, `${path}.name`), firstContactWorkingDays: read.wholeNumber(entry, `${path}.firstContactWorkingDays`) };
+      read.knownFields(entry, path, ['name', 'capacityUnits', 'firstContactWorkingDays', 'declineFallback', 'caseView']);
+      const caseView = read.list(entry, `${path}.caseView`, (value, itemPath) => {
+        if (!CASE_VIEW_PARTS.includes(value as CaseViewPart)) read.problem(`${itemPath} must be one of: ${CASE_VIEW_PARTS.join(', ')}`);
+        return value as CaseViewPart;
+      });
+      const provision: Provision = { name: read.text(entry, `${path}.name`), firstContactWorkingDays: read.wholeNumber(entry, `${path}.firstContactWorkingDays`), caseView };
       if (entry.capacityUnits !== undefined) provision.capacityUnits = read.wholeNumber(entry, `${path}.capacityUnits`, 1);
+      if (entry.declineFallback !== undefined) {
+        const fallback = entry.declineFallback as ProvisionId;
+        if (!PROVISION_IDS.includes(fallback) || fallback === id) read.problem(`${path}.declineFallback must be another provision of the policy`);
+        provision.declineFallback = fallback;
+      }
       provisions[id] = provision;
     }, path);
   }

@@ -57,16 +57,35 @@ describe('the routing policy document', () => {
   });
 
   it('carries every provision with its name, service level in working days and any hard capacity', () => {
-    expect(parsePolicy(repositoryPolicy()).provisions).toEqual({
+    expect(parsePolicy(repositoryPolicy()).provisions).toMatchObject({
       idva: { name: 'Independent Domestic Violence Advocates', firstContactWorkingDays: 1 },
       outreach: { name: 'Advocacy, support and outreach', firstContactWorkingDays: 2 },
       refuge: { name: 'Safe accommodation (refuge)', capacityUnits: 16, firstContactWorkingDays: 2 },
-      'victim-support': { name: 'Victim Support', firstContactWorkingDays: 5 },
+      'victim-support': { name: 'Victim Support', firstContactWorkingDays: 5, declineFallback: 'outreach' },
       up2u: { name: 'Up2U: Creating Healthy Relationships', firstContactWorkingDays: 5 },
-      ypva: { name: 'Young person violence advocates', firstContactWorkingDays: 2 },
+      ypva: { name: 'Young person violence advocates', firstContactWorkingDays: 2, declineFallback: 'mash' },
       'whos-in-charge': { name: "Who's in Charge?", firstContactWorkingDays: 5 },
       mash: { name: 'Multi-Agency Safeguarding Hub', firstContactWorkingDays: 1 },
     });
+  });
+
+  it('shows Victim Support the risk summary but not the DASH answers, and the IDVA both', () => {
+    const { provisions } = parsePolicy(repositoryPolicy());
+    expect(provisions['victim-support'].caseView).toContain('riskSummary');
+    expect(provisions['victim-support'].caseView).not.toContain('riskAnswers');
+    expect(provisions.idva.caseView).toEqual(expect.arrayContaining(['riskSummary', 'riskAnswers', 'children', 'otherParty']));
+  });
+
+  it('refuses a case view part it does not know and a decline fallback to the provision itself', () => {
+    const doc = repositoryPolicy();
+    doc.provisions.idva.caseView = ['riskSummary', 'diary'];
+    doc.provisions.outreach.declineFallback = 'outreach';
+    expect(problemsOf(doc)).toEqual(
+      expect.arrayContaining([
+        'provisions.idva.caseView[1] must be one of: referrer, otherParty, children, incident, riskSummary, riskAnswers, needs, consent',
+        'provisions.outreach.declineFallback must be another provision of the policy',
+      ]),
+    );
   });
 
   it('carries the age bands, with 16 and 17 in both the young-person and the adult band', () => {
@@ -125,7 +144,7 @@ describe('the routing policy document', () => {
 
   it('lists every problem in every section at once', () => {
     const document = policyWith((doc) => {
-      doc.provisions.idva = { name: '', firstContactWorkingDays: 1.5, capacityUnits: 0 };
+      doc.provisions.idva = { name: '', firstContactWorkingDays: 1.5, capacityUnits: 0, caseView: ['riskSummary'] };
       doc.ageBands.youngPersonFrom = 14;
       doc.encompass = { schoolAgeFrom: 17, schoolAgeTo: 4, schoolDayStart: '8:30' };
       doc.marac.fortnightly.anchorDate = '2026-01-09';

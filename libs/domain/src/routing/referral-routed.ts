@@ -50,6 +50,8 @@ export interface CaseOpened {
     routedAt: string;
     dueBy: string | null;
     decisionNumber: number;
+    /** Absent for a case routing opened; set for one opened by a transfer or by referring on a declined case. */
+    origin?: { kind: 'transfer' | 'decline'; fromCaseId: string; fromProvision: ProvisionId };
   };
 }
 

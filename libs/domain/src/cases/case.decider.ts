@@ -1,0 +1,180 @@
+import { addWorkingDays } from '../calendar/working-days';
+import type { ProvisionId, RoutingPolicy } from '../policy/policy';
+import type { RouteStatus } from '../routing/routing.types';
+import type { CaseOpened, CaseSuperseded } from '../routing/referral-routed';
+import { assertNever, DomainError } from '../shared/domain-error';
+
+/** The contract's case statuses, plus `superseded` when a reassessment no longer routes the referral there. */
+export type CaseStatus = 'awaiting' | 'active' | 'declined' | 'transferred' | 'closed' | 'superseded';
+
+export const CONTACT_OUTCOMES = ['contacted', 'no-answer', 'unsafe-to-contact', 'message-left'] as const;
+export type ContactOutcome = (typeof CONTACT_OUTCOMES)[number];
+
+export const CLOSE_OUTCOMES = ['engaged-risk-reduced', 'engaged-ongoing-risk', 'declined-support', 'no-contact', 'moved-away', 'other'] as const;
+export type CloseOutcome = (typeof CLOSE_OUTCOMES)[number];
+
+/** Free text a caseworker types (`note`, `reason`) may name people: it is sealed with the referral's key. */
+export type CaseEvent =
+  | CaseOpened
+  | CaseSuperseded
+  | { type: 'CaseClaimed'; data: { caseId: string; assignee: string; claimedAt: string } }
+  | { type: 'ContactAttempted'; data: { caseId: string; outcome: ContactOutcome; note: string | null; attemptedAt: string } }
+  | { type: 'CaseDeclined'; data: { caseId: string; reason: string; declinedAt: string } }
+  | { type: 'CaseTransferred'; data: { caseId: string; toProvision: ProvisionId; toCaseId: string; reason: string; transferredAt: string } }
+  | { type: 'CaseClosed'; data: { caseId: string; outcome: CloseOutcome; note: string | null; closedAt: string } }
+  /** A waitlisted refuge case gets the unit someone else left: its first-contact clock starts now. */
+  | { type: 'RefugePlaceOffered'; data: { caseId: string; dueBy: string; offeredAt: string } }
+  /** What the router did after a decline: referred on to the policy's fallback provision... */
+  | { type: 'CaseReferredOn'; data: { caseId: string; toProvision: ProvisionId; toCaseId: string; referredAt: string } }
+  /** ...or, with no fallback left, handed back to the referrer with a plain reason (never the caseworker's text). */
+  | { type: 'CaseReturnedToReferrer'; data: { caseId: string; reason: string; returnedAt: string } };
+
+export type CaseCommand =
+  | { type: 'ClaimCase'; data: { caseId: string; assignee: string; at: string } }
+  | { type: 'RecordContactAttempt'; data: { caseId: string; outcome: ContactOutcome; note: string | null; at: string } }
+  | { type: 'DeclineCase'; data: { caseId: string; reason: string; at: string } }
+  | { type: 'TransferCase'; data: { caseId: string; toProvision: ProvisionId; toCaseId: string; reason: string; at: string } }
+  | { type: 'CloseCase'; data: { caseId: string; outcome: CloseOutcome; note: string | null; at: string } }
+  | { type: 'OfferRefugePlace'; data: { caseId: string; at: string; policy: RoutingPolicy } }
+  | { type: 'ResolveDecline'; data: { caseId: string; toCaseId: string; at: string; policy: RoutingPolicy; triedProvisions: ProvisionId[] } };
+
+export type CaseState =
+  | { status: 'none' }
+  | {
+      status: CaseStatus;
+      opened: CaseOpened['data'];
+      routeStatus: RouteStatus;
+      dueBy: string | null;
+      assignee: string | null;
+      contactAttempts: number;
+      firstContactAttemptAt: string | null;
+      /** After a decline: set once the router has referred it on or returned it. */
+      declineResolved: boolean;
+    };
+
+type OpenState = Exclude<CaseState, { status: 'none' }>;
+
+/**
+ * The case lifecycle (the contract's table): awaiting → active by a claim; contact attempts while active; decline
+ * or transfer from awaiting or active; close from active. Everything else is an invalid transition with a plain
+ * reason. Caseworkers' commands carry `at` from the edge; nothing here reads a clock.
+ */
+export const caseDecider = {
+  initialState: (): CaseState => ({ status: 'none' }),
+
+  decide(command: CaseCommand, state: CaseState): CaseEvent[] {
+    if (state.status === 'none') throw new DomainError('not-found', 'no such case');
+    const { caseId, at } = command.data;
+    switch (command.type) {
+      case 'ClaimCase':
+        requireStatus(state, ['awaiting'], 'claimed');
+        if (state.routeStatus === 'waitlisted') throw new DomainError('invalid-transition', 'this case is waiting for a refuge unit and cannot be claimed yet');
+        if (state.routeStatus === 'held-awaiting-consent') throw new DomainError('invalid-transition', "this case is held until the victim's consent is recorded");
+        return [{ type: 'CaseClaimed', data: { caseId, assignee: command.data.assignee, claimedAt: at } }];
+      case 'RecordContactAttempt':
+        requireStatus(state, ['active'], 'given a contact attempt');
+        return [{ type: 'ContactAttempted', data: { caseId, outcome: command.data.outcome, note: command.data.note, attemptedAt: at } }];
+      case 'DeclineCase':
+        requireStatus(state, ['awaiting', 'active'], 'declined');
+        return [{ type: 'CaseDeclined', data: { caseId, reason: command.data.reason, declinedAt: at } }];
+      case 'TransferCase': {
+        requireStatus(state, ['awaiting', 'active'], 'transferred');
+        const { toProvision, toCaseId, reason } = command.data;
+        if (toProvision === state.opened.provision) throw new DomainError('invalid-transition', 'a case cannot be transferred to its own provision');
+        // A refuge unit is allocated in request order by routing; a transfer would jump the waitlist.
+        if (toProvision === 'refuge') throw new DomainError('invalid-transition', 'refuge places are allocated by routing: record the need for safe accommodation in a reassessment');
+        return [{ type: 'CaseTransferred', data: { caseId, toProvision, toCaseId, reason, transferredAt: at } }];
+      }
+      case 'CloseCase':
+        requireStatus(state, ['active'], 'closed');
+        return [{ type: 'CaseClosed', data: { caseId, outcome: command.data.outcome, note: command.data.note, closedAt: at } }];
+      case 'OfferRefugePlace': {
+        if (state.status !== 'awaiting' || state.routeStatus !== 'waitlisted') return [];
+        const days = command.data.policy.provisions.refuge.firstContactWorkingDays;
+        return [{ type: 'RefugePlaceOffered', data: { caseId, dueBy: addWorkingDays(at, days, command.data.policy.calendar), offeredAt: at } }];
+      }
+      case 'ResolveDecline': {
+        if (state.status !== 'declined' || state.declineResolved) return [];
+        const fallback = command.data.policy.provisions[state.opened.provision].declineFallback;
+        if (fallback && !command.data.triedProvisions.includes(fallback)) {
+          return [{ type: 'CaseReferredOn', data: { caseId, toProvision: fallback, toCaseId: command.data.toCaseId, referredAt: at } }];
+        }
+        const reason = fallback
+          ? `Declined by ${state.opened.provision}; ${fallback} has already had this referral, so it is returned to the referrer.`
+          : `Declined by ${state.opened.provision}; the policy names no other provision for it, so it is returned to the referrer.`;
+        return [{ type: 'CaseReturnedToReferrer', data: { caseId, reason, returnedAt: at } }];
+      }
+      default:
+        return assertNever(command);
+    }
+  },
+
+  evolve(state: CaseState, event: CaseEvent): CaseState {
+    if (event.type === 'CaseOpened') {
+      const { data } = event;
+      return { status: 'awaiting', opened: data, routeStatus: data.status, dueBy: data.dueBy, assignee: null, contactAttempts: 0, firstContactAttemptAt: null, declineResolved: false };
+    }
+    if (state.status === 'none') return state;
+    switch (event.type) {
+      case 'CaseSuperseded':
+        // A case already ended keeps the status it ended with; the supersession is still on record.
+        return state.status === 'awaiting' || state.status === 'active' ? { ...state, status: 'superseded' } : state;
+      case 'CaseClaimed':
+        return { ...state, status: 'active', assignee: event.data.assignee };
+      case 'ContactAttempted':
+        return { ...state, contactAttempts: state.contactAttempts + 1, firstContactAttemptAt: state.firstContactAttemptAt ?? event.data.attemptedAt };
+      case 'CaseDeclined':
+        return { ...state, status: 'declined' };
+      case 'CaseTransferred':
+        return { ...state, status: 'transferred' };
+      case 'CaseClosed':
+        return { ...state, status: 'closed' };
+      case 'RefugePlaceOffered':
+        return { ...state, routeStatus: 'routed', dueBy: event.data.dueBy };
+      case 'CaseReferredOn':
+      case 'CaseReturnedToReferrer':
+        return { ...state, declineResolved: true };
+      default:
+        return assertNever(event);
+    }
+  },
+};
+
+function requireStatus(state: OpenState, allowed: CaseStatus[], verb: string): void {
+  if (!allowed.includes(state.status)) {
+    throw new DomainError('invalid-transition', `a case that is ${state.status} cannot be ${verb} (only one that is ${allowed.join(' or ')})`);
+  }
+}
+
+/**
+ * The case a transfer or a decline's referral-on opens at another provision: the same person and risk, a new
+ * first-contact clock from the moment of the move, and a link back to the case it came from.
+ */
+export function caseOpenedElsewhere(
+  from: CaseOpened['data'],
+  move: { toProvision: ProvisionId; toCaseId: string; at: string; kind: 'transfer' | 'decline' },
+  policy: RoutingPolicy,
+): CaseOpened {
+  return {
+    type: 'CaseOpened',
+    data: {
+      caseId: move.toCaseId,
+      referralId: from.referralId,
+      provision: move.toProvision,
+      ruleIds: from.ruleIds,
+      status: 'routed',
+      riskLevel: from.riskLevel,
+      repeat: from.repeat,
+      hasChildren: from.hasChildren,
+      routedAt: move.at,
+      dueBy: addWorkingDays(move.at, policy.provisions[move.toProvision].firstContactWorkingDays, policy.calendar),
+      decisionNumber: from.decisionNumber,
+      origin: { kind: move.kind, fromCaseId: from.caseId, fromProvision: from.provision },
+    },
+  };
+}
+
+/** Whether a case still holds (or waits for) a refuge unit: until it ends, by any way of ending. */
+export function endsRefugeHold(event: CaseEvent): boolean {
+  return event.type === 'CaseClosed' || event.type === 'CaseDeclined' || event.type === 'CaseTransferred' || event.type === 'CaseSuperseded';
+}

@@ -1,0 +1,122 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parsePolicy } from '../policy/policy';
+import type { CaseOpened } from '../routing/referral-routed';
+import { specFor } from '../testing/given-when-then';
+import { caseDecider, caseOpenedElsewhere, type CaseEvent } from './case.decider';
+
+const policy = parsePolicy(JSON.parse(readFileSync(path.resolve(__dirname, '../../../../policies/portsmouth-2026-1.json'), 'utf8')));
+const spec = specFor(caseDecider);
+const at = '2026-11-24T10:00:00.000Z'; // a Tuesday
+
+function opened(overrides: Partial<CaseOpened['data']> = {}): CaseOpened {
+  return {
+    type: 'CaseOpened',
+    data: {
+      caseId: 'c-1', referralId: 'r-1', provision: 'idva', ruleIds: ['high-risk'], status: 'routed', riskLevel: 'high',
+      repeat: false, hasChildren: true, routedAt: '2026-11-23T09:00:00.000Z', dueBy: '2026-11-24T09:00:00.000Z', decisionNumber: 0,
+      ...overrides,
+    },
+  };
+}
+const claimed: CaseEvent = { type: 'CaseClaimed', data: { caseId: 'c-1', assignee: 'worker-1', claimedAt: at } };
+const declined: CaseEvent = { type: 'CaseDeclined', data: { caseId: 'c-1', reason: 'not for us', declinedAt: at } };
+
+describe('the case lifecycle', () => {
+  it('lets a caseworker claim an awaiting case, which makes it active with them as assignee', () => {
+    spec.given([opened()]).when({ type: 'ClaimCase', data: { caseId: 'c-1', assignee: 'worker-1', at } }).then([claimed]);
+  });
+
+  it('refuses a second claim: the case is already active', () => {
+    spec.given([opened(), claimed]).when({ type: 'ClaimCase', data: { caseId: 'c-1', assignee: 'worker-2', at } }).thenThrows('invalid-transition', /active cannot be claimed/);
+  });
+
+  it('refuses to claim a refuge case still waiting for a unit, or one held for consent', () => {
+    spec.given([opened({ provision: 'refuge', status: 'waitlisted', dueBy: null })]).when({ type: 'ClaimCase', data: { caseId: 'c-1', assignee: 'w', at } }).thenThrows('invalid-transition', /waiting for a refuge unit/);
+    spec.given([opened({ provision: 'outreach', status: 'held-awaiting-consent', dueBy: null })]).when({ type: 'ClaimCase', data: { caseId: 'c-1', assignee: 'w', at } }).thenThrows('invalid-transition', /consent/);
+  });
+
+  it('records contact attempts only on an active case', () => {
+    spec.given([opened(), claimed]).when({ type: 'RecordContactAttempt', data: { caseId: 'c-1', outcome: 'no-answer', note: null, at } })
+      .then([{ type: 'ContactAttempted', data: { caseId: 'c-1', outcome: 'no-answer', note: null, attemptedAt: at } }]);
+    spec.given([opened()]).when({ type: 'RecordContactAttempt', data: { caseId: 'c-1', outcome: 'contacted', note: null, at } }).thenThrows('invalid-transition', /awaiting cannot be given a contact attempt/);
+  });
+
+  it('declines from awaiting or active, never twice', () => {
+    spec.given([opened()]).when({ type: 'DeclineCase', data: { caseId: 'c-1', reason: 'not for us', at } }).then([declined]);
+    spec.given([opened(), claimed]).when({ type: 'DeclineCase', data: { caseId: 'c-1', reason: 'not for us', at } }).then([declined]);
+    spec.given([opened(), declined]).when({ type: 'DeclineCase', data: { caseId: 'c-1', reason: 'again', at } }).thenThrows('invalid-transition');
+  });
+
+  it('transfers to another provision, but not to itself and not into the refuge waitlist', () => {
+    spec.given([opened()]).when({ type: 'TransferCase', data: { caseId: 'c-1', toProvision: 'outreach', toCaseId: 'c-2', reason: 'medium now', at } })
+      .then([{ type: 'CaseTransferred', data: { caseId: 'c-1', toProvision: 'outreach', toCaseId: 'c-2', reason: 'medium now', transferredAt: at } }]);
+    spec.given([opened()]).when({ type: 'TransferCase', data: { caseId: 'c-1', toProvision: 'idva', toCaseId: 'c-2', reason: 'x', at } }).thenThrows('invalid-transition', /own provision/);
+    spec.given([opened()]).when({ type: 'TransferCase', data: { caseId: 'c-1', toProvision: 'refuge', toCaseId: 'c-2', reason: 'x', at } }).thenThrows('invalid-transition', /refuge places/);
+  });
+
+  it('closes only an active case, with its outcome', () => {
+    spec.given([opened(), claimed]).when({ type: 'CloseCase', data: { caseId: 'c-1', outcome: 'engaged-risk-reduced', note: 'safety plan', at } })
+      .then([{ type: 'CaseClosed', data: { caseId: 'c-1', outcome: 'engaged-risk-reduced', note: 'safety plan', closedAt: at } }]);
+    spec.given([opened()]).when({ type: 'CloseCase', data: { caseId: 'c-1', outcome: 'other', note: null, at } }).thenThrows('invalid-transition', /awaiting cannot be closed/);
+  });
+
+  it('allows nothing on a closed, transferred or superseded case', () => {
+    const closed: CaseEvent = { type: 'CaseClosed', data: { caseId: 'c-1', outcome: 'other', note: null, closedAt: at } };
+    const superseded: CaseEvent = { type: 'CaseSuperseded', data: { caseId: 'c-1', referralId: 'r-1', decisionNumber: 1, supersededAt: at, reason: 'x' } };
+    spec.given([opened(), claimed, closed]).when({ type: 'RecordContactAttempt', data: { caseId: 'c-1', outcome: 'contacted', note: null, at } }).thenThrows('invalid-transition', /closed/);
+    spec.given([opened(), superseded]).when({ type: 'ClaimCase', data: { caseId: 'c-1', assignee: 'w', at } }).thenThrows('invalid-transition', /superseded/);
+  });
+
+  it('keeps the status a case ended with when a later reassessment supersedes it', () => {
+    const closed: CaseEvent = { type: 'CaseClosed', data: { caseId: 'c-1', outcome: 'other', note: null, closedAt: at } };
+    const superseded: CaseEvent = { type: 'CaseSuperseded', data: { caseId: 'c-1', referralId: 'r-1', decisionNumber: 1, supersededAt: at, reason: 'x' } };
+    const state = [opened(), claimed, closed, superseded].reduce(caseDecider.evolve, caseDecider.initialState());
+    expect(state.status).toBe('closed');
+  });
+
+  it('says a case that was never opened does not exist', () => {
+    spec.given([]).when({ type: 'ClaimCase', data: { caseId: 'c-9', assignee: 'w', at } }).thenThrows('not-found');
+  });
+});
+
+describe('refuge places offered from the waitlist', () => {
+  it('starts the first-contact clock of a waitlisted refuge case when a unit frees, once', () => {
+    const waitlisted = opened({ provision: 'refuge', ruleIds: ['safe-accommodation'], status: 'waitlisted', dueBy: null });
+    // Tuesday 10:00 plus two working days is Thursday 10:00.
+    spec.given([waitlisted]).when({ type: 'OfferRefugePlace', data: { caseId: 'c-1', at, policy } })
+      .then([{ type: 'RefugePlaceOffered', data: { caseId: 'c-1', dueBy: '2026-11-26T10:00:00.000Z', offeredAt: at } }]);
+    const offered: CaseEvent = { type: 'RefugePlaceOffered', data: { caseId: 'c-1', dueBy: '2026-11-26T10:00:00.000Z', offeredAt: at } };
+    spec.given([waitlisted, offered]).when({ type: 'OfferRefugePlace', data: { caseId: 'c-1', at, policy } }).then([]);
+    spec.given([waitlisted, offered]).when({ type: 'ClaimCase', data: { caseId: 'c-1', assignee: 'w', at } }).thenMatches([{ type: 'CaseClaimed' }]);
+  });
+});
+
+describe('what happens after a decline', () => {
+  it("refers a case Victim Support declines on to the policy's fallback, outreach", () => {
+    spec.given([opened({ provision: 'victim-support', ruleIds: ['standard-risk'], riskLevel: 'standard' }), declined])
+      .when({ type: 'ResolveDecline', data: { caseId: 'c-1', toCaseId: 'c-2', at, policy, triedProvisions: ['victim-support'] } })
+      .then([{ type: 'CaseReferredOn', data: { caseId: 'c-1', toProvision: 'outreach', toCaseId: 'c-2', referredAt: at } }]);
+  });
+
+  it('returns a case to the referrer when the policy names no fallback, or the fallback already had it', () => {
+    spec.given([opened(), declined]).when({ type: 'ResolveDecline', data: { caseId: 'c-1', toCaseId: 'c-2', at, policy, triedProvisions: ['idva'] } })
+      .thenMatches([{ type: 'CaseReturnedToReferrer', data: { reason: expect.stringMatching(/names no other provision/) } }]);
+    spec.given([opened({ provision: 'victim-support' }), declined]).when({ type: 'ResolveDecline', data: { caseId: 'c-1', toCaseId: 'c-2', at, policy, triedProvisions: ['victim-support', 'outreach'] } })
+      .thenMatches([{ type: 'CaseReturnedToReferrer', data: { reason: expect.stringMatching(/outreach has already had this referral/) } }]);
+  });
+
+  it('resolves a decline once, and does nothing for a case that was not declined', () => {
+    const returned: CaseEvent = { type: 'CaseReturnedToReferrer', data: { caseId: 'c-1', reason: 'x', returnedAt: at } };
+    spec.given([opened(), declined, returned]).when({ type: 'ResolveDecline', data: { caseId: 'c-1', toCaseId: 'c-2', at, policy, triedProvisions: [] } }).then([]);
+    spec.given([opened()]).when({ type: 'ResolveDecline', data: { caseId: 'c-1', toCaseId: 'c-2', at, policy, triedProvisions: [] } }).then([]);
+  });
+
+  it('opens the case at the new provision with the same risk, a fresh due time and a link back', () => {
+    const moved = caseOpenedElsewhere(opened().data, { toProvision: 'outreach', toCaseId: 'c-2', at, kind: 'transfer' }, policy);
+    expect(moved.data).toMatchObject({
+      caseId: 'c-2', referralId: 'r-1', provision: 'outreach', status: 'routed', riskLevel: 'high', hasChildren: true, routedAt: at,
+      dueBy: '2026-11-26T10:00:00.000Z', origin: { kind: 'transfer', fromCaseId: 'c-1', fromProvision: 'idva' },
+    });
+  });
+});
