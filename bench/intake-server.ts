@@ -28,14 +28,16 @@ async function main(): Promise<void> {
   }
   const { createApp } = await import('../apps/api/src/app');
   const { loadConfig } = await import('../apps/api/src/config');
-  const dataDir = mkdtempSync(path.join(tmpdir(), 'spoc-bench-intake-'));
+  // A bench may hand over a data directory it filled itself, and ask for another kind of principal.
+  const dataDir = process.env.SPOC_BENCH_DATA_DIR ?? mkdtempSync(path.join(tmpdir(), 'spoc-bench-intake-'));
+  const principal = process.env.SPOC_BENCH_PRINCIPAL ? (JSON.parse(process.env.SPOC_BENCH_PRINCIPAL) as object) : { role: 'referrer', name: 'Bench', agency: 'hampshire-police' };
   const app = await createApp(loadConfig({ SPOC_DATA_DIR: dataDir, SPOC_BOOTSTRAP_ADMIN_TOKEN: BOOTSTRAP, PORT: '0' }), { logger: false });
   await app.listen(0, '127.0.0.1');
   const port = (app.getHttpServer().address() as { port: number }).port;
   const response = await fetch(`http://127.0.0.1:${port}/v1/admin/principals`, {
     method: 'POST',
     headers: { authorization: `Bearer ${BOOTSTRAP}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ role: 'referrer', name: 'Bench', agency: 'hampshire-police' }),
+    body: JSON.stringify(principal),
   });
   const { token } = (await response.json()) as { token: string };
   process.stdout.write(`ready ${port} ${token} ${dataDir}\n`);

@@ -1,4 +1,7 @@
+import { accessLogBench, auditHistoryBench } from './audit.bench';
 import { intakeBench } from './intake.bench';
+import { queuesBench, rebuildBench } from './queues.bench';
+import { reportsBench } from './reports.bench';
 import { routingBench, whatIfBench } from './routing.bench';
 import { storeBench } from './store.bench';
 import { writeResults } from './harness';
@@ -9,6 +12,11 @@ const benches: Record<string, () => Promise<void>> = {
   intake: intakeBench,
   routing: routingBench,
   whatif: whatIfBench,
+  history: auditHistoryBench,
+  accesslog: accessLogBench,
+  queues: queuesBench,
+  rebuild: rebuildBench,
+  reports: reportsBench,
 };
 
 async function main(): Promise<void> {

@@ -17,19 +17,7 @@ function contractRoutes(): string[] {
  * appears without leaving this list, so the list only ever shrinks.
  */
 const NOT_YET_BUILT = new Set([
-  'GET /metrics',
-  'GET /v1/audit/access-log',
-  'GET /v1/audit/referrals/{id}/decisions',
-  'GET /v1/audit/referrals/{id}/history',
   'GET /v1/audit/referrals/{id}/state',
-  'GET /v1/cases/{caseId}',
-  'GET /v1/queues/{provision}',
-  'GET /v1/reports/performance',
-  'POST /v1/cases/{caseId}/claim',
-  'POST /v1/cases/{caseId}/contact-attempts',
-  'POST /v1/cases/{caseId}/decline',
-  'POST /v1/cases/{caseId}/transfer',
-  'POST /v1/cases/{caseId}/close',
 ]);
 
 describe('the published API document', () => {

@@ -1,41 +1,58 @@
 import { Inject, Module, type DynamicModule, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { CqrsModule } from '@nestjs/cqrs';
+import type { KafkaRelay } from '@spoc/kafka-relay';
 import type { ProjectionRunner } from '@spoc/platform';
 import type { AppConfig } from './config';
 import { HealthController } from './health/health.controller';
+import type { Clock } from './infrastructure/clock';
 import { InfrastructureModule } from './infrastructure/infrastructure.module';
+import { kafkaRelayProvider } from './infrastructure/kafka-relay.provider';
 import { projectionsProvider, READ_MODELS } from './infrastructure/projections.provider';
 import { routerProvider } from './infrastructure/router.provider';
-import { PROJECTIONS, ROUTER } from './infrastructure/tokens';
+import { KAFKA_RELAY, PROJECTIONS, ROUTER } from './infrastructure/tokens';
 import type { Router } from '../../router/src/router';
+import { AuditController } from './audit/audit.controller';
+import { AUDIT_PROVIDERS } from './audit/audit.providers';
+import { ActOnCaseHandler } from './cases/act-on-case.command';
+import { CasesController } from './cases/cases.controller';
 import { EncompassController } from './encompass/encompass.controller';
 import { MarkEncompassSentHandler } from './encompass/mark-sent.command';
 import { MaracController } from './marac/marac.controller';
+import { ApiMetrics } from './metrics/api-metrics';
+import { MetricsController } from './metrics/metrics.controller';
 import { RegisterPrincipalHandler, RevokePrincipalHandler } from './principals/principal.commands';
 import { PrincipalsController } from './principals/principals.controller';
+import { QueuesController } from './queues/queues.controller';
 import { ReassessRiskHandler } from './referrals/reassess-risk.command';
+import { RecordConsentHandler } from './referrals/record-consent.command';
 import { ReceiveReferralHandler } from './referrals/receive-referral.command';
 import { ReferralsController } from './referrals/referrals.controller';
+import { ReportsController } from './reports/reports.controller';
 import { AuthGuard } from './shared/auth/auth.guard';
 import { ProblemFilter } from './shared/http/problem.filter';
 
 @Module({})
 export class AppModule implements OnApplicationBootstrap, OnApplicationShutdown {
-  static forRoot(config: AppConfig): DynamicModule {
+  static forRoot(config: AppConfig, clock?: Clock): DynamicModule {
     return {
       module: AppModule,
-      imports: [InfrastructureModule.forRoot(config), CqrsModule.forRoot()],
-      controllers: [HealthController, PrincipalsController, ReferralsController, MaracController, EncompassController],
+      imports: [InfrastructureModule.forRoot(config, clock), CqrsModule.forRoot()],
+      controllers: [HealthController, MetricsController, PrincipalsController, ReferralsController, MaracController, EncompassController, QueuesController, CasesController, AuditController, ReportsController],
       providers: [
         ...READ_MODELS,
         projectionsProvider,
         routerProvider,
+        kafkaRelayProvider,
+        ApiMetrics,
         MarkEncompassSentHandler,
         RegisterPrincipalHandler,
         RevokePrincipalHandler,
         ReceiveReferralHandler,
         ReassessRiskHandler,
+        RecordConsentHandler,
+        ActOnCaseHandler,
+        ...AUDIT_PROVIDERS,
         { provide: APP_GUARD, useClass: AuthGuard },
         { provide: APP_FILTER, useClass: ProblemFilter },
       ],
@@ -45,6 +62,7 @@ export class AppModule implements OnApplicationBootstrap, OnApplicationShutdown 
   constructor(
     @Inject(PROJECTIONS) private readonly projections: ProjectionRunner,
     @Inject(ROUTER) private readonly router: Router | null,
+    @Inject(KAFKA_RELAY) private readonly relay: KafkaRelay | null,
   ) {}
 
   /** The read models catch up with the log before the first request is served (tokens included). */
@@ -52,9 +70,11 @@ export class AppModule implements OnApplicationBootstrap, OnApplicationShutdown 
     this.projections.start();
     await this.projections.catchUp();
     this.router?.start();
+    this.relay?.start();
   }
 
   async onApplicationShutdown(): Promise<void> {
+    await this.relay?.stop();
     await this.router?.stop();
     await this.projections.stop();
   }

@@ -6,12 +6,17 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { randomUUID } from 'node:crypto';
 import { AppModule } from './app.module';
 import type { AppConfig } from './config';
+import type { Clock } from './infrastructure/clock';
+import { ApiMetrics } from './metrics/api-metrics';
+import { AccessLog } from './audit/access-log';
+import { installAccessLog } from './audit/access-log.hook';
 
 const BODY_LIMIT = 256 * 1024;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Builds the API (not listening yet): the same app for `npm start` and for the end-to-end tests. */
-export async function createApp(config: AppConfig, options: { logger?: boolean } = {}): Promise<NestFastifyApplication> {
+/** `clock` is for the demo-data generator, which replays a simulated year; everything else runs on the system clock. */
+export async function createApp(config: AppConfig, options: { logger?: boolean; clock?: Clock } = {}): Promise<NestFastifyApplication> {
   const adapter = new FastifyAdapter({ bodyLimit: BODY_LIMIT, logger: false, trustProxy: false });
   const fastify = adapter.getInstance();
   // Only JSON bodies: anything else (text/plain included) is a 415, not a string to validate.
@@ -23,10 +28,18 @@ export async function createApp(config: AppConfig, options: { logger?: boolean }
     void reply.header('x-correlation-id', correlationId);
     done();
   });
-  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), adapter, {
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, options.clock), adapter, {
     logger: options.logger === false ? false : ['error', 'warn', 'log'],
     bodyParser: false,
   });
+  // Counted here rather than in an interceptor so that 404s, refused bodies and guard refusals count too.
+  // The label is the route pattern (`/v1/referrals/:id`), never the URL, which can carry ids.
+  const metrics = app.get(ApiMetrics);
+  fastify.addHook('onResponse', (request, reply, done) => {
+    metrics.recordRequest(request.method, request.routeOptions.url, reply.statusCode, reply.elapsedTime / 1000);
+    done();
+  });
+  if (config.recordAccess !== false) installAccessLog(fastify, app.get(AccessLog));
   fastify.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit: BODY_LIMIT }, (_request, text, done) => {
     try {
       done(null, (text as string).length === 0 ? undefined : JSON.parse(text as string));

@@ -2,6 +2,7 @@ import {
   isWithinMonths,
   localDateOf,
   scoreDash,
+  type ConsentRecorded,
   type ReferralReceived,
   type RiskAssessed,
   type RoutingFacts,
@@ -57,6 +58,8 @@ export function findRepeats(person: Omit<IndexedPerson, 'maracListedAt'>, state:
 export function gatherFacts(input: {
   received: ReferralReceived['data'];
   assessment: RiskAssessed['data'] | null;
+  /** Consent recorded after the referral, which replaces what the referral said. */
+  consent?: ConsentRecorded['data'] | null;
   repeat: RepeatFindings;
   refugeUnitsFree: number;
   routedAt: string;
@@ -74,7 +77,7 @@ export function gatherFacts(input: {
     subjectAgeYears: ageOn(submission.subject.dateOfBirth, referralDate),
     riskLevel: risk ? risk.level : null,
     riskCriteria: risk ? risk.criteria : [],
-    consent: { given: submission.consent.given, lawfulBasis: submission.consent.lawfulBasis },
+    consent: input.consent ? { given: input.consent.given, lawfulBasis: input.consent.lawfulBasis } : { given: submission.consent.given, lawfulBasis: submission.consent.lawfulBasis },
     needsSafeAccommodation: submission.needs.safeAccommodation,
     refugeUnitsFree: input.refugeUnitsFree,
     children: submission.children.map((child, index) => ({

@@ -4,11 +4,14 @@ import { parsePolicy } from '@spoc/domain';
 import { EventStoreDbEventStore, SqliteEventStore } from '@spoc/event-store';
 import { EventCodec, openReadModelDb, PersonalDataVault } from '@spoc/platform';
 import { ConfigError, loadConfig } from '../../api/src/config';
+import { relayBesideRouter } from './relay';
 import { Router } from './router';
 
 /**
  * The router as its own process (production, beside API instances started with SPOC_RUN_ROUTER=false). Several may
  * run at once: a decision is appended at the revision it was made on, so only one lands per referral revision.
+ * With KAFKA_BROKERS set the Kafka relay runs beside it; each router's relay keeps its own checkpoint, so with two
+ * routers providers get each case event twice, which at-least-once delivery already asks them to drop by `ce_id`.
  */
 async function main(): Promise<void> {
   const config = loadConfig();
@@ -20,9 +23,13 @@ async function main(): Promise<void> {
     : new SqliteEventStore(path.join(config.dataDir, 'events.sqlite'));
   const vault = new PersonalDataVault(path.join(config.keysDir, 'subject-keys.sqlite'));
   const router = new Router(store, new EventCodec(vault), vault, policy, openReadModelDb(path.join(config.dataDir, 'router-state.sqlite')));
+  const relay = relayBesideRouter(store, config);
   router.start();
-  process.stdout.write(`router running with policy ${policy.id}; state in ${config.dataDir}\n`);
+  relay?.start();
+  const kafka = relay ? `; Kafka relay to ${config.kafkaBrokers.join(',')}` : '; no Kafka relay (KAFKA_BROKERS unset)';
+  process.stdout.write(`router running with policy ${policy.id}; state in ${config.dataDir}${kafka}\n`);
   const shutdown = async () => {
+    await relay?.stop();
     await router.stop();
     await store.close();
     vault.close();

@@ -31,6 +31,9 @@ export class RouterState {
     db.exec('CREATE INDEX IF NOT EXISTS persons_blocking ON persons (blocking)');
     db.exec('CREATE INDEX IF NOT EXISTS persons_police ON persons (police_person_id) WHERE police_person_id IS NOT NULL');
     db.exec('CREATE INDEX IF NOT EXISTS persons_nhs ON persons (nhs_number) WHERE nhs_number IS NOT NULL');
+    // Every case a referral has had, wherever it was opened: what a decline may not be referred on to again.
+    db.exec('CREATE TABLE IF NOT EXISTS cases (case_id TEXT PRIMARY KEY, referral_id TEXT NOT NULL, provision TEXT NOT NULL) WITHOUT ROWID');
+    db.exec('CREATE INDEX IF NOT EXISTS cases_referral ON cases (referral_id, provision)');
     this.statements = {
       checkpoint: db.prepare<[string], { position: number }>('SELECT position FROM checkpoints WHERE name = ?'),
       saveCheckpoint: db.prepare('INSERT INTO checkpoints (name, position) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET position = excluded.position'),
@@ -42,6 +45,9 @@ export class RouterState {
       byBlocking: db.prepare<[string], PersonRow>('SELECT * FROM persons WHERE blocking = ?'),
       byPolice: db.prepare<[string], PersonRow>('SELECT * FROM persons WHERE police_person_id = ? AND police_person_id IS NOT NULL'),
       byNhs: db.prepare<[string], PersonRow>('SELECT * FROM persons WHERE nhs_number = ? AND nhs_number IS NOT NULL'),
+      caseOpened: db.prepare('INSERT OR IGNORE INTO cases (case_id, referral_id, provision) VALUES (?, ?, ?)'),
+      caseById: db.prepare<[string], { referral_id: string; provision: string }>('SELECT referral_id, provision FROM cases WHERE case_id = ?'),
+      casesOf: db.prepare<[string], { case_id: string; provision: string }>('SELECT case_id, provision FROM cases WHERE referral_id = ?'),
     };
   }
 
@@ -70,6 +76,19 @@ export class RouterState {
 
   remember(person: Omit<IndexedPerson, 'maracListedAt'>): void {
     this.statements.upsert.run(person);
+  }
+
+  rememberCase(caseId: string, referralId: string, provision: string): void {
+    this.statements.caseOpened.run(caseId, referralId, provision);
+  }
+
+  caseById(caseId: string): { referralId: string; provision: string } | null {
+    const row = this.statements.caseById.get(caseId);
+    return row ? { referralId: row.referral_id, provision: row.provision } : null;
+  }
+
+  casesOf(referralId: string): Array<{ caseId: string; provision: string }> {
+    return this.statements.casesOf.all(referralId).map((row) => ({ caseId: row.case_id, provision: row.provision }));
   }
 
   recordMaracListing(referralId: string, listedAt: string): void {

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parsePolicy, referralDecider, streams, type ReferralRouted, type ReferralSubmission, type RoutingPolicy } from '@spoc/domain';
 import { SqliteEventStore, type RecordedEvent } from '@spoc/event-store';
-import { EventCodec, nameBasedUuid, openReadModelDb, PersonalDataVault } from '@spoc/platform';
+import { EventCodec, nameBasedUuid, openReadModelDb, PersonalDataVault, sealingKeyId } from '@spoc/platform';
 import { toReferralSubmission } from '../../api/src/referrals/referral.mapper';
 import { validVictimReferral } from '../../api/src/referrals/referral.fixtures';
 import type { CreateReferralDto } from '../../api/src/referrals/referral.dto';
@@ -108,6 +108,80 @@ describe('the router', () => {
     expect(outcomes.slice(0, 16).every((outcome) => outcome.status === 'routed')).toBe(true);
     expect(outcomes.slice(16).every((outcome) => outcome.status === 'waitlisted')).toBe(true);
   }, 60_000);
+
+  /** The case a referral's first decision opened at `provision`. */
+  async function caseAt(referralId: string, provision: string): Promise<string> {
+    const [decision] = await decisionsOf(referralId);
+    return codec.decode<ReferralRouted['data']>(decision).data.cases.find((routed) => routed.provision === provision)!.caseId;
+  }
+  async function caseEvents(caseId: string): Promise<RecordedEvent[]> {
+    const events: RecordedEvent[] = [];
+    for await (const event of store.readStream(streams.case(caseId))) events.push(event);
+    return events;
+  }
+  async function appendToCase(caseId: string, events: Array<{ type: string; data: object }>, referralId: string): Promise<void> {
+    const revision = (await store.streamRevision(streams.case(caseId)))!;
+    const [first] = await collectFirst(store.readStream(streams.referral(referralId)));
+    const keyId = sealingKeyId(first)!;
+    await store.append(streams.case(caseId), codec.encode(events, context, { keyId, key: vault.keyFor(keyId)! }), revision);
+  }
+
+  it('opens the target case of a transfer whose second append was lost in a crash', async () => {
+    const referralId = await receive('TR-1', { children: [], riskAssessment: { answers: Object.fromEntries(Array.from({ length: 24 }, (_, n) => [`Q${n + 1}`, n < 15 ? 'yes' : 'no'])) } });
+    const router = startRouter();
+    await settle(router);
+    const caseId = await caseAt(referralId, 'idva');
+    const toCaseId = nameBasedUuid(`transfer\n${caseId}`);
+    // Only the transfer itself is written, as if the API process died before opening the new case.
+    await appendToCase(caseId, [{ type: 'CaseTransferred', data: { caseId, toProvision: 'outreach', toCaseId, reason: 'wants community support', transferredAt: new Date().toISOString() } }], referralId);
+    await settle(router);
+
+    const [opened] = await caseEvents(toCaseId);
+    expect(opened).toMatchObject({ type: 'CaseOpened', data: { provision: 'outreach', referralId, origin: { kind: 'transfer', fromCaseId: caseId } } });
+  });
+
+  it('resolves a decline once with two routers: referred on to the fallback, whose case opens once', async () => {
+    const referralId = await receive('DEC-1', { children: [] });
+    const a = startRouter('router-a.sqlite');
+    const b = startRouter('router-b.sqlite');
+    await settle(a, b);
+    const caseId = await caseAt(referralId, 'victim-support');
+    await appendToCase(caseId, [{ type: 'CaseDeclined', data: { caseId, reason: 'out of our area', declinedAt: new Date().toISOString() } }], referralId);
+    await settle(a, b);
+    await settle(a, b);
+
+    const types = (await caseEvents(caseId)).map((event) => event.type);
+    expect(types).toEqual(['CaseOpened', 'CaseDeclined', 'CaseReferredOn']);
+    const toCaseId = nameBasedUuid(`decline\n${caseId}`);
+    expect((await caseEvents(toCaseId)).map((event) => [event.type, (event.data as { provision: string }).provision])).toEqual([['CaseOpened', 'outreach']]);
+  });
+
+  it('frees a refuge unit when its case closes and offers it to the first person waiting, not twice after a restart', async () => {
+    const small = { ...policy, provisions: { ...policy.provisions, refuge: { ...policy.provisions.refuge, capacityUnits: 1 } } };
+    const make = (file: string) => {
+      const router = new Router(store, codec, vault, small, openReadModelDb(path.join(directory, file)));
+      routers.push(router);
+      router.start();
+      return router;
+    };
+    const ids = [await receive('RU-1', { needs: { safeAccommodation: true }, children: [] })];
+    let router = make('router-state.sqlite');
+    await settle(router);
+    ids.push(await receive('RU-2', { needs: { safeAccommodation: true }, children: [] }), await receive('RU-3', { needs: { safeAccommodation: true }, children: [] }));
+    await settle(router);
+    const [placed, next, last] = await Promise.all(ids.map((id) => caseAt(id, 'refuge')));
+    const at = new Date().toISOString();
+    await appendToCase(placed, [{ type: 'CaseClaimed', data: { caseId: placed, assignee: 'w', claimedAt: at } }, { type: 'CaseClosed', data: { caseId: placed, outcome: 'moved-away', note: null, closedAt: at } }], ids[0]);
+    await settle(router);
+    await router.stop();
+    routers.splice(0);
+    // A restarted router on a fresh state file handles the whole log again.
+    router = make('router-fresh.sqlite');
+    await settle(router);
+
+    expect((await caseEvents(next)).map((event) => event.type)).toEqual(['CaseOpened', 'RefugePlaceOffered']);
+    expect((await caseEvents(last)).map((event) => event.type)).toEqual(['CaseOpened']);
+  });
 });
 
 describe('the what-if replay', () => {

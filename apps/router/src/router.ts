@@ -6,7 +6,7 @@ import {
   refugeUnits,
   streams,
   type CaseOpened,
-  type CaseSuperseded,
+  type ConsentRecorded,
   type ReferralReceived,
   type ReferralRouted,
   type RefugeEvent,
@@ -14,7 +14,8 @@ import {
   type RoutingPolicy,
 } from '@spoc/domain';
 import { WrongExpectedVersionError, type EventStore, type RecordedEvent, type Subscription } from '@spoc/event-store';
-import { nameBasedUuid, sealingKeyId, type CommandContext, type EventCodec, type PersonalDataVault } from '@spoc/platform';
+import { appendOnce, nameBasedUuid, sealingKeyId, type EventCodec, type PersonalDataVault } from '@spoc/platform';
+import { CaseFollowUps, routerContext } from './case-followups';
 import { findRepeats, gatherFacts } from './gather-facts';
 import { RouterState } from './router-state';
 
@@ -28,6 +29,7 @@ const CHECKPOINT = 'router';
  */
 export class Router {
   private readonly state: RouterState;
+  private readonly followUps: CaseFollowUps;
   private subscription: Subscription | null = null;
   private running: Promise<void> | null = null;
   private position: bigint | undefined;
@@ -43,6 +45,7 @@ export class Router {
     private readonly now: () => Date = () => new Date(),
   ) {
     this.state = new RouterState(db, vault.namedKey('person-match'));
+    this.followUps = new CaseFollowUps(store, codec, policy, this.state, now);
     this.position = this.state.checkpoint(CHECKPOINT);
   }
 
@@ -97,9 +100,11 @@ export class Router {
   }
 
   private async handle(event: RecordedEvent): Promise<void> {
+    if (event.streamId.startsWith('case-')) return this.followUps.handle(event);
     if (!event.streamId.startsWith('referral-')) return;
     switch (event.type) {
       case 'RiskAssessed':
+      case 'ConsentRecorded':
         return this.decide(event);
       case 'ReferralReceived':
         // A perpetrator referral has no checklist, so its receipt is what gets routed.
@@ -121,7 +126,9 @@ export class Router {
     const decoded = recorded.map((event) => this.codec.decode(event));
     const received = decoded.find((event) => event.type === 'ReferralReceived')!.data as unknown as ReferralReceived['data'];
     if (!received.submission) return; // erased before it was routed: nothing personal left to route on
-    const assessment = trigger.type === 'RiskAssessed' ? (this.codec.decode(trigger).data as unknown as RiskAssessed['data']) : null;
+    // The latest assessment and the latest consent, whichever of them (or the receipt) triggered this decision.
+    const assessment = lastOf<RiskAssessed['data']>(decoded, 'RiskAssessed');
+    const consent = lastOf<ConsentRecorded['data']>(decoded, 'ConsentRecorded');
     const previous = decoded.filter((event) => event.type === 'ReferralRouted').map((event) => event.data as unknown as ReferralRouted['data']);
     const routedAt = this.now().toISOString();
 
@@ -140,10 +147,11 @@ export class Router {
       : findRepeats(person, this.state, this.policy);
     if (received.referralType !== 'perpetrator') this.state.remember(person);
 
-    const refugeUnitsFree = received.submission.needs.safeAccommodation && received.submission.consent.given
+    const consentGiven = consent ? consent.given : received.submission.consent.given;
+    const refugeUnitsFree = received.submission.needs.safeAccommodation && consentGiven
       ? await this.requestRefuge(received.referralId, routedAt)
       : 0;
-    const facts = gatherFacts({ received, assessment, repeat, refugeUnitsFree, routedAt, policy: this.policy });
+    const facts = gatherFacts({ received, assessment, consent, repeat, refugeUnitsFree, routedAt, policy: this.policy });
     const outcome = evaluateRouting(facts, this.policy);
     const decisionNumber = previous.length;
     const openCases = openCasesOf(previous);
@@ -162,7 +170,7 @@ export class Router {
     const key = keyId ? this.vault.keyFor(keyId) : null;
     if (!keyId || !key) return;
     try {
-      await this.store.append(streamId, this.codec.encode([decision], contextOf(trigger), { keyId, key }), trigger.revision);
+      await this.store.append(streamId, this.codec.encode([decision], routerContext(trigger), { keyId, key }), trigger.revision);
     } catch (error) {
       if (error instanceof WrongExpectedVersionError) return; // another router decided this revision
       throw error;
@@ -174,28 +182,19 @@ export class Router {
   /** Opens the decision's new cases and supersedes dropped ones: each append is idempotent, so replays are safe. */
   private async carryOut(routed: ReferralRouted['data'], event: RecordedEvent): Promise<void> {
     if (routed.outcome.marac) this.state.recordMaracListing(routed.referralId, routed.facts.routedAt);
-    const context = contextOf(event);
+    const context = routerContext(event);
     const { opened, superseded } = caseEventsOf(routed);
     // Concurrent, so they share one group commit; a case already opened (a replay) is seen by a read, not a write.
     const toOpen: CaseOpened[] = [];
     for (const caseEvent of opened) if ((await this.store.streamRevision(streams.case(caseEvent.data.caseId))) === null) toOpen.push(caseEvent);
     await Promise.all([
-      ...toOpen.map((caseEvent) => this.appendOnce(streams.case(caseEvent.data.caseId), caseEvent, context, 'no-stream', `opened\n${caseEvent.data.caseId}`)),
+      ...toOpen.map((caseEvent) =>
+        appendOnce(this.store, this.codec, { streamId: streams.case(caseEvent.data.caseId), expected: 'no-stream', idName: `opened\n${caseEvent.data.caseId}` }, caseEvent, context),
+      ),
       ...superseded.map((caseEvent) =>
-        this.appendOnce(streams.case(caseEvent.data.caseId), caseEvent, context, 'any', `superseded\n${caseEvent.data.caseId}\n${caseEvent.data.decisionNumber}`),
+        appendOnce(this.store, this.codec, { streamId: streams.case(caseEvent.data.caseId), expected: 'any', idName: `superseded\n${caseEvent.data.caseId}\n${caseEvent.data.decisionNumber}` }, caseEvent, context),
       ),
     ]);
-  }
-
-  /** Appends with an id derived from `idName`: a replay finds it already stored (or the stream opened) and moves on. */
-  private async appendOnce(streamId: string, event: CaseOpened | CaseSuperseded, context: CommandContext, expected: 'no-stream' | 'any', idName: string): Promise<void> {
-    const [encoded] = this.codec.encode([event], context);
-    encoded.id = nameBasedUuid(idName);
-    try {
-      await this.store.append(streamId, [encoded], expected);
-    } catch (error) {
-      if (!(error instanceof WrongExpectedVersionError)) throw error;
-    }
   }
 
   /**
@@ -220,11 +219,12 @@ export class Router {
   }
 }
 
-function openCasesOf(previous: ReferralRouted['data'][]): Array<{ provision: ReferralRouted['data']['cases'][number]['provision']; caseId: string }> {
-  const last = previous[previous.length - 1];
-  return last ? last.cases.map(({ provision, caseId }) => ({ provision, caseId })) : [];
+function lastOf<Data>(events: Array<{ type: string; data: unknown }>, type: string): Data | null {
+  const found = events.filter((event) => event.type === type);
+  return found.length > 0 ? (found[found.length - 1].data as Data) : null;
 }
 
-function contextOf(event: RecordedEvent): CommandContext {
-  return { actor: { id: 'router', role: 'system' }, correlationId: event.metadata.correlationId, causationId: event.id };
+function openCasesOf(previous: ReferralRouted['data'][]): Array<Pick<ReferralRouted['data']['cases'][number], 'provision' | 'caseId' | 'status'>> {
+  const last = previous[previous.length - 1];
+  return last ? last.cases.map(({ provision, caseId, status }) => ({ provision, caseId, status })) : [];
 }

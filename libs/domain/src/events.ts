@@ -7,6 +7,7 @@ export const EVENT_SCHEMAS = {
   PrincipalRevoked: 1,
   ReferralReceived: 1,
   RiskAssessed: 1,
+  ConsentRecorded: 1,
   ReferralRouted: 1,
   CaseOpened: 1,
   CaseSuperseded: 1,
@@ -21,14 +22,17 @@ export const EVENT_SCHEMAS = {
   RefugeUnitRequested: 1,
   RefugeUnitReleased: 1,
   EncompassNotificationSent: 1,
+  /** A batch of accesses: who read or changed which referral or case, by which route. Ids only, never personal data. */
+  AccessRecorded: 1,
 } as const;
 
 export type StoredEventType = keyof typeof EVENT_SCHEMAS;
 
 /** Top-level fields of an event's data that are personal data: sealed with the subject's key before storage. */
 export const PERSONAL_FIELDS: Partial<Record<StoredEventType, readonly string[]>> = {
-  ReferralReceived: ['submission'],
+  ReferralReceived: ['submission', 'contact'],
   RiskAssessed: ['assessment'],
+  ConsentRecorded: ['notes'],
   // A child's school says where the child is every weekday.
   ReferralRouted: ['schools'],
   // What a caseworker types may name the victim, the children or the abuser.
@@ -45,4 +49,6 @@ export const streams = {
   encompass: (notificationId: string) => `encompass-${notificationId}`,
   /** One stream for all refuge places, so the order of requests decides who is placed. */
   refuge: () => 'refuge-units',
+  /** The access log, one stream per UTC day (YYYY-MM-DD), appended in batches. */
+  access: (day: string) => `access-${day}`,
 };

@@ -6,6 +6,7 @@ export * from './principals/principal.decider';
 export * from './shared/domain-error';
 export * from './events';
 export { localDateOf, toIsoInstant, type Instant, type LocalDate } from './calendar/local-time';
+export { instantAt } from './calendar/local-time';
 export * from './calendar/working-days';
 export * from './calendar/school-days';
 export * from './calendar/months';

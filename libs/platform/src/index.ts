@@ -3,3 +3,4 @@ export * from './event-codec';
 export * from './read-model-db';
 export * from './projection-runner';
 export * from './ids';
+export * from './append-once';

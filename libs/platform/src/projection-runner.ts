@@ -34,7 +34,7 @@ export class ProjectionRunner {
   private readonly applyBatch: (events: RecordedEvent[]) => void;
 
   constructor(
-    private readonly name: string,
+    readonly name: string,
     private readonly store: EventStore,
     private readonly db: Database.Database,
     private readonly codec: EventCodec,
@@ -56,9 +56,10 @@ export class ProjectionRunner {
         const projections = this.byType.get(event.type);
         if (!projections) continue;
         let decoded: DecodedEvent | null = null;
+        let sealed: DecodedEvent | null = null;
         for (const projection of projections) {
           // Opening sealed data costs a decryption; most read models hold no personal data and skip it.
-          const view = projection.needsPersonalData ? (decoded ??= this.codec.decode(event)) : { ...(event as DecodedEvent), erased: false };
+          const view = projection.needsPersonalData ? (decoded ??= this.codec.decode(event)) : (sealed ??= { ...(event as DecodedEvent), erased: false });
           projection.apply(view, db);
         }
       }
@@ -97,7 +98,9 @@ export class ProjectionRunner {
       for await (const event of subscription) {
         if (this.failure) break;
         this.buffer.push(event);
-        if (this.buffer.length >= 1000) this.flush();
+        // Live, a batch is whatever arrived in one turn of the event loop; catching up, large batches write each
+        // read-model page once for many events (measured: 1,000 → 10,000 doubled the rebuild rate).
+        if (this.buffer.length >= 10_000) this.flush();
         else if (!this.flushScheduled) {
           this.flushScheduled = true;
           setImmediate(() => this.flush());

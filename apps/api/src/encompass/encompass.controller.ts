@@ -1,10 +1,11 @@
-import { Controller, ForbiddenException, Get, HttpCode, Inject, NotFoundException, Param, ParseUUIDPipe, Post, Query } from '@nestjs/common';
+import { Controller, ForbiddenException, Get, HttpCode, Inject, NotFoundException, Param, ParseUUIDPipe, Post, Query, Req } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { isSealed, type PersonalDataVault } from '@spoc/platform';
 import { VAULT } from '../infrastructure/tokens';
 import { Allow, CorrelationId, CurrentPrincipal } from '../shared/auth/access.decorators';
 import { actorOf, type Principal } from '../shared/auth/principal';
+import { recordAccessed } from '../shared/audit/accessed';
 import { nextCursor, readPage, throwIfProblems } from '../shared/paging';
 import type { FieldProblem } from '../shared/validation';
 import { EncompassProjection, type EncompassRow } from './encompass.projection';
@@ -25,7 +26,7 @@ export class EncompassController {
   @ApiQuery({ name: 'status', required: false, enum: ['due', 'sent'] })
   @ApiQuery({ name: 'limit', required: false })
   @ApiQuery({ name: 'cursor', required: false })
-  list(@Query() query: Record<string, unknown>, @CurrentPrincipal() caller: Principal) {
+  list(@Query() query: Record<string, unknown>, @CurrentPrincipal() caller: Principal, @Req() request: object) {
     onlyIdva(caller);
     const problems: FieldProblem[] = [];
     const status = query.status;
@@ -35,6 +36,7 @@ export class EncompassController {
     const statuses: Array<'due' | 'sent'> = status === 'due' || status === 'sent' ? [status] : ['due', 'sent'];
     const rows = this.notifications.list(statuses, page.limit + 1, page.offset);
     const items = rows.slice(0, page.limit).map((row) => this.view(row));
+    recordAccessed(request, { referralIds: items.map((item) => item.referralId) });
     return { items, nextCursor: nextCursor(page, items.length, rows.length > page.limit) };
   }
 
@@ -45,10 +47,12 @@ export class EncompassController {
     @Param('id', new ParseUUIDPipe({ errorHttpStatusCode: 404 })) id: string,
     @CurrentPrincipal() caller: Principal,
     @CorrelationId() correlationId: string,
+    @Req() request: object,
   ) {
     onlyIdva(caller);
     const row = this.notifications.find(id);
     if (!row) throw new NotFoundException('no such notification');
+    recordAccessed(request, { referralIds: [row.referral_id] });
     await this.commands.execute(new MarkEncompassSent(id, row.referral_id, { actor: actorOf(caller), correlationId, causationId: null }));
     return this.view(this.notifications.find(id)!);
   }

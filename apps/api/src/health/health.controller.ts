@@ -1,8 +1,9 @@
 import { Controller, Get, Inject, ServiceUnavailableException } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { EVENT_STORE, type EventStore } from '@spoc/event-store';
+import type { KafkaRelay } from '@spoc/kafka-relay';
 import type { ProjectionRunner } from '@spoc/platform';
-import { PROJECTIONS } from '../infrastructure/tokens';
+import { KAFKA_RELAY, PROJECTIONS } from '../infrastructure/tokens';
 import { Public } from '../shared/auth/access.decorators';
 
 @ApiTags('operations')
@@ -11,9 +12,14 @@ export class HealthController {
   constructor(
     @Inject(EVENT_STORE) private readonly store: EventStore,
     @Inject(PROJECTIONS) private readonly projections: ProjectionRunner,
+    @Inject(KAFKA_RELAY) private readonly relay: KafkaRelay | null,
   ) {}
 
-  /** "ok" when the event store answers and the read models are still being fed (a stopped projection is stale data). */
+  /**
+   * "ok" when the event store answers and the read models are still being fed (a stopped projection is stale data).
+   * A relay that is retrying is still ok: Kafka is downstream of the log, so intake goes on and the relay catches up;
+   * one that stopped is not, since providers would wait for ever. Only positions and counts, never event data.
+   */
   @Get('health')
   @Public()
   async health() {
@@ -23,6 +29,8 @@ export class HealthController {
       throw new ServiceUnavailableException('the event store does not answer');
     }
     if (this.projections.failed) throw new ServiceUnavailableException('the read models stopped: see the log');
-    return { status: 'ok' };
+    if (this.relay?.failed) throw new ServiceUnavailableException('the Kafka relay stopped: see the log');
+    if (!this.relay) return { status: 'ok' };
+    return { status: 'ok', kafkaRelay: { checkpoint: this.relay.checkpoint?.toString() ?? null, retrying: this.relay.retrying } };
   }
 }

@@ -6,7 +6,8 @@ import { parsePolicy } from '@spoc/domain';
 import { EVENT_STORE, EventStoreDbEventStore, SqliteEventStore, type EventStore } from '@spoc/event-store';
 import { EventCodec, openReadModelDb, PersonalDataVault } from '@spoc/platform';
 import { APP_CONFIG, type AppConfig } from '../config';
-import { CODEC, POLICY, READ_DB, VAULT } from './tokens';
+import { systemClock, type Clock } from './clock';
+import { CLOCK, CODEC, POLICY, READ_DB, VAULT } from './tokens';
 
 /**
  * The one place that chooses engines: the embedded SQLite store unless EVENTSTORE_CONNECTION_STRING is set.
@@ -15,13 +16,14 @@ import { CODEC, POLICY, READ_DB, VAULT } from './tokens';
 @Global()
 @Module({})
 export class InfrastructureModule implements OnApplicationShutdown {
-  static forRoot(config: AppConfig) {
+  static forRoot(config: AppConfig, clock: Clock = systemClock) {
     mkdirSync(config.dataDir, { recursive: true });
     mkdirSync(config.keysDir, { recursive: true });
     return {
       module: InfrastructureModule,
       providers: [
         { provide: APP_CONFIG, useValue: config },
+        { provide: CLOCK, useValue: clock },
         {
           provide: EVENT_STORE,
           useFactory: (): EventStore =>
@@ -31,10 +33,10 @@ export class InfrastructureModule implements OnApplicationShutdown {
         },
         { provide: VAULT, useFactory: () => new PersonalDataVault(path.join(config.keysDir, 'subject-keys.sqlite')) },
         { provide: CODEC, useFactory: (vault: PersonalDataVault) => new EventCodec(vault), inject: [VAULT] },
-        { provide: READ_DB, useFactory: () => openReadModelDb(path.join(config.dataDir, 'read-models.sqlite')) },
+        { provide: READ_DB, useFactory: () => openReadModelDb(path.join(config.dataDir, 'read-models.sqlite'), { rebuilding: config.rebuildingReadModels }) },
         { provide: POLICY, useFactory: () => parsePolicy(JSON.parse(readFileSync(config.policyFile, 'utf8'))) },
       ],
-      exports: [APP_CONFIG, EVENT_STORE, VAULT, CODEC, READ_DB, POLICY],
+      exports: [APP_CONFIG, CLOCK, EVENT_STORE, VAULT, CODEC, READ_DB, POLICY],
     };
   }
 

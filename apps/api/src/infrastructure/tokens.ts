@@ -5,3 +5,6 @@ export const READ_DB = Symbol('ReadModelDb');
 export const POLICY = Symbol('RoutingPolicy');
 export const PROJECTIONS = Symbol('ProjectionRunner');
 export const ROUTER = Symbol('Router');
+export const KAFKA_RELAY = Symbol('KafkaRelay');
+/** What time it is (`() => Date`, see clock.ts): the system clock in production, a simulated one for demo data. */
+export const CLOCK = Symbol('Clock');

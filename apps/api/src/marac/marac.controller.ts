@@ -1,8 +1,9 @@
-import { Controller, Get, Inject, Query } from '@nestjs/common';
+import { Controller, Get, Inject, Query, Req } from '@nestjs/common';
 import { ApiBearerAuth, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { localDateOf, type RoutingPolicy } from '@spoc/domain';
 import { POLICY } from '../infrastructure/tokens';
 import { Allow, CurrentPrincipal } from '../shared/auth/access.decorators';
+import { recordAccessed } from '../shared/audit/accessed';
 import type { Principal } from '../shared/auth/principal';
 import { nextCursor, readDate, readPage, throwIfProblems } from '../shared/paging';
 import type { FieldProblem } from '../shared/validation';
@@ -25,7 +26,7 @@ export class MaracController {
   @ApiQuery({ name: 'to', required: false, example: '2026-12-21' })
   @ApiQuery({ name: 'limit', required: false })
   @ApiQuery({ name: 'cursor', required: false })
-  meetings(@Query() query: Record<string, unknown>, @CurrentPrincipal() caller: Principal) {
+  meetings(@Query() query: Record<string, unknown>, @CurrentPrincipal() caller: Principal, @Req() request: object) {
     if (caller.role === 'caseworker' && caller.provision !== 'idva') throw new ForbiddenException('only IDVA caseworkers see MARAC lists');
     const problems: FieldProblem[] = [];
     const today = localDateOf(new Date(), this.policy.calendar.timeZone);
@@ -44,6 +45,7 @@ export class MaracController {
     const capacity = this.policy.marac.capacityPerMeeting;
     const all = [...meetings.values()];
     const items = all.slice(page.offset, page.offset + page.limit).map((meeting) => ({ ...meeting, capacity, overCapacity: meeting.cases.length > capacity }));
+    recordAccessed(request, { referralIds: items.flatMap((meeting) => meeting.cases.map((listed) => listed.referralId)) });
     return { items, nextCursor: nextCursor(page, items.length, page.offset + items.length < all.length) };
   }
 }

@@ -30,6 +30,8 @@ export class MaracProjection implements Projection {
 
   prepare(db: Database.Database): void {
     db.exec('CREATE INDEX IF NOT EXISTS marac_cases_date ON marac_cases (meeting_date)');
+    // Every decision unlists its referral's future meetings: without this, each one scans every listing.
+    db.exec('CREATE INDEX IF NOT EXISTS marac_cases_referral ON marac_cases (referral_id, meeting_date)');
     this.statements = {
       unlistFuture: db.prepare('DELETE FROM marac_cases WHERE referral_id = ? AND meeting_date >= ?'),
       list: db.prepare(

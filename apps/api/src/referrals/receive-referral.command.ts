@@ -3,7 +3,8 @@ import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { DomainError, referralDecider, streams, type ReferralSubmission, type RoutingPolicy } from '@spoc/domain';
 import { EVENT_STORE, WrongExpectedVersionError, type EventStore } from '@spoc/event-store';
 import { sealingKeyId, type CommandContext, type EventCodec, type PersonalDataVault, type ProjectionRunner } from '@spoc/platform';
-import { CODEC, POLICY, PROJECTIONS, VAULT } from '../infrastructure/tokens';
+import type { Clock } from '../infrastructure/clock';
+import { CLOCK, CODEC, POLICY, PROJECTIONS, VAULT } from '../infrastructure/tokens';
 import { referralIdFor } from './referral-id';
 
 export class ReceiveReferral {
@@ -24,6 +25,7 @@ export class ReceiveReferralHandler implements ICommandHandler<ReceiveReferral, 
     @Inject(VAULT) private readonly vault: PersonalDataVault,
     @Inject(POLICY) private readonly policy: RoutingPolicy,
     @Inject(PROJECTIONS) private readonly projections: ProjectionRunner,
+    @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
   async execute({ agency, submission, context }: ReceiveReferral): Promise<ReceiveReferralResult> {
@@ -38,7 +40,7 @@ export class ReceiveReferralHandler implements ICommandHandler<ReceiveReferral, 
           agency,
           submission,
           submissionDigest: this.vault.digest(subject.key, submission),
-          receivedAt: new Date().toISOString(),
+          receivedAt: this.clock().toISOString(),
           policy: this.policy,
         },
       },

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type Database from 'better-sqlite3';
-import type { ReferralEvent, ReferralRouted } from '@spoc/domain';
+import type { CaseEvent, ReferralEvent, ReferralRouted } from '@spoc/domain';
 import type { DecodedEvent, Projection } from '@spoc/platform';
 
 export interface ReferralStatusRow {
@@ -33,8 +33,8 @@ export interface ReferralStatusRow {
 @Injectable()
 export class ReferralStatusProjection implements Projection {
   readonly name = 'referral-status';
-  readonly version = 2;
-  readonly eventTypes = ['ReferralReceived', 'RiskAssessed', 'ReferralRouted'];
+  readonly version = 3;
+  readonly eventTypes = ['ReferralReceived', 'RiskAssessed', 'ReferralRouted', 'CaseOpened', 'CaseReturnedToReferrer'];
   readonly tables = {
     referrals: `CREATE TABLE IF NOT EXISTS referrals (
       referral_id TEXT PRIMARY KEY, agency TEXT NOT NULL, agency_reference TEXT NOT NULL, referral_type TEXT NOT NULL,
@@ -48,6 +48,8 @@ export class ReferralStatusProjection implements Projection {
     assessed: Database.Statement;
     routed: Database.Statement;
     byId: Database.Statement<[string], ReferralStatusRow>;
+    routesAndReasons: Database.Statement<[string], Pick<ReferralStatusRow, 'routes' | 'reasons' | 'flags'>>;
+    moved: Database.Statement;
   };
 
   prepare(db: Database.Database): void {
@@ -64,11 +66,14 @@ export class ReferralStatusProjection implements Projection {
          WHERE referral_id = @referralId`,
       ),
       byId: db.prepare('SELECT * FROM referrals WHERE referral_id = ?'),
+      routesAndReasons: db.prepare('SELECT routes, reasons, flags FROM referrals WHERE referral_id = ?'),
+      moved: db.prepare('UPDATE referrals SET routes = ?, reasons = ?, flags = ? WHERE referral_id = ?'),
     };
   }
 
   apply(event: DecodedEvent): void {
     if (event.type === 'ReferralRouted') return this.routed(event.data as unknown as ReferralRouted['data']);
+    if (event.type === 'CaseOpened' || event.type === 'CaseReturnedToReferrer') return this.caseMoved({ type: event.type, data: event.data } as CaseEvent);
     const domain = { type: event.type, data: event.data } as ReferralEvent;
     switch (domain.type) {
       case 'ReferralReceived': {
@@ -102,6 +107,28 @@ export class ReferralStatusProjection implements Projection {
       reasons: JSON.stringify(outcome.reasons),
       routedAt: facts.routedAt,
     });
+  }
+
+  /**
+   * After routing, a case can move: a transfer or a decline's referral-on opens one elsewhere (a route is added,
+   * with where it came from), and a decline with nowhere left to go comes back to the referrer with the reason.
+   */
+  private caseMoved(event: CaseEvent): void {
+    if (event.type === 'CaseOpened' && !event.data.origin) return; // routing's own cases come with the decision
+    const referralId = (event.data as { referralId: string }).referralId;
+    const row = this.statements.routesAndReasons.get(referralId);
+    if (!row) return;
+    const routes = JSON.parse(row.routes ?? '[]') as Array<{ caseId: string }>;
+    const reasons = JSON.parse(row.reasons ?? '[]') as string[];
+    const flags = JSON.parse(row.flags ?? '[]') as string[];
+    if (event.type === 'CaseOpened') {
+      const { provision, caseId, ruleIds, status, dueBy, origin } = event.data;
+      if (!routes.some((route) => route.caseId === caseId)) routes.push({ provision, caseId, ruleIds, status, dueBy, origin } as { caseId: string });
+    } else if (event.type === 'CaseReturnedToReferrer') {
+      if (!reasons.includes(event.data.reason)) reasons.push(event.data.reason);
+      if (!flags.includes('returned-to-referrer')) flags.push('returned-to-referrer');
+    }
+    this.statements.moved.run(JSON.stringify(routes), JSON.stringify(reasons), JSON.stringify(flags), referralId);
   }
 
   find(referralId: string): ReferralStatusRow | null {

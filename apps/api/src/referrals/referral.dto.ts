@@ -346,3 +346,10 @@ export class ReassessmentDto {
   @all(Required(), IsNested(() => RiskAssessmentDto))
   riskAssessment!: RiskAssessmentDto;
 }
+
+/** The body of POST /v1/referrals/:id/consent: the victim's consent as the referrer now records it. */
+export class ConsentUpdateDto {
+  @ApiProperty({ type: () => ConsentDto })
+  @all(Required(), IsNested(() => ConsentDto))
+  consent!: ConsentDto;
+}

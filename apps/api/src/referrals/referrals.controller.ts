@@ -4,14 +4,16 @@ import { ApiBearerAuth, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import type { PersonalDataVault, ProjectionRunner } from '@spoc/platform';
 import { EncompassProjection } from '../encompass/encompass.projection';
+import { QueueProjection } from '../queues/queue.projection';
 import { PROJECTIONS, VAULT } from '../infrastructure/tokens';
 import { Allow, CorrelationId, CurrentPrincipal } from '../shared/auth/access.decorators';
 import { actorOf, type Principal } from '../shared/auth/principal';
 import { ValidationFailed } from '../shared/http/problem.filter';
 import { validateInput } from '../shared/validation';
 import { ReassessRisk } from './reassess-risk.command';
+import { RecordConsent } from './record-consent.command';
 import { ReceiveReferral, type ReceiveReferralResult } from './receive-referral.command';
-import { CreateReferralDto, ReassessmentDto } from './referral.dto';
+import { ConsentUpdateDto, CreateReferralDto, ReassessmentDto } from './referral.dto';
 import { toReferralSubmission, toRiskAssessment } from './referral.mapper';
 import { ReferralStatusProjection } from './referral-status.projection';
 import { mayReadReferral, referralView } from './referral.view';
@@ -28,6 +30,7 @@ export class ReferralsController {
     private readonly encompass: EncompassProjection,
     @Inject(VAULT) private readonly vault: PersonalDataVault,
     @Inject(PROJECTIONS) private readonly projections: ProjectionRunner,
+    private readonly cases: QueueProjection,
   ) {}
 
   @Post()
@@ -62,7 +65,7 @@ export class ReferralsController {
       if (!Number.isInteger(wait) || wait < 0 || wait > 5000) throw new ValidationFailed([{ field: 'waitForRoutes', problem: 'must be a whole number of milliseconds from 0 to 5000' }]);
       const visible = this.referrals.find(id);
       // Only a caller who may see the referral may wait on it: the wait must not reveal that it exists.
-      if (visible && mayReadReferral(caller, visible)) await this.projections.until(() => Boolean(this.referrals.find(id)?.routed_at), wait);
+      if (visible && mayReadReferral(caller, visible)) await this.projections.until(() => this.routesReady(id), wait);
     }
     const row = this.referrals.find(id);
     if (!row || !mayReadReferral(caller, row)) throw new NotFoundException('no such referral');
@@ -72,6 +75,13 @@ export class ReferralsController {
         .map(({ notificationId }) => notificationId),
     );
     return referralView(row, this.vault, sent);
+  }
+
+  /** Routed, and every route's case open in the queues: what a caller waiting for the routes can act on. */
+  private routesReady(id: string): boolean {
+    const row = this.referrals.find(id);
+    if (!row?.routed_at) return false;
+    return (JSON.parse(row.routes ?? '[]') as Array<{ caseId: string }>).every((route) => this.cases.find(route.caseId) !== null);
   }
 
   @Post(':id/reassessments')
@@ -84,13 +94,28 @@ export class ReferralsController {
     @CorrelationId() correlationId: string,
   ) {
     const row = this.referrals.find(id);
-    // Caseworkers may reassess referrals routed to their provision; routing comes with the router.
-    if (!row || !mayReadReferral(caller, row)) throw new NotFoundException('no such referral');
+    // The referring agency, or a caseworker of a provision the referral is routed to (an open case there).
+    const routedToCaller = caller.role === 'caseworker' && caller.provision !== null && this.cases.hasOpenCaseAt(id, caller.provision);
+    if (!row || !(mayReadReferral(caller, row) || routedToCaller)) throw new NotFoundException('no such referral');
     const input = validateInput(ReassessmentDto, body);
     if (!input.ok) throw new ValidationFailed(input.details);
     await this.commands.execute(
       new ReassessRisk(id, toRiskAssessment(input.value.riskAssessment), { actor: actorOf(caller), correlationId, causationId: null }),
     );
+    return { referralId: id, status: this.referrals.find(id)?.status ?? 'received' };
+  }
+
+  /** Only the referring agency records consent: it is the one in touch with the victim at this point. */
+  @Post(':id/consent')
+  @Allow('referrer')
+  @HttpCode(202)
+  async recordConsent(@Param('id', uuid) id: string, @Body() body: ConsentUpdateDto, @CurrentPrincipal() caller: Principal, @CorrelationId() correlationId: string) {
+    const row = this.referrals.find(id);
+    if (!row || !mayReadReferral(caller, row)) throw new NotFoundException('no such referral');
+    const input = validateInput(ConsentUpdateDto, body);
+    if (!input.ok) throw new ValidationFailed(input.details);
+    const { given, lawfulBasis, notes } = input.value.consent;
+    await this.commands.execute(new RecordConsent(id, { given, lawfulBasis, notes: notes ?? null }, { actor: actorOf(caller), correlationId, causationId: null }));
     return { referralId: id, status: this.referrals.find(id)?.status ?? 'received' };
   }
 }

@@ -29,7 +29,8 @@ export function nextCursor(page: Page, returned: number, hasMore: boolean): stri
 export function readDate(query: Record<string, unknown>, field: string, problems: FieldProblem[]): string | undefined {
   const value = query[field];
   if (value === undefined) return undefined;
-  if (typeof value !== 'string' || !/^\d{4}-\d{2}-\d{2}$/.test(value) || Number.isNaN(Date.parse(`${value}T00:00:00Z`))) {
+  // Round-tripped, because Date.parse rolls 2026-02-30 over into March instead of refusing it.
+  if (typeof value !== 'string' || !/^\d{4}-\d{2}-\d{2}$/.test(value) || new Date(Date.parse(`${value}T00:00:00Z`) || 0).toISOString().slice(0, 10) !== value) {
     problems.push({ field, problem: 'must be a date YYYY-MM-DD' });
     return undefined;
   }

@@ -22,12 +22,15 @@ export type CaseEvent =
   | { type: 'CaseDeclined'; data: { caseId: string; reason: string; declinedAt: string } }
   | { type: 'CaseTransferred'; data: { caseId: string; toProvision: ProvisionId; toCaseId: string; reason: string; transferredAt: string } }
   | { type: 'CaseClosed'; data: { caseId: string; outcome: CloseOutcome; note: string | null; closedAt: string } }
-  /** A waitlisted refuge case gets the unit someone else left: its first-contact clock starts now. */
+  /**
+   * A waitlisted refuge case gets the unit someone else left: a new first-contact clock starts, for the place.
+   * (While waitlisted the case is workable: the victim hears within the service level what is being done.)
+   */
   | { type: 'RefugePlaceOffered'; data: { caseId: string; dueBy: string; offeredAt: string } }
   /** What the router did after a decline: referred on to the policy's fallback provision... */
-  | { type: 'CaseReferredOn'; data: { caseId: string; toProvision: ProvisionId; toCaseId: string; referredAt: string } }
+  | { type: 'CaseReferredOn'; data: { caseId: string; referralId: string; toProvision: ProvisionId; toCaseId: string; referredAt: string } }
   /** ...or, with no fallback left, handed back to the referrer with a plain reason (never the caseworker's text). */
-  | { type: 'CaseReturnedToReferrer'; data: { caseId: string; reason: string; returnedAt: string } };
+  | { type: 'CaseReturnedToReferrer'; data: { caseId: string; referralId: string; reason: string; returnedAt: string } };
 
 export type CaseCommand =
   | { type: 'ClaimCase'; data: { caseId: string; assignee: string; at: string } }
@@ -68,7 +71,6 @@ export const caseDecider = {
     switch (command.type) {
       case 'ClaimCase':
         requireStatus(state, ['awaiting'], 'claimed');
-        if (state.routeStatus === 'waitlisted') throw new DomainError('invalid-transition', 'this case is waiting for a refuge unit and cannot be claimed yet');
         if (state.routeStatus === 'held-awaiting-consent') throw new DomainError('invalid-transition', "this case is held until the victim's consent is recorded");
         return [{ type: 'CaseClaimed', data: { caseId, assignee: command.data.assignee, claimedAt: at } }];
       case 'RecordContactAttempt':
@@ -89,7 +91,7 @@ export const caseDecider = {
         requireStatus(state, ['active'], 'closed');
         return [{ type: 'CaseClosed', data: { caseId, outcome: command.data.outcome, note: command.data.note, closedAt: at } }];
       case 'OfferRefugePlace': {
-        if (state.status !== 'awaiting' || state.routeStatus !== 'waitlisted') return [];
+        if ((state.status !== 'awaiting' && state.status !== 'active') || state.routeStatus !== 'waitlisted') return [];
         const days = command.data.policy.provisions.refuge.firstContactWorkingDays;
         return [{ type: 'RefugePlaceOffered', data: { caseId, dueBy: addWorkingDays(at, days, command.data.policy.calendar), offeredAt: at } }];
       }
@@ -97,12 +99,12 @@ export const caseDecider = {
         if (state.status !== 'declined' || state.declineResolved) return [];
         const fallback = command.data.policy.provisions[state.opened.provision].declineFallback;
         if (fallback && !command.data.triedProvisions.includes(fallback)) {
-          return [{ type: 'CaseReferredOn', data: { caseId, toProvision: fallback, toCaseId: command.data.toCaseId, referredAt: at } }];
+          return [{ type: 'CaseReferredOn', data: { caseId, referralId: state.opened.referralId, toProvision: fallback, toCaseId: command.data.toCaseId, referredAt: at } }];
         }
         const reason = fallback
           ? `Declined by ${state.opened.provision}; ${fallback} has already had this referral, so it is returned to the referrer.`
           : `Declined by ${state.opened.provision}; the policy names no other provision for it, so it is returned to the referrer.`;
-        return [{ type: 'CaseReturnedToReferrer', data: { caseId, reason, returnedAt: at } }];
+        return [{ type: 'CaseReturnedToReferrer', data: { caseId, referralId: state.opened.referralId, reason, returnedAt: at } }];
       }
       default:
         return assertNever(command);

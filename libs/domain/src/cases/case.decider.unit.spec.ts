@@ -31,8 +31,8 @@ describe('the case lifecycle', () => {
     spec.given([opened(), claimed]).when({ type: 'ClaimCase', data: { caseId: 'c-1', assignee: 'worker-2', at } }).thenThrows('invalid-transition', /active cannot be claimed/);
   });
 
-  it('refuses to claim a refuge case still waiting for a unit, or one held for consent', () => {
-    spec.given([opened({ provision: 'refuge', status: 'waitlisted', dueBy: null })]).when({ type: 'ClaimCase', data: { caseId: 'c-1', assignee: 'w', at } }).thenThrows('invalid-transition', /waiting for a refuge unit/);
+  it('lets a waitlisted refuge case be claimed (the victim hears what is being done) but not one held for consent', () => {
+    spec.given([opened({ provision: 'refuge', status: 'waitlisted' })]).when({ type: 'ClaimCase', data: { caseId: 'c-1', assignee: 'w', at } }).thenMatches([{ type: 'CaseClaimed' }]);
     spec.given([opened({ provision: 'outreach', status: 'held-awaiting-consent', dueBy: null })]).when({ type: 'ClaimCase', data: { caseId: 'c-1', assignee: 'w', at } }).thenThrows('invalid-transition', /consent/);
   });
 
@@ -81,14 +81,14 @@ describe('the case lifecycle', () => {
 });
 
 describe('refuge places offered from the waitlist', () => {
-  it('starts the first-contact clock of a waitlisted refuge case when a unit frees, once', () => {
-    const waitlisted = opened({ provision: 'refuge', ruleIds: ['safe-accommodation'], status: 'waitlisted', dueBy: null });
+  it('starts a new first-contact clock on a waitlisted refuge case when a unit frees, once, claimed or not', () => {
+    const waitlisted = opened({ provision: 'refuge', ruleIds: ['safe-accommodation'], status: 'waitlisted' });
     // Tuesday 10:00 plus two working days is Thursday 10:00.
     spec.given([waitlisted]).when({ type: 'OfferRefugePlace', data: { caseId: 'c-1', at, policy } })
       .then([{ type: 'RefugePlaceOffered', data: { caseId: 'c-1', dueBy: '2026-11-26T10:00:00.000Z', offeredAt: at } }]);
     const offered: CaseEvent = { type: 'RefugePlaceOffered', data: { caseId: 'c-1', dueBy: '2026-11-26T10:00:00.000Z', offeredAt: at } };
     spec.given([waitlisted, offered]).when({ type: 'OfferRefugePlace', data: { caseId: 'c-1', at, policy } }).then([]);
-    spec.given([waitlisted, offered]).when({ type: 'ClaimCase', data: { caseId: 'c-1', assignee: 'w', at } }).thenMatches([{ type: 'CaseClaimed' }]);
+    spec.given([waitlisted, claimed]).when({ type: 'OfferRefugePlace', data: { caseId: 'c-1', at, policy } }).thenMatches([{ type: 'RefugePlaceOffered' }]);
   });
 });
 
@@ -96,7 +96,7 @@ describe('what happens after a decline', () => {
   it("refers a case Victim Support declines on to the policy's fallback, outreach", () => {
     spec.given([opened({ provision: 'victim-support', ruleIds: ['standard-risk'], riskLevel: 'standard' }), declined])
       .when({ type: 'ResolveDecline', data: { caseId: 'c-1', toCaseId: 'c-2', at, policy, triedProvisions: ['victim-support'] } })
-      .then([{ type: 'CaseReferredOn', data: { caseId: 'c-1', toProvision: 'outreach', toCaseId: 'c-2', referredAt: at } }]);
+      .then([{ type: 'CaseReferredOn', data: { caseId: 'c-1', referralId: 'r-1', toProvision: 'outreach', toCaseId: 'c-2', referredAt: at } }]);
   });
 
   it('returns a case to the referrer when the policy names no fallback, or the fallback already had it', () => {
@@ -107,7 +107,7 @@ describe('what happens after a decline', () => {
   });
 
   it('resolves a decline once, and does nothing for a case that was not declined', () => {
-    const returned: CaseEvent = { type: 'CaseReturnedToReferrer', data: { caseId: 'c-1', reason: 'x', returnedAt: at } };
+    const returned: CaseEvent = { type: 'CaseReturnedToReferrer', data: { caseId: 'c-1', referralId: 'r-1', reason: 'x', returnedAt: at } };
     spec.given([opened(), declined, returned]).when({ type: 'ResolveDecline', data: { caseId: 'c-1', toCaseId: 'c-2', at, policy, triedProvisions: [] } }).then([]);
     spec.given([opened()]).when({ type: 'ResolveDecline', data: { caseId: 'c-1', toCaseId: 'c-2', at, policy, triedProvisions: [] } }).then([]);
   });

@@ -2,7 +2,7 @@ import type { RoutingPolicy } from '../policy/policy';
 import { riskInputsOf, scoreRisk, type RiskInputs, type RiskLevel } from '../risk/dash';
 import { assertNever, DomainError } from '../shared/domain-error';
 import type { ReferralRouted } from '../routing/referral-routed';
-import type { ReferralSubmission, ReferralType, RiskAssessment } from './referral.types';
+import type { Consent, Gender, ReferralSubmission, ReferralType, RiskAssessment } from './referral.types';
 
 export type ReferralCommand =
   | {
@@ -20,7 +20,8 @@ export type ReferralCommand =
   | {
       type: 'ReassessRisk';
       data: { referralId: string; riskAssessment: RiskAssessment; reassessedAt: string; policy: RoutingPolicy };
-    };
+    }
+  | { type: 'RecordConsent'; data: { referralId: string; consent: Consent; recordedAt: string } };
 
 export interface ReferralReceived {
   type: 'ReferralReceived';
@@ -31,10 +32,23 @@ export interface ReferralReceived {
     referralType: ReferralType;
     receivedAt: string;
     submissionDigest: string;
+    /**
+     * The subject's gender as a bare fact beside the sealed submission, so the partnership's reports (share of male
+     * victims) count it without opening anyone's personal data; on its own it identifies no one. Absent on
+     * referrals received before it was recorded.
+     */
+    subjectGender?: Gender;
     /** Personal data: sealed with the referral's own key before it is stored. */
     submission: ReferralSubmission;
+    /**
+     * Personal data, sealed apart: just what a queue shows to make contact safely, so a queue page opens a few
+     * hundred bytes per line rather than each whole referral. Absent on referrals received before it was kept.
+     */
+    contact?: SafeContactCard;
   };
 }
+
+export type SafeContactCard = Pick<ReferralSubmission['subject'], 'firstName' | 'lastName' | 'phone' | 'safeContact'>;
 
 export interface RiskAssessed {
   type: 'RiskAssessed';
@@ -56,7 +70,16 @@ export interface RiskAssessed {
 }
 
 /** The router's decisions live on the referral stream too; they do not change what intake may do next. */
-export type ReferralEvent = ReferralReceived | RiskAssessed | ReferralRouted;
+/**
+ * The victim's consent as the referrer later records it (a referral held for consent can then be routed). The
+ * notes are personal data, sealed; whether consent was given and on what basis are the facts routing uses.
+ */
+export interface ConsentRecorded {
+  type: 'ConsentRecorded';
+  data: { referralId: string; given: boolean; lawfulBasis: Consent['lawfulBasis']; recordedAt: string; notes: string | null };
+}
+
+export type ReferralEvent = ReferralReceived | RiskAssessed | ReferralRouted | ConsentRecorded;
 
 export type ReferralState =
   | { status: 'none' }
@@ -86,7 +109,9 @@ export const referralDecider = {
             referralType: submission.referralType,
             receivedAt,
             submissionDigest,
+            subjectGender: submission.subject.gender,
             submission,
+            contact: { firstName: submission.subject.firstName, lastName: submission.subject.lastName, phone: submission.subject.phone, safeContact: submission.subject.safeContact },
           },
         };
         if (!submission.riskAssessment) return [received];
@@ -99,6 +124,11 @@ export const referralDecider = {
         }
         const { referralId, riskAssessment, policy } = command.data;
         return [assess(referralId, state.assessments, riskAssessment, policy, riskAssessment.assessedAt)];
+      }
+      case 'RecordConsent': {
+        if (state.status === 'none') throw new DomainError('not-found', 'no such referral');
+        const { referralId, consent, recordedAt } = command.data;
+        return [{ type: 'ConsentRecorded', data: { referralId, given: consent.given, lawfulBasis: consent.lawfulBasis, recordedAt, notes: consent.notes } }];
       }
       default:
         return assertNever(command);
@@ -119,6 +149,7 @@ export const referralDecider = {
       case 'RiskAssessed':
         return state.status === 'received' ? { ...state, assessments: state.assessments + 1 } : state;
       case 'ReferralRouted':
+      case 'ConsentRecorded':
         return state;
       default:
         return assertNever(event);

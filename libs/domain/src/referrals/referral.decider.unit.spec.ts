@@ -44,7 +44,8 @@ const receive = (body: ReferralSubmission) => ({
 function received(body: ReferralSubmission): ReferralEvent {
   return {
     type: 'ReferralReceived',
-    data: { referralId: 'r-1', agency: 'hampshire-police', agencyReference: body.agencyReference, referralType: body.referralType, receivedAt: '2026-11-21T02:00:00.000Z', submissionDigest: 'digest', submission: body },
+    data: { referralId: 'r-1', agency: 'hampshire-police', agencyReference: body.agencyReference, referralType: body.referralType, receivedAt: '2026-11-21T02:00:00.000Z', submissionDigest: 'digest', subjectGender: body.subject.gender, submission: body,
+      contact: { firstName: body.subject.firstName, lastName: body.subject.lastName, phone: body.subject.phone, safeContact: body.subject.safeContact } },
   };
 }
 
@@ -65,6 +66,11 @@ describe('the referral decider', () => {
     spec.given([]).when(receive(body)).then([received(body)]);
   });
 
+  it("records the subject's gender beside the sealed submission, so reports count it without opening personal data", () => {
+    const body = submission({ subject: { ...submission().subject, gender: 'male' } });
+    spec.given([]).when(receive(body)).thenMatches([{ type: 'ReferralReceived', data: { subjectGender: 'male' } }, { type: 'RiskAssessed' }]);
+  });
+
   it('refuses to receive the same referral twice', () => {
     const body = submission();
     spec.given([received(body)]).when(receive(body)).thenThrows('conflict');
@@ -83,5 +89,12 @@ describe('the referral decider', () => {
     spec.given([]).when(reassess).thenThrows('not-found');
     const perpetrator = submission({ referralType: 'perpetrator', riskAssessment: null, perpetratorProgramme: { acknowledgesBehaviour: false, selfReferral: true } });
     spec.given([received(perpetrator)]).when(reassess).thenThrows('invalid-transition');
+  });
+  it('records consent given later, for the router to decide again, and refuses it for a referral that does not exist', () => {
+    const body = submission();
+    const consent = { given: true, lawfulBasis: 'consent' as const, notes: 'by phone' };
+    spec.given([received(body)]).when({ type: 'RecordConsent', data: { referralId: 'r-1', consent, recordedAt: '2026-11-22T09:00:00.000Z' } })
+      .then([{ type: 'ConsentRecorded', data: { referralId: 'r-1', given: true, lawfulBasis: 'consent', recordedAt: '2026-11-22T09:00:00.000Z', notes: 'by phone' } }]);
+    spec.given([]).when({ type: 'RecordConsent', data: { referralId: 'r-9', consent, recordedAt: '2026-11-22T09:00:00.000Z' } }).thenThrows('not-found');
   });
 });

@@ -65,8 +65,8 @@ export interface DecisionInput {
   outcome: RoutingOutcome;
   decisionNumber: number;
   basedOnRevision: bigint;
-  /** Cases still open from earlier decisions, by provision. */
-  openCases: Array<{ provision: ProvisionId; caseId: string }>;
+  /** Cases still open from earlier decisions, by provision, with the route status they were opened with. */
+  openCases: Array<{ provision: ProvisionId; caseId: string; status?: RouteStatus }>;
   possibleMatchReferralIds: string[];
   caseIdFor(provision: ProvisionId): string;
   notificationIdFor(childIndex: number): string;
@@ -80,13 +80,17 @@ export interface DecisionInput {
  */
 export function buildDecision(input: DecisionInput): ReferralRouted {
   const { facts, outcome, decisionNumber } = input;
-  const existing = new Map(input.openCases.map((open) => [open.provision, open.caseId]));
+  const existing = new Map(input.openCases.map((open) => [open.provision, open]));
+  const held = (status: RouteStatus | undefined) => status === 'held-awaiting-consent';
   const cases: RoutedCase[] = outcome.routes.map((route) => {
-    const kept = existing.get(route.provision);
+    const previous = existing.get(route.provision);
+    // A case held for consent is not one anybody works: once consent is given the route opens a case afresh,
+    // with its own first-contact clock, and the held one is superseded.
+    const kept = previous && held(previous.status) === held(route.status) ? previous.caseId : undefined;
     return { ...route, caseId: kept ?? input.caseIdFor(route.provision), opened: !kept };
   });
-  const routedProvisions = new Set(outcome.routes.map((route) => route.provision));
-  const supersededCaseIds = input.openCases.filter((open) => !routedProvisions.has(open.provision)).map((open) => open.caseId);
+  const keptCaseIds = new Set(cases.filter((routed) => !routed.opened).map((routed) => routed.caseId));
+  const supersededCaseIds = input.openCases.filter((open) => !keptCaseIds.has(open.caseId)).map((open) => open.caseId);
   const encompass = input.notifySchools
     ? outcome.encompass.map((notification) => ({
         notificationId: input.notificationIdFor(notification.childIndex),
@@ -139,7 +143,7 @@ export function caseEventsOf(decision: ReferralRouted['data']): { opened: CaseOp
       })),
     superseded: decision.supersededCaseIds.map((caseId) => ({
       type: 'CaseSuperseded',
-      data: { caseId, referralId, decisionNumber, supersededAt: facts.routedAt, reason: 'the reassessed referral no longer routes here' },
+      data: { caseId, referralId, decisionNumber, supersededAt: facts.routedAt, reason: 'a later decision on the referral (a reassessment, or consent recorded) replaced this case' },
     })),
   };
 }

@@ -1,0 +1,66 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { actorOf, type Principal } from '../shared/auth/principal';
+import { accessedOn } from '../shared/audit/accessed';
+import type { AccessLog, AccessRecord } from './access-log';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** Routes whose `:id` is a referral id. */
+const REFERRAL_ROUTES = /^\/v1\/(audit\/)?referrals\/:id(\/|$)/;
+
+/** Case data lives behind every /v1 route but principal management. */
+export function isRecordedRoute(pattern: string | undefined): pattern is string {
+  return pattern !== undefined && pattern.startsWith('/v1/') && !pattern.startsWith('/v1/admin/');
+}
+
+/**
+ * The access record of one answered request, or null for routes that hold no case data. Ids come from the route's
+ * parameters (only well-formed ones: a path can carry any text) and from what the controller named.
+ */
+export function accessRecordOf(request: FastifyRequest, statusCode: number, at: Date): AccessRecord | null {
+  const route = routeOf(request.method, request.routeOptions.url);
+  if (!route) return null;
+  const params = (request.params ?? {}) as Record<string, unknown>;
+  const accessed = accessedOn(request);
+  const referralIds = [...accessed.referralIds];
+  const caseIds = [...accessed.caseIds];
+  if (route.idIsReferral && typeof params.id === 'string' && UUID.test(params.id)) referralIds.unshift(params.id.toLowerCase());
+  if (typeof params.caseId === 'string' && UUID.test(params.caseId)) caseIds.unshift(params.caseId.toLowerCase());
+  const principal = (request as unknown as { principal?: Principal }).principal;
+  return {
+    actor: principal ? actorOf(principal) : null,
+    method: request.method,
+    route: route.name,
+    referralIds: referralIds.length > 1 ? [...new Set(referralIds)] : referralIds,
+    caseIds: caseIds.length > 1 ? [...new Set(caseIds)] : caseIds,
+    // A 404 is a denial too: scope is enforced by answering "no such referral".
+    outcome: statusCode === 401 || statusCode === 403 || statusCode === 404 ? 'denied' : 'allowed',
+    statusCode,
+    at: at.toISOString(),
+    correlationId: (request as unknown as { correlationId?: string }).correlationId ?? '',
+  };
+}
+
+// Worked out once per route and method: the hook runs on every request.
+const routes = new Map<string, { name: string; idIsReferral: boolean } | null>();
+
+function routeOf(method: string, pattern: string | undefined): { name: string; idIsReferral: boolean } | null {
+  const key = `${method} ${pattern}`;
+  let route = routes.get(key);
+  if (route === undefined) {
+    route = isRecordedRoute(pattern) ? { name: key, idIsReferral: REFERRAL_ROUTES.test(pattern) } : null;
+    routes.set(key, route);
+  }
+  return route;
+}
+
+/**
+ * One hook sees both outcomes: the guard refuses before any interceptor runs, but every answer, the exception
+ * filter's included, passes onResponse. It only buffers (see AccessLog), so the answer is already on its way.
+ */
+export function installAccessLog(fastify: FastifyInstance, log: AccessLog): void {
+  fastify.addHook('onResponse', (request: FastifyRequest, reply: FastifyReply, done: () => void) => {
+    const record = accessRecordOf(request, reply.statusCode, new Date());
+    if (record) log.record(record);
+    done();
+  });
+}

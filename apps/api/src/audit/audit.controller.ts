@@ -1,0 +1,119 @@
+import { Controller, Get, Inject, NotFoundException, Param, ParseUUIDPipe, Query, Req } from '@nestjs/common';
+import { ApiBearerAuth, ApiQuery, ApiTags } from '@nestjs/swagger';
+import type { FastifyRequest } from 'fastify';
+import { streams, type ReferralRouted, type RoutingPolicy } from '@spoc/domain';
+import { EVENT_STORE, type EventStore } from '@spoc/event-store';
+import type { ProjectionRunner } from '@spoc/platform';
+import { POLICY, PROJECTIONS } from '../infrastructure/tokens';
+import { Allow } from '../shared/auth/access.decorators';
+import { recordAccessed } from '../shared/audit/accessed';
+import { nextCursor } from '../shared/paging';
+import { AccessLog } from './access-log';
+import { readAccessLogFilter } from './access-log.filter';
+import { AccessLogProjection, type AccessLogRow } from './access-log.projection';
+import { CaseReferralProjection } from './case-referral.projection';
+import { reEvaluate } from './decision-review';
+import { PolicyLibrary } from './policy-library';
+import { ReferralHistory } from './referral-history';
+
+const uuid = new ParseUUIDPipe({ errorHttpStatusCode: 404 });
+
+/** What an auditor may see (data-protection.md): histories, decisions and their replay, the access log. Reads only. */
+@ApiTags('audit')
+@ApiBearerAuth()
+@Controller('v1/audit')
+export class AuditController {
+  constructor(
+    private readonly history: ReferralHistory,
+    private readonly policies: PolicyLibrary,
+    private readonly accessLog: AccessLog,
+    private readonly accessEntries: AccessLogProjection,
+    private readonly cases: CaseReferralProjection,
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+    @Inject(PROJECTIONS) private readonly projections: ProjectionRunner,
+    @Inject(POLICY) private readonly policy: RoutingPolicy,
+  ) {}
+
+  @Get('referrals/:id/history')
+  @Allow('auditor')
+  async referralHistory(@Param('id', uuid) id: string, @Req() request: FastifyRequest) {
+    const history = await this.history.of(id);
+    if (!history) throw new NotFoundException('no such referral');
+    const caseIds = [...new Set(history.events.filter((event) => event.streamId.startsWith('case-')).map((event) => event.streamId.slice(5)))];
+    recordAccessed(request, { caseIds });
+    return history;
+  }
+
+  @Get('referrals/:id/decisions')
+  @Allow('auditor')
+  async decisions(@Param('id', uuid) id: string) {
+    const decisions = [];
+    let found = false;
+    for await (const event of this.store.readStream(streams.referral(id))) {
+      found = true;
+      if (event.type !== 'ReferralRouted') continue;
+      const decision = event.data as ReferralRouted['data'];
+      decisions.push({
+        decisionNumber: decision.decisionNumber,
+        position: event.position.toString(),
+        recordedAt: event.recordedAt,
+        basedOnRevision: decision.basedOnRevision,
+        policyVersion: decision.policyId,
+        facts: decision.facts,
+        rulesFired: decision.outcome.rulesFired,
+        routes: decision.cases.map(({ provision, caseId, ruleIds, status, dueBy }) => ({ provision, caseId, ruleIds, status, dueBy })),
+        supersededCaseIds: decision.supersededCaseIds,
+        marac: decision.outcome.marac,
+        flags: decision.outcome.flags,
+        reasons: decision.outcome.reasons,
+        reEvaluation: reEvaluate(decision, this.policies.find(decision.policyId)),
+      });
+    }
+    if (!found) throw new NotFoundException('no such referral');
+    return { referralId: id, decisions };
+  }
+
+  @Get('access-log')
+  @Allow('auditor')
+  @ApiQuery({ name: 'referralId', required: false })
+  @ApiQuery({ name: 'actorId', required: false })
+  @ApiQuery({ name: 'from', required: false, description: 'a date YYYY-MM-DD (the whole local day) or an instant' })
+  @ApiQuery({ name: 'to', required: false, description: 'a date YYYY-MM-DD (the whole local day) or an instant, inclusive' })
+  @ApiQuery({ name: 'limit', required: false })
+  @ApiQuery({ name: 'cursor', required: false })
+  async accessLogEntries(@Query() query: Record<string, unknown>, @Req() request: FastifyRequest) {
+    const filter = readAccessLogFilter(query, this.policy.calendar.timeZone);
+    if (filter.referralId) recordAccessed(request, { referralIds: [filter.referralId] });
+    // Everything answered before this request is in the log and in the read model when it is queried.
+    const position = await this.accessLog.flushed();
+    if (position !== null) await this.projections.waitFor(position, 2000);
+    const { page } = filter;
+    const rows = this.accessEntries.find({
+      subjectIds: filter.referralId ? [filter.referralId, ...this.cases.casesOf(filter.referralId)] : undefined,
+      actorId: filter.actorId,
+      from: filter.from,
+      before: filter.before,
+      limit: page.limit + 1,
+      offset: page.offset,
+    });
+    const items = rows.slice(0, page.limit).map(entryView);
+    return { items, nextCursor: nextCursor(page, items.length, rows.length > page.limit) };
+  }
+}
+
+function entryView(row: AccessLogRow) {
+  return {
+    position: String(row.position),
+    entry: row.entry,
+    at: row.at,
+    actor: row.actor_id
+      ? { id: row.actor_id, role: row.actor_role, ...(row.actor_agency ? { agency: row.actor_agency } : {}), ...(row.actor_provision ? { provision: row.actor_provision } : {}) }
+      : null,
+    route: row.route,
+    referralIds: JSON.parse(row.referral_ids) as string[],
+    caseIds: JSON.parse(row.case_ids) as string[],
+    outcome: row.outcome,
+    statusCode: row.status_code,
+    correlationId: row.correlation_id,
+  };
+}

@@ -1,0 +1,19 @@
+import type { Provider } from '@nestjs/common';
+import { EVENT_STORE, type EventStore } from '@spoc/event-store';
+import type { EventCodec } from '@spoc/platform';
+import { CODEC } from '../infrastructure/tokens';
+import { accessLogProvider } from './access-log';
+import { CaseReferralProjection } from './case-referral.projection';
+import { PolicyLibrary } from './policy-library';
+import { ReferralHistory } from './referral-history';
+
+/** The audit feature's services; its read models are listed in READ_MODELS. */
+export const AUDIT_PROVIDERS: Provider[] = [
+  accessLogProvider,
+  PolicyLibrary,
+  {
+    provide: ReferralHistory,
+    inject: [EVENT_STORE, CODEC, CaseReferralProjection],
+    useFactory: (store: EventStore, codec: EventCodec, cases: CaseReferralProjection) => new ReferralHistory(store, codec, cases),
+  },
+];

@@ -1,0 +1,122 @@
+import Database from 'better-sqlite3';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { streams } from '@spoc/domain';
+import { SqliteEventStore } from '@spoc/event-store';
+import { EventCodec, openReadModelDb, PersonalDataVault, ProjectionRunner, type CommandContext } from '@spoc/platform';
+import { CaseReferralProjection } from './case-referral.projection';
+import { ReferralHistory } from './referral-history';
+
+const police: CommandContext = { actor: { id: 'p-1', role: 'referrer', agency: 'hampshire-police' }, correlationId: 'c-1', causationId: null };
+const router: CommandContext = { actor: { id: 'router', role: 'system' }, correlationId: 'c-1', causationId: null };
+
+describe('the history of a referral', () => {
+  let directory: string;
+  let store: SqliteEventStore;
+  let vault: PersonalDataVault;
+  let codec: EventCodec;
+  let readDb: Database.Database;
+  let runner: ProjectionRunner;
+  let history: ReferralHistory;
+
+  beforeEach(() => {
+    directory = mkdtempSync(path.join(tmpdir(), 'spoc-history-'));
+    store = new SqliteEventStore(path.join(directory, 'events.sqlite'));
+    vault = new PersonalDataVault(path.join(directory, 'keys.sqlite'));
+    codec = new EventCodec(vault);
+    readDb = openReadModelDb(path.join(directory, 'read-models.sqlite'));
+    const cases = new CaseReferralProjection();
+    runner = new ProjectionRunner('test', store, readDb, codec, [cases]);
+    runner.start();
+    history = new ReferralHistory(store, codec, cases);
+  });
+  afterEach(async () => {
+    await runner.stop();
+    await store.close();
+    vault.close();
+    readDb.close();
+    rmSync(directory, { recursive: true, force: true });
+  });
+
+  /** A referral received and routed to one case with one school notified, as intake and the router store it. */
+  async function routedReferral() {
+    const referralId = randomUUID();
+    const caseId = randomUUID();
+    const notificationId = randomUUID();
+    const subject = await vault.newKey();
+    const submission = { subject: { firstName: 'Sam', lastName: 'Taylor' } };
+    await store.append(streams.referral(referralId), codec.encode([{ type: 'ReferralReceived', data: { referralId, submission } }], police, subject), 'no-stream');
+    await store.append(streams.referral(randomUUID()), codec.encode([{ type: 'EncompassNotificationSent', data: {} }], police), 'any');
+    const decision = { referralId, decisionNumber: 0, cases: [{ caseId, provision: 'idva' }], encompass: [{ notificationId, childIndex: 0 }], schools: { 0: 'Example Primary School' } };
+    await store.append(streams.referral(referralId), codec.encode([{ type: 'ReferralRouted', data: decision }], router, subject), 0n);
+    await store.append(streams.case(caseId), codec.encode([{ type: 'CaseOpened', data: { caseId, referralId, provision: 'idva' } }], router), 'no-stream');
+    await store.append(streams.encompass(notificationId), codec.encode([{ type: 'EncompassNotificationSent', data: { notificationId, referralId } }], police), 'no-stream');
+    return { referralId, caseId, notificationId, subject };
+  }
+
+  it('lists the referral, its cases and its school notifications in log order, personal data opened, chain valid', async () => {
+    const { referralId, caseId, notificationId } = await routedReferral();
+
+    const view = (await history.of(referralId))!;
+
+    expect(view.events.map((event) => [event.streamId, event.type])).toEqual([
+      [streams.referral(referralId), 'ReferralReceived'],
+      [streams.referral(referralId), 'ReferralRouted'],
+      [streams.case(caseId), 'CaseOpened'],
+      [streams.encompass(notificationId), 'EncompassNotificationSent'],
+    ]);
+    const positions = view.events.map((event) => BigInt(event.position));
+    expect([...positions].sort((a, b) => (a < b ? -1 : 1))).toEqual(positions);
+    expect(view.events[0]).toMatchObject({ revision: '0', actor: { id: 'p-1', role: 'referrer', agency: 'hampshire-police' }, data: { submission: { subject: { lastName: 'Taylor' } } }, erased: false, previousHash: null });
+    expect(view.events[1]).toMatchObject({ revision: '1', previousHash: view.events[0].hash, data: { schools: { 0: 'Example Primary School' } } });
+    expect(view).toMatchObject({ chainValid: true, firstBrokenEvent: null });
+  });
+
+  it('reads a case the decisions do not name (opened by a transfer) through the case read model', async () => {
+    const { referralId } = await routedReferral();
+    const transferred = randomUUID();
+    const { position } = await store.append(streams.case(transferred), codec.encode([{ type: 'CaseOpened', data: { caseId: transferred, referralId, provision: 'outreach' } }], router), 'no-stream');
+    await runner.waitFor(position);
+
+    const view = (await history.of(referralId))!;
+
+    expect(view.events.map((event) => event.streamId)).toContain(streams.case(transferred));
+  });
+
+  it('shows erased personal data as null once the subject key is destroyed, the chain still intact', async () => {
+    const { referralId, subject } = await routedReferral();
+    vault.destroyKey(subject.keyId);
+
+    const view = (await history.of(referralId))!;
+
+    expect(view.events[0]).toMatchObject({ type: 'ReferralReceived', data: { submission: null }, erased: true });
+    expect(view.chainValid).toBe(true);
+  });
+
+  it('names the earliest altered event when rows are changed in the file behind the store', async () => {
+    const { referralId, caseId } = await routedReferral();
+    const file = new Database(path.join(directory, 'events.sqlite'));
+    // Two alterations: the case's first event and the referral's second; the referral's comes first in the log.
+    file.prepare(`UPDATE events SET data = json_set(data, '$.provision', 'refuge') WHERE stream_id = ?`).run(streams.case(caseId));
+    file.prepare(`UPDATE events SET data = json_set(data, '$.decisionNumber', 7) WHERE stream_id = ? AND revision = 1`).run(streams.referral(referralId));
+    file.close();
+
+    const view = (await history.of(referralId))!;
+
+    expect(view.chainValid).toBe(false);
+    expect(view.firstBrokenEvent).toEqual({
+      streamId: streams.referral(referralId),
+      revision: '1',
+      position: view.events[1].position,
+      eventId: view.events[1].id,
+      reason: 'content does not match its hash',
+    });
+    expect(view.events).toHaveLength(4);
+  });
+
+  it('answers null for a referral that does not exist', async () => {
+    expect(await history.of(randomUUID())).toBeNull();
+  });
+});

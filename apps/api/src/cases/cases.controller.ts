@@ -1,0 +1,141 @@
+import { Body, Controller, Get, HttpCode, Inject, NotFoundException, Param, ParseUUIDPipe, Post, Req } from '@nestjs/common';
+import { CommandBus } from '@nestjs/cqrs';
+import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { streams, type CaseCommand, type ReferralReceived, type ReferralSubmission, type RiskAssessed, type RoutingPolicy } from '@spoc/domain';
+import { EVENT_STORE, type EventStore } from '@spoc/event-store';
+import { nameBasedUuid, type EventCodec, type PersonalDataVault } from '@spoc/platform';
+import type { Clock } from '../infrastructure/clock';
+import { CLOCK, CODEC, POLICY, VAULT } from '../infrastructure/tokens';
+import { QueueProjection, type CaseRow } from '../queues/queue.projection';
+import type { FastifyRequest } from 'fastify';
+import { recordAccessed } from '../shared/audit/accessed';
+import { Allow, CorrelationId, CurrentPrincipal } from '../shared/auth/access.decorators';
+import { actorOf, type Principal } from '../shared/auth/principal';
+import { ValidationFailed } from '../shared/http/problem.filter';
+import { validateInput } from '../shared/validation';
+import { ActOnCase } from './act-on-case.command';
+import { CloseCaseDto, ContactAttemptDto, DeclineCaseDto, TransferCaseDto } from './case.dto';
+import { caseDetailView } from './case.view';
+
+const uuid = new ParseUUIDPipe({ errorHttpStatusCode: 404 });
+type Action = ActOnCase['command'];
+
+/** A case and the caseworker's actions on it; only the case's own provision may see or touch it. */
+@ApiTags('cases')
+@ApiBearerAuth()
+@Controller('v1/cases')
+export class CasesController {
+  constructor(
+    private readonly cases: QueueProjection,
+    private readonly commands: CommandBus,
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+    @Inject(CODEC) private readonly codec: EventCodec,
+    @Inject(VAULT) private readonly vault: PersonalDataVault,
+    @Inject(POLICY) private readonly policy: RoutingPolicy,
+    @Inject(CLOCK) private readonly clock: Clock,
+  ) {}
+
+  private now(): string {
+    return this.clock().toISOString();
+  }
+
+  @Get(':caseId')
+  @Allow('caseworker')
+  async read(@Param('caseId', uuid) caseId: string, @CurrentPrincipal() caller: Principal, @Req() request: FastifyRequest) {
+    const row = this.visibleCase(caseId, caller, request);
+    return this.detail(row);
+  }
+
+  @Post(':caseId/claim')
+  @Allow('caseworker')
+  @HttpCode(200)
+  claim(@Param('caseId', uuid) caseId: string, @Body() body: unknown, @CurrentPrincipal() caller: Principal, @CorrelationId() correlationId: string, @Req() request: FastifyRequest) {
+    this.visibleCase(caseId, caller, request);
+    // The contract's body is `{}`: anything in it is a mistake worth saying, field by field.
+    if (typeof body === 'object' && body !== null && !Array.isArray(body) && Object.keys(body).length > 0) {
+      throw new ValidationFailed(Object.keys(body).slice(0, 20).map(() => ({ field: '(body)', problem: 'a claim takes no fields' })));
+    }
+    return this.act({ type: 'ClaimCase', data: { caseId, assignee: caller.id, at: this.now() } }, caller, correlationId);
+  }
+
+  @Post(':caseId/contact-attempts')
+  @Allow('caseworker')
+  @HttpCode(200)
+  contact(@Param('caseId', uuid) caseId: string, @Body() body: unknown, @CurrentPrincipal() caller: Principal, @CorrelationId() correlationId: string, @Req() request: FastifyRequest) {
+    this.visibleCase(caseId, caller, request);
+    const input = valid(ContactAttemptDto, body);
+    return this.act({ type: 'RecordContactAttempt', data: { caseId, outcome: input.outcome, note: input.note ?? null, at: this.now() } }, caller, correlationId);
+  }
+
+  @Post(':caseId/decline')
+  @Allow('caseworker')
+  @HttpCode(200)
+  decline(@Param('caseId', uuid) caseId: string, @Body() body: unknown, @CurrentPrincipal() caller: Principal, @CorrelationId() correlationId: string, @Req() request: FastifyRequest) {
+    this.visibleCase(caseId, caller, request);
+    const input = valid(DeclineCaseDto, body);
+    return this.act({ type: 'DeclineCase', data: { caseId, reason: input.reason, at: this.now() } }, caller, correlationId);
+  }
+
+  @Post(':caseId/transfer')
+  @Allow('caseworker')
+  @HttpCode(200)
+  transfer(@Param('caseId', uuid) caseId: string, @Body() body: unknown, @CurrentPrincipal() caller: Principal, @CorrelationId() correlationId: string, @Req() request: FastifyRequest) {
+    this.visibleCase(caseId, caller, request);
+    const input = valid(TransferCaseDto, body);
+    // Name-based, so a retried transfer (or the router healing a crash) addresses the same new case.
+    const toCaseId = nameBasedUuid(`transfer\n${caseId}`);
+    return this.act({ type: 'TransferCase', data: { caseId, toProvision: input.toProvision, toCaseId, reason: input.reason, at: this.now() } }, caller, correlationId);
+  }
+
+  @Post(':caseId/close')
+  @Allow('caseworker')
+  @HttpCode(200)
+  close(@Param('caseId', uuid) caseId: string, @Body() body: unknown, @CurrentPrincipal() caller: Principal, @CorrelationId() correlationId: string, @Req() request: FastifyRequest) {
+    this.visibleCase(caseId, caller, request);
+    const input = valid(CloseCaseDto, body);
+    return this.act({ type: 'CloseCase', data: { caseId, outcome: input.outcome, note: input.note ?? null, at: this.now() } }, caller, correlationId);
+  }
+
+  private async act(command: Action, caller: Principal, correlationId: string) {
+    await this.commands.execute(new ActOnCase(command as Exclude<CaseCommand, { type: 'OfferRefugePlace' | 'ResolveDecline' }>, { actor: actorOf(caller), correlationId, causationId: null }));
+    return this.detail(this.cases.find(command.data.caseId)!);
+  }
+
+  /** Another provision's case, or one that does not exist, is the same 404: existence is not revealed. */
+  private visibleCase(caseId: string, caller: Principal, request: FastifyRequest): CaseRow {
+    const row = this.cases.find(caseId);
+    if (!row || row.provision !== caller.provision) throw new NotFoundException('no such case');
+    recordAccessed(request, { referralIds: [row.referral_id] });
+    return row;
+  }
+
+  private async detail(row: CaseRow) {
+    const history: Array<{ type: string; recordedAt: string; actor: unknown; data: unknown }> = [];
+    for await (const event of this.store.readStream(streams.case(row.case_id))) {
+      const { type, recordedAt, metadata, data } = this.codec.decode(event);
+      history.push({ type, recordedAt, actor: metadata.actor, data });
+    }
+    let assessed: RiskAssessed['data'] | null = null;
+    let submission: ReferralSubmission | null = null;
+    for await (const event of this.store.readStream(streams.referral(row.referral_id))) {
+      if (event.type === 'RiskAssessed') assessed = this.codec.decode<RiskAssessed['data']>(event).data;
+      // Null once erased: the case then shows its own facts and says so.
+      if (event.type === 'ReferralReceived') submission = this.codec.decode<ReferralReceived['data']>(event).data.submission ?? null;
+    }
+    return caseDetailView({
+      row,
+      submission,
+      risk: { level: assessed?.level ?? row.risk_level, dashScore: assessed?.dashScore ?? null, criteria: assessed?.criteria ?? [], assessment: assessed?.assessment ?? null },
+      parts: this.policy.provisions[row.provision].caseView,
+      history,
+      now: this.clock().getTime(),
+    });
+  }
+}
+
+function valid<T extends object>(dto: new () => T, body: unknown): T {
+  const input = validateInput(dto, body);
+  if (!input.ok) throw new ValidationFailed(input.details);
+  return input.value;
+}
+

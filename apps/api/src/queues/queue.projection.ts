@@ -1,0 +1,147 @@
+import { Injectable } from '@nestjs/common';
+import type Database from 'better-sqlite3';
+import type { CaseEvent, CaseStatus, ProvisionId, RiskLevel } from '@spoc/domain';
+import type { DecodedEvent, Projection } from '@spoc/platform';
+
+export interface CaseRow {
+  case_id: string;
+  referral_id: string;
+  provision: ProvisionId;
+  status: CaseStatus;
+  route_status: string;
+  risk_level: RiskLevel | null;
+  repeat: number;
+  has_children: number;
+  routed_at: string;
+  due_by: string | null;
+  assignee: string | null;
+  first_contact_attempt_at: string | null;
+  origin: string | null;
+  /** The referral's safe-contact card exactly as the log holds it (sealed); opened only for the rows on a page. */
+  contact: string | null;
+}
+
+export type QueueStatus = 'awaiting' | 'active' | 'closed';
+
+// Priority as the contract orders a queue: risk level, then repeat, then children, then oldest routing.
+const RISK_RANK: Record<string, number> = { high: 0, medium: 1, standard: 2 };
+
+/**
+ * Each provision's cases, in the order a caseworker should take them. A case held for the victim's consent is not
+ * workable and stays out of the queue; a waitlisted refuge case shows, so the refuge can see who is waiting.
+ */
+@Injectable()
+export class QueueProjection implements Projection {
+  readonly name = 'queues';
+  readonly version = 2;
+  readonly eventTypes = [
+    'ReferralReceived', 'CaseOpened', 'CaseSuperseded', 'CaseClaimed', 'ContactAttempted', 'CaseDeclined', 'CaseTransferred',
+    'CaseClosed', 'RefugePlaceOffered',
+  ];
+  readonly tables = {
+    cases: `CREATE TABLE IF NOT EXISTS cases (
+      case_id TEXT PRIMARY KEY, referral_id TEXT NOT NULL, provision TEXT NOT NULL, status TEXT NOT NULL, route_status TEXT NOT NULL,
+      risk_level TEXT, risk_rank INTEGER NOT NULL, repeat INTEGER NOT NULL, has_children INTEGER NOT NULL, routed_at TEXT NOT NULL,
+      due_by TEXT, assignee TEXT, first_contact_attempt_at TEXT, origin TEXT,
+      lane TEXT GENERATED ALWAYS AS (CASE WHEN route_status = 'held-awaiting-consent' THEN 'held'
+        WHEN status IN ('awaiting', 'active') THEN 'open' WHEN status = 'closed' THEN 'closed' ELSE 'ended' END) VIRTUAL
+    ) WITHOUT ROWID`,
+    case_contacts: `CREATE TABLE IF NOT EXISTS case_contacts (referral_id TEXT PRIMARY KEY, contact TEXT NOT NULL) WITHOUT ROWID`,
+  };
+  private statements!: {
+    card: Database.Statement;
+    opened: Database.Statement;
+    status: Database.Statement;
+    claimed: Database.Statement;
+    contact: Database.Statement;
+    offered: Database.Statement;
+    byId: Database.Statement<[string], CaseRow>;
+    openAt: Database.Statement<[string, string], { case_id: string }>;
+    page: Database.Statement<[string, string, string, string, number, number], CaseRow>;
+  };
+
+  prepare(db: Database.Database): void {
+    // One lane per kind of list, in priority order: reading a page walks the index and stops at the limit.
+    db.exec('CREATE INDEX IF NOT EXISTS cases_queue ON cases (provision, lane, risk_rank, repeat DESC, has_children DESC, routed_at, case_id)');
+    const columns = 'c.*, s.contact';
+    this.statements = {
+      card: db.prepare('INSERT OR IGNORE INTO case_contacts (referral_id, contact) VALUES (?, ?)'),
+      opened: db.prepare(
+        `INSERT OR IGNORE INTO cases (case_id, referral_id, provision, status, route_status, risk_level, risk_rank, repeat, has_children, routed_at, due_by, origin)
+         VALUES (@caseId, @referralId, @provision, 'awaiting', @status, @riskLevel, @riskRank, @repeat, @hasChildren, @routedAt, @dueBy, @origin)`,
+      ),
+      // The last argument is 1 to change only an open case.
+      status: db.prepare("UPDATE cases SET status = ? WHERE case_id = ? AND (? = 0 OR status IN ('awaiting', 'active'))"),
+      claimed: db.prepare("UPDATE cases SET status = 'active', assignee = ? WHERE case_id = ?"),
+      contact: db.prepare('UPDATE cases SET first_contact_attempt_at = coalesce(first_contact_attempt_at, ?) WHERE case_id = ?'),
+      offered: db.prepare("UPDATE cases SET route_status = 'routed', due_by = ? WHERE case_id = ?"),
+      byId: db.prepare(`SELECT ${columns} FROM cases c LEFT JOIN case_contacts s USING (referral_id) WHERE c.case_id = ?`),
+      openAt: db.prepare("SELECT case_id FROM cases WHERE referral_id = ? AND provision = ? AND status IN ('awaiting', 'active') LIMIT 1"),
+      page: db.prepare(
+        `SELECT ${columns} FROM cases c LEFT JOIN case_contacts s USING (referral_id)
+         WHERE c.provision = ? AND c.lane = ? AND c.status IN (?, ?)
+         ORDER BY c.risk_rank, c.repeat DESC, c.has_children DESC, c.routed_at, c.case_id LIMIT ? OFFSET ?`,
+      ),
+    };
+  }
+
+  apply(event: DecodedEvent): void {
+    if (event.type === 'ReferralReceived') {
+      // Referrals received before the card was kept have only the whole submission: it is kept instead.
+      const { referralId, contact, submission } = event.data as { referralId: string; contact?: unknown; submission: unknown };
+      this.statements.card.run(referralId, JSON.stringify(contact ?? submission));
+      return;
+    }
+    const domain = { type: event.type, data: event.data } as CaseEvent;
+    switch (domain.type) {
+      case 'CaseOpened': {
+        const { data } = domain;
+        this.statements.opened.run({
+          caseId: data.caseId, referralId: data.referralId, provision: data.provision, status: data.status, riskLevel: data.riskLevel,
+          riskRank: RISK_RANK[data.riskLevel ?? ''] ?? 3, repeat: data.repeat ? 1 : 0, hasChildren: data.hasChildren ? 1 : 0,
+          routedAt: data.routedAt, dueBy: data.dueBy, origin: data.origin ? JSON.stringify(data.origin) : null,
+        });
+        return;
+      }
+      case 'CaseSuperseded':
+        // Only an open case becomes superseded; one that had ended keeps its end (as the decider does).
+        this.statements.status.run('superseded', domain.data.caseId, 1);
+        return;
+      case 'CaseClaimed':
+        this.statements.claimed.run(domain.data.assignee, domain.data.caseId);
+        return;
+      case 'ContactAttempted':
+        this.statements.contact.run(domain.data.attemptedAt, domain.data.caseId);
+        return;
+      case 'CaseDeclined':
+        this.statements.status.run('declined', domain.data.caseId, 0);
+        return;
+      case 'CaseTransferred':
+        this.statements.status.run('transferred', domain.data.caseId, 0);
+        return;
+      case 'CaseClosed':
+        this.statements.status.run('closed', domain.data.caseId, 0);
+        return;
+      case 'RefugePlaceOffered':
+        this.statements.offered.run(domain.data.dueBy, domain.data.caseId);
+        return;
+      default:
+        return;
+    }
+  }
+
+  find(caseId: string): CaseRow | null {
+    return this.statements.byId.get(caseId) ?? null;
+  }
+
+  /** Whether the referral is routed to this provision now: an open case there. */
+  hasOpenCaseAt(referralId: string, provision: string): boolean {
+    return this.statements.openAt.get(referralId, provision) !== undefined;
+  }
+
+  /** One page of a provision's queue: open statuses (awaiting, active) or closed ones, never both in one list. */
+  page(provision: string, statuses: QueueStatus[], limit: number, offset: number): CaseRow[] {
+    const lane = statuses.includes('closed') ? 'closed' : 'open';
+    return this.statements.page.all(provision, lane, statuses[0], statuses[1] ?? statuses[0], limit, offset);
+  }
+}

@@ -1,0 +1,43 @@
+import 'reflect-metadata';
+import { NestFactory } from '@nestjs/core';
+import { rmSync } from 'node:fs';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { EVENT_STORE, type EventStore } from '@spoc/event-store';
+import type { ProjectionRunner } from '@spoc/platform';
+import { AppModule } from './app.module';
+import { PROJECTIONS } from './infrastructure/tokens';
+import { loadConfig, type AppConfig } from './config';
+
+export const READ_MODEL_FILE = 'read-models.sqlite';
+
+/**
+ * Drops every read model (the whole read-model file: tables, checkpoint and versions) and rebuilds it from the
+ * log, through the same projections the service runs. The service must not be running on this data directory.
+ * The router's state and the Kafka relay's checkpoint are left alone: they are not read models of the API.
+ */
+export async function rebuildReadModels(config: AppConfig): Promise<{ events: number; seconds: number }> {
+  for (const suffix of ['', '-wal', '-shm']) rmSync(path.join(config.dataDir, `${READ_MODEL_FILE}${suffix}`), { force: true });
+  const started = performance.now();
+  // Bootstrapping catches every projection up with the log before it returns: that is the rebuild.
+  const app = await NestFactory.createApplicationContext(AppModule.forRoot({ ...config, runRouter: false, kafkaBrokers: [], rebuildingReadModels: true }), { logger: false });
+  const head = await app.get<EventStore>(EVENT_STORE).headPosition();
+  const runner = app.get<ProjectionRunner>(PROJECTIONS);
+  // Catching up gives up waiting after a minute; a long log just takes more minutes.
+  while (head !== null && runner.checkpoint < head && !runner.failed) await runner.waitFor(head, 60_000);
+  if (runner.failed) throw new Error('a projection failed during the rebuild; see the log line above');
+  const seconds = (performance.now() - started) / 1000;
+  await app.close();
+  return { events: head === null ? 0 : Number(head) + 1, seconds };
+}
+
+if (require.main === module) {
+  rebuildReadModels(loadConfig())
+    .then(({ events, seconds }) => {
+      process.stdout.write(`rebuilt the read models from ${events} events in ${seconds.toFixed(1)} s (${Math.round(events / seconds)} events/s)\n`);
+    })
+    .catch((error: unknown) => {
+      process.stderr.write(`rebuild failed: ${error instanceof Error ? error.name : 'error'}\n`);
+      process.exit(1);
+    });
+}

@@ -1,0 +1,124 @@
+import {
+  caseDecider,
+  caseOpenedElsewhere,
+  endsRefugeHold,
+  refugeUnits,
+  streams,
+  type CaseCommand,
+  type CaseEvent,
+  type ProvisionId,
+  type RefugeEvent,
+  type RoutingPolicy,
+} from '@spoc/domain';
+import { WrongExpectedVersionError, type EventStore, type RecordedEvent } from '@spoc/event-store';
+import { appendOnce, nameBasedUuid, type CommandContext, type EventCodec } from '@spoc/platform';
+import type { RouterState } from './router-state';
+
+/**
+ * What the router does when a case moves: a declined case is referred on or returned to the referrer (policy
+ * data decides which), a case opened elsewhere by a transfer or a referral-on is made sure of (healing a crash
+ * between the two appends), and a refuge case that ends frees its unit for the longest-waiting person. Every
+ * append is idempotent or made at the revision it was decided on, so replays and a second router are safe.
+ */
+export class CaseFollowUps {
+  constructor(
+    private readonly store: EventStore,
+    private readonly codec: EventCodec,
+    private readonly policy: RoutingPolicy,
+    private readonly state: RouterState,
+    private readonly now: () => Date,
+  ) {}
+
+  async handle(event: RecordedEvent): Promise<void> {
+    const caseId = event.streamId.slice('case-'.length);
+    const data = event.data as Record<string, unknown>;
+    switch (event.type) {
+      case 'CaseOpened':
+        this.state.rememberCase(caseId, String(data.referralId), String(data.provision));
+        return;
+      case 'CaseDeclined':
+        await this.resolveDecline(caseId, event);
+        break;
+      case 'CaseTransferred':
+        await this.openElsewhere(caseId, String(data.toProvision) as ProvisionId, String(data.toCaseId), String(data.transferredAt), 'transfer', event);
+        break;
+      case 'CaseReferredOn':
+        await this.openElsewhere(caseId, String(data.toProvision) as ProvisionId, String(data.toCaseId), String(data.referredAt), 'decline', event);
+        return;
+      default:
+        break;
+    }
+    const known = this.state.caseById(caseId);
+    if (known?.provision === 'refuge' && endsRefugeHold({ type: event.type } as CaseEvent)) await this.releaseRefugeUnit(known.referralId, event);
+  }
+
+  private async resolveDecline(caseId: string, trigger: RecordedEvent): Promise<void> {
+    const triedProvisions = this.state.casesOf(this.state.caseById(caseId)?.referralId ?? '').map((known) => known.provision as ProvisionId);
+    const toCaseId = nameBasedUuid(`decline\n${caseId}`);
+    const decided = await this.decideOnCase(caseId, { type: 'ResolveDecline', data: { caseId, toCaseId, at: this.now().toISOString(), policy: this.policy, triedProvisions } }, trigger);
+    const referredOn = decided.find((event) => event.type === 'CaseReferredOn');
+    if (referredOn) await this.openElsewhere(caseId, referredOn.data.toProvision, toCaseId, referredOn.data.referredAt, 'decline', trigger);
+  }
+
+  /** Opens the case a transfer or referral-on names, with the same event id whoever gets there first. */
+  private async openElsewhere(fromCaseId: string, toProvision: ProvisionId, toCaseId: string, at: string, kind: 'transfer' | 'decline', trigger: RecordedEvent): Promise<void> {
+    const from = await this.caseState(fromCaseId);
+    if (from.state.status === 'none') return;
+    const opened = caseOpenedElsewhere(from.state.opened, { toProvision, toCaseId, at, kind }, this.policy);
+    await appendOnce(this.store, this.codec, { streamId: streams.case(toCaseId), expected: 'no-stream', idName: `opened\n${toCaseId}` }, opened, routerContext(trigger));
+  }
+
+  /**
+   * Frees the referral's unit (one request per referral, so one release) and offers it on: the fold over the
+   * refuge stream says who holds the units now, and each holder whose case still waits gets its clock started.
+   */
+  private async releaseRefugeUnit(referralId: string, trigger: RecordedEvent): Promise<void> {
+    const requestId = nameBasedUuid(`refuge\n${referralId}`);
+    const release: RefugeEvent = { type: 'RefugeUnitReleased', data: { requestId, releasedAt: this.now().toISOString() } };
+    await appendOnce(this.store, this.codec, { streamId: streams.refuge(), expected: 'any', idName: `refuge-release\n${referralId}` }, release, routerContext(trigger));
+    const evolve = refugeUnits.evolve(this.policy.provisions.refuge.capacityUnits ?? 0);
+    let units = refugeUnits.initialState();
+    const referralOf = new Map<string, string>();
+    for await (const event of this.store.readStream(streams.refuge())) {
+      const refugeEvent = { type: event.type, data: event.data } as RefugeEvent;
+      if (refugeEvent.type === 'RefugeUnitRequested') referralOf.set(refugeEvent.data.requestId, refugeEvent.data.referralId);
+      units = evolve(units, refugeEvent);
+    }
+    for (const placed of units.placed) {
+      for (const refugeCase of this.state.casesOf(referralOf.get(placed) ?? '').filter((known) => known.provision === 'refuge')) {
+        await this.decideOnCase(refugeCase.caseId, { type: 'OfferRefugePlace', data: { caseId: refugeCase.caseId, at: this.now().toISOString(), policy: this.policy } }, trigger);
+      }
+    }
+  }
+
+  /** Decides on a case and appends at the revision read; a conflict means another router did it first. */
+  private async decideOnCase(caseId: string, command: CaseCommand, trigger: RecordedEvent): Promise<CaseEvent[]> {
+    const { state, revision } = await this.caseState(caseId);
+    if (state.status === 'none' || revision === null) return [];
+    const decided = caseDecider.decide(command, state);
+    if (decided.length === 0) return [];
+    try {
+      await this.store.append(streams.case(caseId), this.codec.encode(decided, routerContext(trigger)), revision);
+    } catch (error) {
+      if (error instanceof WrongExpectedVersionError) return [];
+      throw error;
+    }
+    return decided;
+  }
+
+  // Sealed free text (notes, reasons) stays sealed: the lifecycle never looks at it.
+  private async caseState(caseId: string) {
+    let state = caseDecider.initialState();
+    let revision: bigint | null = null;
+    for await (const event of this.store.readStream(streams.case(caseId))) {
+      state = caseDecider.evolve(state, { type: event.type, data: event.data } as CaseEvent);
+      revision = event.revision;
+    }
+    return { state, revision };
+  }
+}
+
+/** What the router appends is by the router, correlated with what caused it. */
+export function routerContext(event: RecordedEvent): CommandContext {
+  return { actor: { id: 'router', role: 'system' }, correlationId: event.metadata.correlationId, causationId: event.id };
+}

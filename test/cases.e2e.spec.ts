@@ -1,0 +1,242 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { validRiskAssessment, validVictimReferral, type ReferralBody } from '../apps/api/src/referrals/referral.fixtures';
+import { bearer, TestApp } from './support/test-app';
+
+const answers = (yes: number) => Object.fromEntries(Array.from({ length: 24 }, (_, n) => [`Q${n + 1}`, n < yes ? 'yes' : 'no']));
+let serial = 0;
+// Person matching normalises digits away, so each test person's name differs in letters.
+const surname = (n: number) => `Case${n.toString(26).replace(/\d/g, (digit) => 'qrstuvwxyz'[Number(digit)])}son`;
+
+/** Waits for something the router does after the request has been answered (it reads the log behind us). */
+async function eventually<T>(read: () => Promise<T>, done: (value: T) => boolean, what: string): Promise<T> {
+  for (let attempt = 0; attempt < 300; attempt += 1) {
+    const value = await read();
+    if (done(value)) return value;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+describe('provider queues and the case lifecycle over HTTP', () => {
+  let app: TestApp;
+  const tokens: Record<string, string> = {};
+
+  beforeAll(async () => {
+    // A refuge of one unit, so that a release and the offer to the next person can be seen with two referrals.
+    const dir = mkdtempSync(path.join(tmpdir(), 'spoc-cases-'));
+    const policy = JSON.parse(readFileSync(path.resolve(__dirname, '../policies/portsmouth-2026-1.json'), 'utf8'));
+    policy.provisions.refuge.capacityUnits = 1;
+    const policyFile = path.join(dir, 'policy.json');
+    writeFileSync(policyFile, JSON.stringify(policy));
+    app = await TestApp.start(mkdtempSync(path.join(tmpdir(), 'spoc-e2e-')), { SPOC_POLICY_FILE: policyFile });
+    tokens.police = (await app.createPrincipal({ role: 'referrer', name: 'Police desk', agency: 'hampshire-police' })).token;
+    tokens.auditor = (await app.createPrincipal({ role: 'auditor', name: 'Board' })).token;
+    for (const provision of ['idva', 'outreach', 'refuge', 'victim-support', 'mash']) {
+      tokens[provision] = (await app.createPrincipal({ role: 'caseworker', name: `${provision} worker`, provision })).token;
+    }
+    tokens.idva2 = (await app.createPrincipal({ role: 'caseworker', name: 'second IDVA', provision: 'idva' })).token;
+  });
+  afterAll(() => app.close());
+
+  /** Posts a referral and returns it once routed, with a map provision → case id. */
+  async function routed(overrides: ReferralBody) {
+    serial += 1;
+    const body = validVictimReferral({ agencyReference: `CASE-${serial}`, subject: { lastName: surname(serial) }, ...overrides });
+    const { body: accepted } = await app.http().post('/v1/referrals').set(bearer(tokens.police)).send(body).expect(202);
+    const { body: referral } = await app.http().get(`/v1/referrals/${accepted.referralId}?waitForRoutes=5000`).set(bearer(tokens.police)).expect(200);
+    const cases = Object.fromEntries((referral.routes as Array<{ provision: string; caseId: string }>).map((route) => [route.provision, route.caseId]));
+    return { referral, cases };
+  }
+
+  const high = { riskAssessment: validRiskAssessment({ answers: answers(15) }) };
+  const queue = (provision: string, query = '') => app.http().get(`/v1/queues/${provision}${query}`).set(bearer(tokens[provision]));
+  const act = (provision: string, caseId: string, action: string, body: object = {}) =>
+    app.http().post(`/v1/cases/${caseId}/${action}`).set(bearer(tokens[provision])).send(body);
+
+  it("puts a high-risk case in the IDVA queue with who to call, how to call them safely, and when first contact is due", async () => {
+    const { referral, cases } = await routed(high);
+    const { body } = await queue('idva').expect(200);
+    const item = body.items.find((entry: { caseId: string }) => entry.caseId === cases.idva);
+    expect(item).toMatchObject({
+      referralId: referral.referralId,
+      provision: 'idva',
+      riskLevel: 'high',
+      status: 'awaiting',
+      routedAt: expect.any(String),
+      dueBy: referral.routes.find((route: { provision: string }) => route.provision === 'idva').dueBy,
+      overdue: false,
+      assignee: null,
+      subject: { firstName: 'Sam', lastName: surname(serial), phone: '07700 900123', safeContact: { phone: true, voicemail: false, text: true, email: false, letter: false, notes: 'after 2pm only' } },
+    });
+  });
+
+  it("keeps each provision to its own queue and cases: another provision's case does not exist for it", async () => {
+    const { cases } = await routed(high);
+    await app.http().get('/v1/queues/idva').set(bearer(tokens.outreach)).expect(403);
+    await app.http().get('/v1/queues/counselling').set(bearer(tokens.outreach)).expect(404);
+    await app.http().get('/v1/queues/idva').set(bearer(tokens.police)).expect(403);
+    await app.http().get(`/v1/cases/${cases.idva}`).set(bearer(tokens.outreach)).expect(404);
+    await act('outreach', cases.idva, 'claim').expect(404);
+    await app.http().post(`/v1/cases/${cases.idva}/claim`).set(bearer(tokens.auditor)).send({}).expect(403);
+  });
+
+  it('runs a case from claim to close: one of two racing claims wins, contact attempts are recorded, the case closes with its outcome', async () => {
+    const { cases } = await routed(high);
+    const caseId = cases.idva;
+    const [first, second] = await Promise.all([act('idva', caseId, 'claim'), app.http().post(`/v1/cases/${caseId}/claim`).set(bearer(tokens.idva2)).send({})]);
+    expect([first.status, second.status].sort()).toEqual([200, 409]);
+    const winner = first.status === 200 ? first : second;
+    expect(winner.body).toMatchObject({ caseId, status: 'active', assignee: expect.any(String) });
+
+    await act('idva', caseId, 'claim').expect(409);
+    const attempt = await act('idva', caseId, 'contact-attempts', { outcome: 'no-answer', note: 'rang at 14:10, no voicemail left as instructed' }).expect(200);
+    expect(attempt.body).toMatchObject({ status: 'active', firstContactAttemptAt: expect.any(String), overdue: false });
+    expect(attempt.body.history.map((event: { type: string }) => event.type)).toEqual(['CaseOpened', 'CaseClaimed', 'ContactAttempted']);
+    expect(attempt.body.history[2].data).toMatchObject({ outcome: 'no-answer', note: 'rang at 14:10, no voicemail left as instructed' });
+
+    const closed = await act('idva', caseId, 'close', { outcome: 'engaged-risk-reduced', note: 'safety plan in place' }).expect(200);
+    expect(closed.body.status).toBe('closed');
+    await act('idva', caseId, 'contact-attempts', { outcome: 'contacted' }).expect(409);
+    const open = await queue('idva').expect(200);
+    expect(open.body.items.map((entry: { caseId: string }) => entry.caseId)).not.toContain(caseId);
+    const closedQueue = await queue('idva', '?status=closed').expect(200);
+    expect(closedQueue.body.items.map((entry: { caseId: string }) => entry.caseId)).toContain(caseId);
+  });
+
+  it('refuses transitions the contract does not allow, saying why', async () => {
+    const { cases } = await routed(high);
+    const contact = await act('idva', cases.idva, 'contact-attempts', { outcome: 'contacted' }).expect(409);
+    expect(contact.body).toMatchObject({ statusCode: 409, message: expect.stringMatching(/awaiting cannot be given a contact attempt/) });
+    await act('idva', cases.idva, 'close', { outcome: 'other' }).expect(409);
+  });
+
+  it('lists every problem in a bad body, with its field, and never echoes the value', async () => {
+    const { cases } = await routed(high);
+    const bad = await act('idva', cases.idva, 'contact-attempts', { outcome: 'rang-them', note: 7, extra: 'Sam' }).expect(400);
+    expect(bad.body.details).toEqual(
+      expect.arrayContaining([
+        { field: 'outcome', problem: expect.stringMatching(/must be one of/) },
+        { field: 'note', problem: 'must be a string' },
+        { field: 'extra', problem: expect.any(String) },
+      ]),
+    );
+    expect(JSON.stringify(bad.body)).not.toContain('rang-them');
+    await act('idva', cases.idva, 'transfer', { toProvision: 'counselling' }).expect(400);
+    await act('idva', cases.idva, 'decline', {}).expect(400);
+  });
+
+  it('transfers a case: the new case opens at the target, linked back, and the referral shows the new route', async () => {
+    const { referral, cases } = await routed(high);
+    const moved = await act('idva', cases.idva, 'transfer', { toProvision: 'outreach', reason: 'victim asked for community support instead' }).expect(200);
+    expect(moved.body.status).toBe('transferred');
+    const { body } = await queue('outreach').expect(200);
+    const target = body.items.find((entry: { referralId: string }) => entry.referralId === referral.referralId);
+    expect(target).toMatchObject({ status: 'awaiting', riskLevel: 'high', dueBy: expect.any(String) });
+    const detail = await app.http().get(`/v1/cases/${target.caseId}`).set(bearer(tokens.outreach)).expect(200);
+    expect(detail.body.origin).toEqual({ kind: 'transfer', fromCaseId: cases.idva, fromProvision: 'idva' });
+    const after = await app.http().get(`/v1/referrals/${referral.referralId}`).set(bearer(tokens.police)).expect(200);
+    expect(after.body.routes).toEqual(expect.arrayContaining([expect.objectContaining({ provision: 'outreach', caseId: target.caseId })]));
+    await act('idva', cases.idva, 'transfer', { toProvision: 'outreach', reason: 'again' }).expect(409);
+  });
+
+  it("refers a case Victim Support declines on to outreach, as the policy says, and returns an IDVA decline to the referrer", async () => {
+    const standard = await routed({ children: [] });
+    expect(standard.referral).toMatchObject({ riskLevel: 'standard', riskCriteria: ['dash-score<10'] });
+    await act('victim-support', standard.cases['victim-support'], 'decline', { reason: 'needs are beyond a standard-risk service' }).expect(200);
+    const referredOn = await eventually(
+      () => queue('outreach'),
+      (response) => response.body.items.some((entry: { referralId: string }) => entry.referralId === standard.referral.referralId),
+      'the referral-on to outreach',
+    );
+    const target = referredOn.body.items.find((entry: { referralId: string }) => entry.referralId === standard.referral.referralId);
+    const detail = await app.http().get(`/v1/cases/${target.caseId}`).set(bearer(tokens.outreach)).expect(200);
+    expect(detail.body.origin).toMatchObject({ kind: 'decline', fromProvision: 'victim-support' });
+
+    const { referral, cases } = await routed({ ...high, children: [] });
+    await act('idva', cases.idva, 'decline', { reason: 'conflict of interest' }).expect(200);
+    const returned = await eventually(
+      () => app.http().get(`/v1/referrals/${referral.referralId}`).set(bearer(tokens.police)),
+      (response) => response.body.flags.includes('returned-to-referrer'),
+      'the return to the referrer',
+    );
+    expect(returned.body.reasons.join(' ')).toMatch(/Declined by idva/);
+    expect(JSON.stringify(returned.body)).not.toContain('conflict of interest');
+  });
+
+  it('shows each provision only what the policy gives it: Victim Support sees the risk summary, not the DASH answers', async () => {
+    const standard = await routed({ children: [] });
+    const vs = await app.http().get(`/v1/cases/${standard.cases['victim-support']}`).set(bearer(tokens['victim-support'])).expect(200);
+    expect(vs.body.risk).toEqual({ level: 'standard', dashScore: 6, criteria: ['dash-score<10'] });
+    expect(vs.body.referral).not.toHaveProperty('children');
+    expect(vs.body.referral.subject).toMatchObject({ firstName: 'Sam', safeContact: expect.any(Object) });
+
+    const { cases } = await routed(high);
+    const idva = await app.http().get(`/v1/cases/${cases.idva}`).set(bearer(tokens.idva)).expect(200);
+    expect(idva.body.risk).toMatchObject({ level: 'high', dashScore: 15, answers: expect.objectContaining({ Q1: 'yes' }) });
+    expect(idva.body.referral.children).toHaveLength(1);
+  });
+
+  it('frees a refuge unit when its case closes and offers it to the person waiting, whose clock then starts', async () => {
+    const shelter = { needs: { safeAccommodation: true }, children: [] };
+    const first = await routed(shelter);
+    const second = await routed(shelter);
+    const refugeRoute = (referral: { routes: Array<{ provision: string; status: string }> }) => referral.routes.find((route) => route.provision === 'refuge')!;
+    expect(refugeRoute(first.referral).status).toBe('routed');
+    expect(refugeRoute(second.referral)).toMatchObject({ status: 'waitlisted' });
+
+    await act('refuge', first.cases.refuge, 'claim').expect(200);
+    await act('refuge', first.cases.refuge, 'close', { outcome: 'moved-away' }).expect(200);
+    const offered = await eventually(
+      () => app.http().get(`/v1/cases/${second.cases.refuge}`).set(bearer(tokens.refuge)),
+      (response) => response.body.routeStatus === 'routed',
+      'the refuge place offered to the next person',
+    );
+    expect(offered.body.dueBy).toEqual(expect.any(String));
+    expect(offered.body.history.map((event: { type: string }) => event.type)).toEqual(['CaseOpened', 'RefugePlaceOffered']);
+    await act('refuge', second.cases.refuge, 'claim').expect(200);
+  });
+
+  it('lets a caseworker of a provision the referral is routed to reassess it, and no other', async () => {
+    const { referral } = await routed(high);
+    const body = { riskAssessment: validRiskAssessment({ answers: answers(11) }) };
+    await app.http().post(`/v1/referrals/${referral.referralId}/reassessments`).set(bearer(tokens['victim-support'])).send(body).expect(404);
+    await app.http().post(`/v1/referrals/${referral.referralId}/reassessments`).set(bearer(tokens.idva)).send(body).expect(202);
+  });
+
+  it('routes a referral held for consent once the referrer records consent: a workable case opens and the held one is superseded', async () => {
+    const { referral, cases } = await routed({ children: [], riskAssessment: validRiskAssessment({ answers: answers(11) }), consent: { given: false, lawfulBasis: 'safeguarding', notes: null } });
+    expect(referral).toMatchObject({ status: 'awaiting-consent', routes: [{ provision: 'outreach', status: 'held-awaiting-consent', dueBy: null }] });
+    const before = await queue('outreach').expect(200);
+    expect(before.body.items.map((entry: { referralId: string }) => entry.referralId)).not.toContain(referral.referralId);
+
+    await app.http().post(`/v1/referrals/${referral.referralId}/consent`).set(bearer(tokens.idva)).send({ consent: { given: true, lawfulBasis: 'consent', notes: null } }).expect(403);
+    await app.http().post(`/v1/referrals/${referral.referralId}/consent`).set(bearer(tokens.police)).send({ consent: { given: false, lawfulBasis: 'consent' } }).expect(400);
+    await app.http().post(`/v1/referrals/${referral.referralId}/consent`).set(bearer(tokens.police)).send({ consent: { given: true, lawfulBasis: 'consent', notes: 'spoke to her by phone, safe to proceed' } }).expect(202);
+
+    const after = await eventually(
+      () => app.http().get(`/v1/referrals/${referral.referralId}`).set(bearer(tokens.police)),
+      (response) => response.body.status === 'routed',
+      'the decision after consent',
+    );
+    const route = after.body.routes.find((entry: { provision: string }) => entry.provision === 'outreach');
+    expect(route).toMatchObject({ status: 'routed', dueBy: expect.any(String) });
+    expect(route.caseId).not.toBe(cases.outreach);
+    const queued = await eventually(() => queue('outreach'), (response) => response.body.items.some((entry: { caseId: string }) => entry.caseId === route.caseId), 'the new case in the queue');
+    expect(queued.body.items.find((entry: { caseId: string }) => entry.caseId === route.caseId)).toMatchObject({ status: 'awaiting', routeStatus: 'routed' });
+    const held = await app.http().get(`/v1/cases/${cases.outreach}`).set(bearer(tokens.outreach)).expect(200);
+    expect(held.body.status).toBe('superseded');
+  });
+
+  it('pages a queue with the contract cursor', async () => {
+    await routed(high);
+    await routed(high);
+    const first = await queue('idva', '?limit=1').expect(200);
+    expect(first.body.items).toHaveLength(1);
+    expect(first.body.nextCursor).toEqual(expect.any(String));
+    const second = await queue('idva', `?limit=1&cursor=${first.body.nextCursor}`).expect(200);
+    expect(second.body.items[0].caseId).not.toBe(first.body.items[0].caseId);
+    await queue('idva', '?limit=0&status=done').expect(400);
+  });
+});
