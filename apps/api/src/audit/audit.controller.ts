@@ -15,8 +15,11 @@ import { CaseReferralProjection } from './case-referral.projection';
 import { reEvaluate } from './decision-review';
 import { PolicyLibrary } from './policy-library';
 import { ReferralHistory } from './referral-history';
+import { stateAsOf, type AuditedEvent } from './state-as-of';
+import { ValidationFailed } from '../shared/http/problem.filter';
 
 const uuid = new ParseUUIDPipe({ errorHttpStatusCode: 404 });
+const INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
 
 /** What an auditor may see (data-protection.md): histories, decisions and their replay, the access log. Reads only. */
 @ApiTags('audit')
@@ -42,6 +45,21 @@ export class AuditController {
     const caseIds = [...new Set(history.events.filter((event) => event.streamId.startsWith('case-')).map((event) => event.streamId.slice(5)))];
     recordAccessed(request, { caseIds });
     return history;
+  }
+
+  @Get('referrals/:id/state')
+  @Allow('auditor')
+  @ApiQuery({ name: 'asOf', required: true, description: 'an instant with offset, e.g. 2026-11-23T10:00:00Z' })
+  async stateAsOf(@Param('id', uuid) id: string, @Query('asOf') asOf: unknown, @Req() request: FastifyRequest) {
+    if (typeof asOf !== 'string' || !INSTANT.test(asOf) || Number.isNaN(Date.parse(asOf))) {
+      throw new ValidationFailed([{ field: 'asOf', problem: 'must be an instant with offset, e.g. 2026-11-23T10:00:00Z' }]);
+    }
+    const history = await this.history.of(id);
+    if (!history) throw new NotFoundException('no such referral');
+    const events: AuditedEvent[] = history.events.map((event) => ({ ...event, position: BigInt(event.position) }));
+    const state = stateAsOf(events, asOf);
+    recordAccessed(request, { caseIds: state.cases.map((entry) => entry.caseId) });
+    return { referralId: id, ...state, chainValid: history.chainValid };
   }
 
   @Get('referrals/:id/decisions')
