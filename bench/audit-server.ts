@@ -5,7 +5,7 @@
  *   audit-server.ts history <dataDir> <referralId>   an existing (pre-filled) directory, router off
  *
  * Prints `ready <port> <token> <referralId> <dataDir>` when it can take load (the token is a referrer's for
- * access-log, an auditor's for history).
+ * access-log, an auditor's for history), and `cpu <microseconds>` for each line on stdin.
  */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -36,6 +36,12 @@ async function main(): Promise<void> {
     const read = await call('GET', `/v1/referrals/${referralId}?waitForRoutes=5000`, token);
     if (!read.routedAt) throw new Error('the bench referral was not routed');
   }
+  // CPU time of every thread of this process, asked for on stdin (signals are Nest's shutdown hooks): less disturbed
+  // by other load on the machine than latency.
+  process.stdin.on('data', () => {
+    const { user, system } = process.cpuUsage();
+    process.stdout.write(`cpu ${user + system}\n`);
+  });
   process.stdout.write(`ready ${base.split(':')[2]} ${token} ${referralId} ${dataDir}\n`);
 }
 

@@ -287,16 +287,23 @@ class DemoRun {
       });
       return;
     }
-    if (this.waitlisted.has(ledgerCase.caseId)) return void this.closeWhenPlaced.add(ledgerCase.caseId);
+    if (this.waitlisted.has(ledgerCase.caseId)) {
+      // Estimate: a household still waiting after three to eight weeks has been placed out of area by the national search.
+      this.closeWhenPlaced.add(ledgerCase.caseId);
+      this.closeCase(ledgerCase, this.clock.ms + this.random.int(21, 56) * DAY, true, 'other', () => this.waitlisted.has(ledgerCase.caseId));
+      return;
+    }
     const [shortest, longest] = PROFILES[ledgerCase.provision as Provision].openDays;
     this.closeCase(ledgerCase, this.clock.ms + this.random.int(shortest, longest) * DAY, true);
   }
 
-  private closeCase(ledgerCase: LedgerCase, at: number, contacted: boolean): void {
+  /** `still` is asked when the moment comes: a close planned only if the household is still waiting, say. */
+  private closeCase(ledgerCase: LedgerCase, at: number, contacted: boolean, fixedOutcome?: string, still: () => boolean = () => true): void {
     this.schedule(this.officeHours(at), async () => {
-      const outcome = contacted
+      if (ledgerCase.closed || !still()) return;
+      const outcome = fixedOutcome ?? (contacted
         ? this.random.weighted({ 'engaged-risk-reduced': 50, 'engaged-ongoing-risk': 18, 'declined-support': 14, 'moved-away': 6, other: 12 })
-        : this.random.weighted({ 'no-contact': 75, 'declined-support': 10, 'moved-away': 8, other: 7 });
+        : this.random.weighted({ 'no-contact': 75, 'declined-support': 10, 'moved-away': 8, other: 7 }));
       await this.call('POST', `/v1/cases/${ledgerCase.caseId}/close`, this.tokens.get(ledgerCase.provision)!, { outcome, note: null });
       ledgerCase.closed = { at: this.clock.ms, outcome };
       ledgerCase.endedMs = this.clock.ms;

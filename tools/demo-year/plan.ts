@@ -22,7 +22,7 @@ export const DEMAND = {
   // Estimate: about half of victims referred live with children (SafeLives: 62% of IDVA clients have children).
   householdsWithChildren: 0.5,
   // Estimate, sized so 16 refuge units are nearly full with a short waitlist.
-  safeAccommodation: 0.06,
+  safeAccommodation: 0.05,
   consent: 0.88,
   // Estimate: people referred again after more than 12 months, who are not repeats by the policy's window.
   returnAfterWindow: 0.015,

@@ -28,6 +28,7 @@ import { ReassessRiskHandler } from './referrals/reassess-risk.command';
 import { RecordConsentHandler } from './referrals/record-consent.command';
 import { ReceiveReferralHandler } from './referrals/receive-referral.command';
 import { ReferralsController } from './referrals/referrals.controller';
+import { PerformanceQuery } from './reports/performance.query';
 import { ReportsController } from './reports/reports.controller';
 import { AuthGuard } from './shared/auth/auth.guard';
 import { ProblemFilter } from './shared/http/problem.filter';
@@ -41,6 +42,7 @@ export class AppModule implements OnApplicationBootstrap, OnApplicationShutdown 
       controllers: [HealthController, MetricsController, PrincipalsController, ReferralsController, MaracController, EncompassController, QueuesController, CasesController, AuditController, ReportsController],
       providers: [
         ...READ_MODELS,
+        PerformanceQuery,
         projectionsProvider,
         routerProvider,
         kafkaRelayProvider,

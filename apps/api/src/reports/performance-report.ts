@@ -1,5 +1,5 @@
 import { CLOSE_OUTCOMES, GENDERS, instantAt, PROVISION_IDS, REFERRAL_TYPES, type RoutingPolicy } from '@spoc/domain';
-import type { Interval, PeriodData, ReferralCell } from './performance.projection';
+import { RISK_LEVELS, ROUTING_STATUSES, type Interval, type PeriodData, type ReferralCell } from './performance.query';
 import { median, nest, percentile, ratio, round, suppressedPaths, SMALL_COUNT_LIMIT, type Figure } from './report-figures';
 
 export interface ReportPeriod {
@@ -26,8 +26,6 @@ export interface PerformanceReport {
 }
 
 const HOUR = 3_600_000;
-const RISK_LEVELS = ['high', 'medium', 'standard', 'not-assessed'] as const;
-const ROUTING_STATUSES = ['routed', 'awaiting-consent', 'not-eligible', 'not-yet-routed'] as const;
 
 /**
  * The partnership's indicators for a period (docs/reports.md says the same in prose). Which date puts a fact in the
@@ -36,7 +34,7 @@ const ROUTING_STATUSES = ['routed', 'awaiting-consent', 'not-eligible', 'not-yet
  * - referrals, victims, routes, children and Encompass: the referral's `receivedAt`. A referral's risk level,
  *   routes, status and repeat flag are those of its latest decision (a reassessment changes them);
  * - MARAC: the date of the meeting the case is listed at;
- * - first contact: when the case's first-contact clock started (routed, or a waitlisted refuge place offered);
+ * - first contact: when the case's first-contact clock started (its routing, or its opening by a transfer or referral-on);
  * - outcomes: the case's `closedAt`;
  * - refuge: the instants each household held or waited for a unit, cut to the period (and to now).
  */
@@ -56,14 +54,12 @@ export function buildPerformanceReport(data: PeriodData, period: ReportPeriod, p
   for (const agency of agencies) count(`referrals.byAgency.${agency}`, 'Referrals by source agency', agency, sum(referrals.filter((cell) => cell.agency === agency)), 'referrals.total');
   for (const type of REFERRAL_TYPES) count(`referrals.byType.${type}`, 'Referrals by type', type, sum(referrals.filter((cell) => cell.referralType === type)), 'referrals.total');
   // Perpetrator referrals have no checklist: "not-assessed".
-  for (const level of RISK_LEVELS) {
+  for (const level of [...RISK_LEVELS, 'not-assessed']) {
     count(`referrals.byRiskLevel.${level}`, 'Referrals by risk level', level, sum(referrals.filter((cell) => (cell.riskLevel ?? 'not-assessed') === level)), 'referrals.total');
   }
   // A referral can have several routes (IDVA and MASH, say), so these do not add up to the total.
-  for (const provision of PROVISION_IDS) {
-    count(`referrals.byRoute.${provision}`, 'Referrals by route', provisionName(provision), data.routes.find((row) => row.provision === provision)?.n ?? 0);
-  }
-  for (const status of ROUTING_STATUSES) {
+  for (const provision of PROVISION_IDS) count(`referrals.byRoute.${provision}`, 'Referrals by route', provisionName(provision), data.routes[provision] ?? 0);
+  for (const status of [...ROUTING_STATUSES, 'not-yet-routed']) {
     count(`referrals.byStatus.${status}`, 'Referrals by routing status', status, sum(referrals.filter((cell) => (cell.status ?? 'not-yet-routed') === status)), 'referrals.total');
   }
   // With children: a child under 18 (the policy's householdChildUnder) living in the household.
@@ -104,23 +100,23 @@ export function buildPerformanceReport(data: PeriodData, period: ReportPeriod, p
   for (const provision of PROVISION_IDS) {
     const base = `firstContact.${provision}`;
     const section = `First contact: ${provisionName(provision)}`;
-    const cases = data.firstContact.filter((entry) => entry.provision === provision);
-    const hours = cases.flatMap((entry) => (entry.ms === null ? [] : [entry.ms / HOUR]));
-    count(`${base}.cases`, section, 'Cases whose first-contact clock started', cases.length);
+    const { cases, overdue, delaysMs } = data.firstContact[provision];
+    const hours = delaysMs.map((ms) => ms / HOUR);
+    count(`${base}.cases`, section, 'Cases whose first-contact clock started', cases);
     count(`${base}.contacted`, section, 'With a contact attempt', hours.length);
     const hoursFigure = (key: string, label: string, value: number | null) => add({ path: `${base}.${key}`, section, label, kind: 'hours', value: value === null ? null : round(value, 1), from: [`${base}.contacted`] });
     hoursFigure('medianHours', 'Median hours to first attempt', median(hours));
     hoursFigure('p90Hours', '90th percentile hours to first attempt', percentile(hours, 90));
-    count(`${base}.overdue`, section, 'Overdue (no attempt by the due time)', cases.filter((entry) => entry.overdue === 1).length);
+    count(`${base}.overdue`, section, 'Overdue (no attempt by the due time)', overdue);
   }
 
   // Outcomes of the cases closed in the period, per provision.
   for (const provision of PROVISION_IDS) {
-    const rows = data.outcomes.filter((row) => row.provision === provision);
     const base = `outcomes.${provision}`;
     const section = `Outcomes at closure: ${provisionName(provision)}`;
-    count(`${base}.closed`, section, 'Cases closed', rows.reduce((total, row) => total + row.n, 0));
-    for (const outcome of CLOSE_OUTCOMES) count(`${base}.${outcome}`, section, outcome, rows.find((row) => row.outcome === outcome)?.n ?? 0, `${base}.closed`);
+    const closed = (outcome: string) => data.outcomes[`${provision}:${outcome}`] ?? 0;
+    count(`${base}.closed`, section, 'Cases closed', CLOSE_OUTCOMES.reduce((total, outcome) => total + closed(outcome), 0));
+    for (const outcome of CLOSE_OUTCOMES) count(`${base}.${outcome}`, section, outcome, closed(outcome), `${base}.closed`);
   }
 
   refugeFigures(add, data, period, policy, nowMs);

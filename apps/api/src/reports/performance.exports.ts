@@ -87,8 +87,9 @@ export function performanceHtml(report: PerformanceReport, policy: RoutingPolicy
 </head>
 <body>
 <h1>Domestic abuse single point of contact: performance</h1>
-<p class="meta">Referrals received ${escapeHtml(from)} to ${escapeHtml(to)} (local dates, ${escapeHtml(timeZone)}). Generated ${escapeHtml(report.generatedAt)}.
-Counts from 1 to ${SMALL_COUNT_LIMIT - 1} are shown as &lt;${SMALL_COUNT_LIMIT}, and figures that would reveal them as “suppressed”. Definitions: docs/reports.md.</p>
+<p class="meta">${escapeHtml(from)} to ${escapeHtml(to)} (local dates, ${escapeHtml(timeZone)}); generated ${escapeHtml(report.generatedAt)}. Referrals are counted by the date received,
+MARAC cases by meeting date, first contact by the date the case was routed, outcomes by the date closed.
+Counts from 1 to ${SMALL_COUNT_LIMIT - 1} are shown as &lt;${SMALL_COUNT_LIMIT}, and figures that would reveal them as “suppressed”.</p>
 <div class="tiles">${tiles.map(([label, value]) => `<div class="tile">${escapeHtml(label)}<b>${escapeHtml(value)}</b></div>`).join('')}</div>
 <div class="charts">${charts.join('\n')}</div>
 <h2>First contact (hours from routing to the first attempt)</h2>

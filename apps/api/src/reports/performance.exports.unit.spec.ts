@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { parsePolicy, type RoutingPolicy } from '@spoc/domain';
+import { parsePolicy, PROVISION_IDS, type RoutingPolicy } from '@spoc/domain';
 import { buildPerformanceReport, reportPeriod } from './performance-report';
 import { performanceCsv, performanceHtml } from './performance.exports';
-import type { PeriodData } from './performance.projection';
+import type { PeriodData } from './performance.query';
 
 const policy: RoutingPolicy = parsePolicy(JSON.parse(readFileSync(path.resolve(__dirname, '../../../../policies/portsmouth-2026-1.json'), 'utf8')));
 const cell = (agency: string, n: number, extra: Partial<PeriodData['referrals'][number]> = {}) => ({
@@ -12,11 +12,13 @@ const cell = (agency: string, n: number, extra: Partial<PeriodData['referrals'][
 
 const data: PeriodData = {
   referrals: [cell('hampshire-police', 120), cell('gp-practices', 3), cell('schools', 9, { gender: 'male' })],
-  routes: [{ provision: 'victim-support', n: 132 }],
+  routes: { 'victim-support': 132 },
   maracMeetings: [],
   encompass: { notifications: 0, sent: 0, sentOnTime: 0 },
-  firstContact: Array.from({ length: 132 }, (_, index) => ({ provision: 'victim-support', ms: (index + 1) * 3_600_000, overdue: index < 2 ? 1 : 0 })),
-  outcomes: [],
+  firstContact: Object.fromEntries(PROVISION_IDS.map((provision) => [provision, provision === 'victim-support'
+    ? { cases: 132, overdue: 2, delaysMs: Array.from({ length: 132 }, (_, index) => (index + 1) * 3_600_000) }
+    : { cases: 0, overdue: 0, delaysMs: [] }])),
+  outcomes: {},
   refugeStays: [],
   refugeWaits: [],
 };

@@ -6,6 +6,7 @@ import { SqliteEventStore } from '@spoc/event-store';
 import { EventCodec, openReadModelDb, PersonalDataVault, ProjectionRunner, type DomainEvent } from '@spoc/platform';
 import { buildPerformanceReport, reportJson, reportPeriod } from './performance-report';
 import { PerformanceProjection } from './performance.projection';
+import { PerformanceQuery } from './performance.query';
 
 const basePolicy: RoutingPolicy = parsePolicy(JSON.parse(readFileSync(path.resolve(__dirname, '../../../../policies/portsmouth-2026-1.json'), 'utf8')));
 // One refuge unit, so that two requests make a waitlist.
@@ -36,6 +37,7 @@ describe('the performance read model, fed from a real SQLite log', () => {
   let codec: EventCodec;
   let runner: ProjectionRunner;
   let projection: PerformanceProjection;
+  let db: ReturnType<typeof openReadModelDb>;
   const keys = new Map<string, { keyId: string; key: Buffer }>();
 
   beforeEach(() => {
@@ -44,7 +46,8 @@ describe('the performance read model, fed from a real SQLite log', () => {
     vault = new PersonalDataVault(path.join(directory, 'keys.sqlite'));
     codec = new EventCodec(vault);
     projection = new PerformanceProjection(policy);
-    runner = new ProjectionRunner('spec', store, openReadModelDb(path.join(directory, 'read.sqlite')), codec, [projection]);
+    db = openReadModelDb(path.join(directory, 'read.sqlite'));
+    runner = new ProjectionRunner('spec', store, db, codec, [projection]);
     runner.start();
   });
 
@@ -103,7 +106,8 @@ describe('the performance read model, fed from a real SQLite log', () => {
   async function reportFor(from: string, to: string, now: string) {
     await runner.catchUp();
     const period = reportPeriod(from, to, policy.calendar.timeZone);
-    return reportJson(buildPerformanceReport(projection.period(from, to, period, Date.parse(now)), period, policy, Date.parse(now)), false) as any;
+    const data = new PerformanceQuery(db).period(from, to, period, Date.parse(now));
+    return reportJson(buildPerformanceReport(data, period, policy, Date.parse(now)), false) as any;
   }
 
   it('puts a referral in the period by its local received date, in the policy time zone', async () => {
@@ -230,10 +234,9 @@ describe('the performance read model, fed from a real SQLite log', () => {
     await caseEvent('x', 'cx', 'ContactAttempted', { outcome: 'contacted', note: null, attemptedAt: plusHours(t, 5) });
     const before = await reportFor('2026-03-01', '2026-03-31', '2026-06-01T00:00:00Z');
     await runner.stop();
-    const fresh = new PerformanceProjection(policy);
-    runner = new ProjectionRunner('spec-rebuilt', store, openReadModelDb(path.join(directory, 'rebuilt.sqlite')), codec, [fresh]);
+    db = openReadModelDb(path.join(directory, 'rebuilt.sqlite'));
+    runner = new ProjectionRunner('spec-rebuilt', store, db, codec, [new PerformanceProjection(policy)]);
     runner.start();
-    projection = fresh;
     const after = await reportFor('2026-03-01', '2026-03-31', '2026-06-01T00:00:00Z');
     expect({ ...after, generatedAt: null }).toEqual({ ...before, generatedAt: null });
   });

@@ -74,7 +74,7 @@ export function nest(figures: Figure[], suppressed: ReadonlySet<string> | null):
 /** The middle value (the mean of the two middle ones for an even number); null for none. */
 export function median(values: readonly number[]): number | null {
   if (values.length === 0) return null;
-  const sorted = [...values].sort((a, b) => a - b);
+  const sorted = ascending(values);
   const middle = Math.floor(sorted.length / 2);
   return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
 }
@@ -82,8 +82,13 @@ export function median(values: readonly number[]): number | null {
 /** Nearest rank: the smallest value with at least p% of the values at or below it; null for none. */
 export function percentile(values: readonly number[], p: number): number | null {
   if (values.length === 0) return null;
-  const sorted = [...values].sort((a, b) => a - b);
+  const sorted = ascending(values);
   return sorted[Math.max(0, Math.ceil((p / 100) * sorted.length) - 1)];
+}
+
+// A typed array sorts numbers natively, several times faster than a comparator over ten years of contact delays.
+function ascending(values: readonly number[]): Float64Array {
+  return Float64Array.from(values).sort();
 }
 
 export function ratio(numerator: number, denominator: number): number | null {

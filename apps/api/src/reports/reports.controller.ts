@@ -9,7 +9,7 @@ import { readDate, throwIfProblems } from '../shared/paging';
 import type { FieldProblem } from '../shared/validation';
 import { buildPerformanceReport, reportJson, reportPeriod, type PerformanceReport } from './performance-report';
 import { performanceCsv, performanceHtml } from './performance.exports';
-import { PerformanceProjection } from './performance.projection';
+import { PerformanceQuery } from './performance.query';
 
 const PeriodQuery = () =>
   applyDecorators(
@@ -27,7 +27,7 @@ const PeriodQuery = () =>
 @Controller('v1/reports')
 export class ReportsController {
   constructor(
-    private readonly readModel: PerformanceProjection,
+    private readonly readModel: PerformanceQuery,
     @Inject(POLICY) private readonly policy: RoutingPolicy,
     @Inject(CLOCK) private readonly clock: Clock,
   ) {}
