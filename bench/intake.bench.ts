@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { CreateReferralDto } from '../apps/api/src/referrals/referral.dto';
-import { validVictimReferral } from '../apps/api/src/referrals/referral.fixtures';
+import { distinctSurname, validVictimReferral } from '../apps/api/src/referrals/referral.fixtures';
 import { toReferralSubmission } from '../apps/api/src/referrals/referral.mapper';
 import { validateInput } from '../apps/api/src/shared/validation';
 import { percentile, report } from './harness';
@@ -64,7 +64,7 @@ function load(server: Server, options: Record<string, unknown>): Promise<Autocan
       {
         setupRequest: (request: Record<string, unknown>) => ({
           ...request,
-          body: JSON.stringify(validVictimReferral({ agencyReference: `BENCH-${process.pid}-${(sequence += 1)}` })),
+          body: JSON.stringify(validVictimReferral({ agencyReference: `BENCH-${process.pid}-${(sequence += 1)}`, subject: { lastName: distinctSurname('Bench', sequence) } })),
         }),
       },
     ],
@@ -112,7 +112,8 @@ export async function intakeBench(): Promise<void> {
         ratePerSecond: 500,
         durationSeconds: 10,
         headers: { authorization: `Bearer ${api.token}`, 'content-type': 'application/json' },
-        body: () => JSON.stringify(validVictimReferral({ agencyReference: `BENCH-${process.pid}-${(sequence += 1)}` })),
+        // Distinct people, as a city's referrals are: the router (in the same process) matches each against earlier ones.
+        body: () => JSON.stringify(validVictimReferral({ agencyReference: `BENCH-${process.pid}-${(sequence += 1)}`, subject: { lastName: distinctSurname('Bench', sequence) } })),
       });
       if (steady.failures > 0) throw new Error(`fixed rate: ${steady.failures} failed requests: the figures would not be honest`);
       p50.push(percentile(steady.latenciesMs, 50));

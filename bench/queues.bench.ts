@@ -9,7 +9,7 @@ import { EventCodec, nameBasedUuid, PersonalDataVault, type DomainEvent } from '
 import { loadConfig } from '../apps/api/src/config';
 import { rebuildReadModels } from '../apps/api/src/rebuild-read-models';
 import type { CreateReferralDto } from '../apps/api/src/referrals/referral.dto';
-import { validRiskAssessment, validVictimReferral } from '../apps/api/src/referrals/referral.fixtures';
+import { distinctSurname, validRiskAssessment, validVictimReferral } from '../apps/api/src/referrals/referral.fixtures';
 import { toReferralSubmission } from '../apps/api/src/referrals/referral.mapper';
 import { gatherFacts } from '../apps/router/src/gather-facts';
 import { percentile, report } from './harness';
@@ -34,7 +34,7 @@ async function seedReferrals(directory: string, count: number, worked: boolean):
       Array.from({ length: Math.min(250, count - start) }, async (_, offset) => {
         const n = start + offset;
         const referralId = nameBasedUuid(`bench-queue\n${n}`);
-        const submission = { ...bands[n % 3], agencyReference: `Q-${n}`, subject: { ...bands[n % 3].subject, lastName: `Queue${n}` } };
+        const submission = { ...bands[n % 3], agencyReference: `Q-${n}`, subject: { ...bands[n % 3].subject, lastName: distinctSurname('Queue', n) } };
         const at = new Date(Date.now() - (count - n) * 60_000).toISOString();
         const received = referralDecider.decide({ type: 'ReceiveReferral', data: { referralId, agency: 'bench', submission, submissionDigest: 'd', receivedAt: at, policy } }, referralDecider.initialState());
         const assessed = received[1].type === 'RiskAssessed' ? received[1].data : null;

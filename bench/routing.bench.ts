@@ -8,7 +8,7 @@ import { SqliteEventStore } from '@spoc/event-store';
 import { EventCodec, nameBasedUuid, PersonalDataVault } from '@spoc/platform';
 import { whatIf } from '../apps/router/src/what-if';
 import { gatherFacts } from '../apps/router/src/gather-facts';
-import { validVictimReferral } from '../apps/api/src/referrals/referral.fixtures';
+import { distinctSurname, validVictimReferral } from '../apps/api/src/referrals/referral.fixtures';
 import { toReferralSubmission } from '../apps/api/src/referrals/referral.mapper';
 import type { CreateReferralDto } from '../apps/api/src/referrals/referral.dto';
 import { percentile, report } from './harness';
@@ -40,7 +40,7 @@ async function routingLag(ratePerSecond: number, seconds: number): Promise<numbe
   const lags: number[] = [];
   let failures = 0;
   const one = async (n: number) => {
-    const body = JSON.stringify(validVictimReferral({ agencyReference: `LAG-${n}`, subject: { lastName: `Lag${n}` } }));
+    const body = JSON.stringify(validVictimReferral({ agencyReference: `LAG-${n}`, subject: { lastName: distinctSurname('Lag', n) } }));
     const posted = await call(agent, `${base}/v1/referrals`, 'POST', token, body);
     const accepted = performance.now();
     if (posted.status !== 202) {

@@ -1,5 +1,6 @@
 import { accessLogBench, auditHistoryBench } from './audit.bench';
 import { intakeBench } from './intake.bench';
+import { kafkaBench } from './kafka.bench';
 import { queuesBench, rebuildBench } from './queues.bench';
 import { reportsBench } from './reports.bench';
 import { routingBench, whatIfBench } from './routing.bench';
@@ -17,6 +18,7 @@ const benches: Record<string, () => Promise<void>> = {
   queues: queuesBench,
   rebuild: rebuildBench,
   reports: reportsBench,
+  kafka: kafkaBench,
 };
 
 async function main(): Promise<void> {

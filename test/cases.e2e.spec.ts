@@ -1,13 +1,12 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { validRiskAssessment, validVictimReferral, type ReferralBody } from '../apps/api/src/referrals/referral.fixtures';
+import { distinctSurname, validRiskAssessment, validVictimReferral, type ReferralBody } from '../apps/api/src/referrals/referral.fixtures';
 import { bearer, TestApp } from './support/test-app';
 
 const answers = (yes: number) => Object.fromEntries(Array.from({ length: 24 }, (_, n) => [`Q${n + 1}`, n < yes ? 'yes' : 'no']));
 let serial = 0;
-// Person matching normalises digits away, so each test person's name differs in letters.
-const surname = (n: number) => `Case${n.toString(26).replace(/\d/g, (digit) => 'qrstuvwxyz'[Number(digit)])}son`;
+const surname = (n: number) => distinctSurname('Case', n);
 
 /** Waits for something the router does after the request has been answered (it reads the log behind us). */
 async function eventually<T>(read: () => Promise<T>, done: (value: T) => boolean, what: string): Promise<T> {

@@ -92,3 +92,11 @@ function merge(base: ReferralBody, overrides: ReferralBody): ReferralBody {
   }
   return base;
 }
+
+/**
+ * A surname of its own for the n-th test person. Person matching normalises names to letters, so `Lag1` and `Lag2`
+ * would be one person referred again and again; these differ in letters.
+ */
+export function distinctSurname(prefix: string, n: number): string {
+  return `${prefix}${n.toString(26).replace(/\d/g, (digit) => 'qrstuvwxyz'[Number(digit)])}`;
+}
