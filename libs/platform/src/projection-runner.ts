@@ -27,7 +27,8 @@ export class ProjectionRunner {
   private buffer: RecordedEvent[] = [];
   private flushScheduled = false;
   private waiters: Array<{ position: bigint; resolve: () => void }> = [];
-  private flushListeners = new Set<() => void>();
+  /** Waiters on a read model, keyed by the referral they wait on: a batch wakes only those its events concern. */
+  private flushListeners = new Map<string, Set<() => void>>();
   private failure: unknown = null;
   private readonly byType = new Map<string, Projection[]>();
   private readonly saveCheckpoint: Database.Statement;
@@ -124,22 +125,26 @@ export class ProjectionRunner {
   }
 
   /**
-   * Resolves when `condition` holds, checking after each batch the read models take in; false on timeout.
-   * For callers that wait on a read model (e.g. for the router's decision) without polling over HTTP.
+   * Resolves when `condition` holds, checked after each batch that holds an event about `referralId` (its own
+   * stream's or a case's, by `data.referralId`); false on timeout. For callers that wait on a read model (e.g. for
+   * the router's decision) without polling over HTTP; keyed, so hundreds of waiters cost nothing per batch.
    */
-  until(condition: () => boolean, timeoutMs: number): Promise<boolean> {
+  until(referralId: string, condition: () => boolean, timeoutMs: number): Promise<boolean> {
     if (condition()) return Promise.resolve(true);
     return new Promise((resolve) => {
+      const listeners = this.flushListeners.get(referralId) ?? new Set<() => void>();
+      this.flushListeners.set(referralId, listeners);
       const finish = (result: boolean) => {
         clearTimeout(timer);
-        this.flushListeners.delete(check);
+        listeners.delete(check);
+        if (listeners.size === 0 && this.flushListeners.get(referralId) === listeners) this.flushListeners.delete(referralId);
         resolve(result);
       };
       const check = () => {
         if (condition()) finish(true);
       };
       const timer = setTimeout(() => finish(false), timeoutMs);
-      this.flushListeners.add(check);
+      listeners.add(check);
     });
   }
 
@@ -185,7 +190,14 @@ export class ProjectionRunner {
       return;
     }
     this.position = events[events.length - 1].position;
-    for (const listener of [...this.flushListeners]) listener();
+    if (this.flushListeners.size > 0) {
+      const touched = new Set<string>();
+      for (const event of events) {
+        const referralId = (event.data as { referralId?: unknown } | null)?.referralId;
+        if (typeof referralId === 'string') touched.add(referralId);
+      }
+      for (const referralId of touched) for (const listener of [...(this.flushListeners.get(referralId) ?? [])]) listener();
+    }
     const ready = this.waiters.filter((waiter) => waiter.position <= this.position);
     this.waiters = this.waiters.filter((waiter) => waiter.position > this.position);
     ready.forEach((waiter) => waiter.resolve());

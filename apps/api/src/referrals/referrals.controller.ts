@@ -65,7 +65,7 @@ export class ReferralsController {
       if (!Number.isInteger(wait) || wait < 0 || wait > 5000) throw new ValidationFailed([{ field: 'waitForRoutes', problem: 'must be a whole number of milliseconds from 0 to 5000' }]);
       const visible = this.referrals.find(id);
       // Only a caller who may see the referral may wait on it: the wait must not reveal that it exists.
-      if (visible && mayReadReferral(caller, visible)) await this.projections.until(() => this.routesReady(id), wait);
+      if (visible && mayReadReferral(caller, visible)) await this.projections.until(id, () => this.routesReady(id), wait);
     }
     const row = this.referrals.find(id);
     if (!row || !mayReadReferral(caller, row)) throw new NotFoundException('no such referral');
