@@ -11,6 +11,8 @@ import path from 'node:path';
 const BOOTSTRAP = 'bench-bootstrap-admin-token-0000';
 
 async function main(): Promise<void> {
+  // A profiled run must exit normally for Node to write its profile.
+  if (process.env.SPOC_BENCH_PROFILE) process.prependListener('SIGINT', () => process.exit(0));
   if (process.argv[2] === 'bare') {
     const answer = JSON.stringify({ referralId: '3f1e6a0c-2b7d-4c55-9d0e-8f6a1b2c3d4e', status: 'received' });
     const server = createServer((request, response) => {

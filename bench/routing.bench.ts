@@ -33,7 +33,7 @@ function call(agent: Agent, url: string, method: string, token: string, body?: s
 
 /** From the 202 of POST /v1/referrals to the routes showing on GET /v1/referrals/:id, at a steady rate (open loop). */
 async function routingLag(ratePerSecond: number, seconds: number): Promise<number[]> {
-  const child = spawn(process.execPath, ['-r', path.resolve(__dirname, '../tools/ts-register.js'), path.join(__dirname, 'intake-server.ts'), 'api'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [...(process.env.SPOC_BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.SPOC_BENCH_PROFILE}`] : []), '-r', path.resolve(__dirname, '../tools/ts-register.js'), path.join(__dirname, 'intake-server.ts'), 'api'], { stdio: ['ignore', 'pipe', 'inherit'] });
   const [, port, token, dataDir] = await new Promise<string[]>((resolve) => child.stdout!.on('data', (chunk: Buffer) => resolve(chunk.toString().trim().split(' '))));
   const base = `http://127.0.0.1:${port}`;
   const agent = new Agent({ keepAlive: true, maxSockets: 64 });
@@ -66,7 +66,7 @@ async function routingLag(ratePerSecond: number, seconds: number): Promise<numbe
   }
   await Promise.all(inFlight);
   agent.destroy();
-  child.kill('SIGKILL');
+  child.kill(process.env.SPOC_BENCH_PROFILE ? 'SIGINT' : 'SIGKILL');
   rmSync(dataDir, { recursive: true, force: true });
   if (failures > 0) throw new Error(`${failures} referrals failed or were not routed within 5 s: the figures would not be honest`);
   return lags;
