@@ -24,7 +24,7 @@ const highRisk = Object.fromEntries(Array.from({ length: 24 }, (_, n) => [`Q${n 
  * The appends of one realistic referral, to interleave with the filler: received and assessed, routed to IDVA and
  * MASH with a school told, and each case claimed, tried five times and closed. 20 events in 4 streams.
  */
-export async function measuredReferral(codec: EventCodec, vault: PersonalDataVault): Promise<{ referralId: string; steps: Array<(store: SqliteEventStore) => Promise<unknown>> }> {
+async function measuredReferral(codec: EventCodec, vault: PersonalDataVault): Promise<{ referralId: string; steps: Array<(store: SqliteEventStore) => Promise<unknown>> }> {
   const referralId = nameBasedUuid('bench\naudit-history');
   const subject = await vault.newKey();
   const receivedAt = new Date().toISOString();
@@ -53,7 +53,7 @@ export async function measuredReferral(codec: EventCodec, vault: PersonalDataVau
 }
 
 /** Fills the log to `total` events with other streams, in big batches, the measured referral's appends spread through it. */
-export async function fill(store: SqliteEventStore, total: number, steps: Array<(store: SqliteEventStore) => Promise<unknown>>): Promise<void> {
+async function fill(store: SqliteEventStore, total: number, steps: Array<(store: SqliteEventStore) => Promise<unknown>>): Promise<void> {
   const perStream = 20;
   const perRound = 500;
   const payload = { referralId: '6f0c1a52-8a55-4a3e-9d8e-2b2c9f0f1d11', level: 'high', criteria: ['dash-score>=14'], note: 'x'.repeat(300) };

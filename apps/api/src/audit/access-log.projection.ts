@@ -3,23 +3,6 @@ import type Database from 'better-sqlite3';
 import type { DecodedEvent, Projection } from '@spoc/platform';
 import type { AccessRecorded } from './access-log';
 
-export interface AccessLogRow {
-  position: number;
-  entry: number;
-  at: string;
-  actor_id: string | null;
-  actor_role: string | null;
-  actor_agency: string | null;
-  actor_provision: string | null;
-  method: string;
-  route: string;
-  outcome: string;
-  status_code: number;
-  referral_ids: string;
-  case_ids: string;
-  correlation_id: string;
-}
-
 export interface AccessLogQuery {
   /** Entries that name any of these referral or case ids. */
   subjectIds?: string[];
@@ -27,13 +10,21 @@ export interface AccessLogQuery {
   /** ISO instants (UTC, as toISOString writes them): from inclusive, before exclusive. */
   from?: string;
   before?: string;
-  limit: number;
-  offset: number;
+}
+
+/** Where a batch that may hold matching entries is in the log. */
+export interface AccessBatch {
+  position: number;
+  stream_id: string;
+  revision: number;
 }
 
 /**
- * The access log as the auditor queries it: one row per access (an event's position and the entry's place in it),
- * and one index row per referral or case it named.
+ * An index of the access log, not a copy: one row per batch (one `AccessRecorded` event) with where it is and the
+ * time it spans, and postings of the actors and the referral and case ids it names. A query reads only the batches
+ * that can match, from the log itself, and filters their entries. Indexing batches rather than entries keeps the
+ * cost of recording a read small (docs/decisions/0006-access-log-batching.md): a batch names few distinct actors
+ * and ids, and holding no entries here writes little.
  */
 @Injectable()
 export class AccessLogProjection implements Projection {
@@ -41,67 +32,71 @@ export class AccessLogProjection implements Projection {
   readonly version = 1;
   readonly eventTypes = ['AccessRecorded'];
   readonly tables = {
-    access_log: `CREATE TABLE IF NOT EXISTS access_log (
-      position INTEGER NOT NULL, entry INTEGER NOT NULL, at TEXT NOT NULL,
-      actor_id TEXT, actor_role TEXT, actor_agency TEXT, actor_provision TEXT, method TEXT NOT NULL, route TEXT NOT NULL, outcome TEXT NOT NULL, status_code INTEGER NOT NULL,
-      referral_ids TEXT NOT NULL, case_ids TEXT NOT NULL, correlation_id TEXT NOT NULL, PRIMARY KEY (position, entry)
+    access_batches: `CREATE TABLE IF NOT EXISTS access_batches (
+      position INTEGER PRIMARY KEY, stream_id TEXT NOT NULL, revision INTEGER NOT NULL, first_at TEXT NOT NULL, last_at TEXT NOT NULL
+    )`,
+    access_subjects: `CREATE TABLE IF NOT EXISTS access_subjects (
+      subject_id TEXT NOT NULL, position INTEGER NOT NULL, PRIMARY KEY (subject_id, position)
     ) WITHOUT ROWID`,
-    access_log_subjects: `CREATE TABLE IF NOT EXISTS access_log_subjects (
-      subject_id TEXT NOT NULL, position INTEGER NOT NULL, entry INTEGER NOT NULL, PRIMARY KEY (subject_id, position, entry)
+    access_actors: `CREATE TABLE IF NOT EXISTS access_actors (
+      actor_id TEXT NOT NULL, position INTEGER NOT NULL, PRIMARY KEY (actor_id, position)
     ) WITHOUT ROWID`,
   };
   private db!: Database.Database;
-  private statements!: { entry: Database.Statement; subject: Database.Statement };
+  private statements!: { batch: Database.Statement; subject: Database.Statement; actor: Database.Statement };
 
   prepare(db: Database.Database): void {
-    db.exec('CREATE INDEX IF NOT EXISTS access_log_actor ON access_log (actor_id, position, entry)');
-    db.exec('CREATE INDEX IF NOT EXISTS access_log_at ON access_log (at)');
+    db.exec('CREATE INDEX IF NOT EXISTS access_batches_last_at ON access_batches (last_at)');
     this.db = db;
     this.statements = {
-      entry: db.prepare(
-        `INSERT OR IGNORE INTO access_log (position, entry, at, actor_id, actor_role, actor_agency, actor_provision, method, route,
-           outcome, status_code, referral_ids, case_ids, correlation_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      ),
-      subject: db.prepare('INSERT OR IGNORE INTO access_log_subjects (subject_id, position, entry) VALUES (?, ?, ?)'),
+      batch: db.prepare('INSERT OR IGNORE INTO access_batches (position, stream_id, revision, first_at, last_at) VALUES (?, ?, ?, ?, ?)'),
+      subject: db.prepare('INSERT OR IGNORE INTO access_subjects (subject_id, position) VALUES (?, ?)'),
+      actor: db.prepare('INSERT OR IGNORE INTO access_actors (actor_id, position) VALUES (?, ?)'),
     };
   }
 
   apply(event: DecodedEvent): void {
     const { entries } = event.data as unknown as AccessRecorded['data'];
+    if (entries.length === 0) return;
     const position = Number(event.position);
-    entries.forEach((record, entry) => {
-      const { actor } = record;
-      this.statements.entry.run(
-        position, entry, record.at, actor?.id ?? null, actor?.role ?? null, actor?.agency ?? null, actor?.provision ?? null,
-        record.method, record.route, record.outcome, record.statusCode,
-        JSON.stringify(record.referralIds), JSON.stringify(record.caseIds), record.correlationId,
-      );
-      for (const id of new Set([...record.referralIds, ...record.caseIds])) this.statements.subject.run(id, position, entry);
-    });
+    const subjects = new Set<string>();
+    const actors = new Set<string>();
+    let firstAt = entries[0].at;
+    let lastAt = entries[0].at;
+    for (const record of entries) {
+      for (const id of record.referralIds) subjects.add(id);
+      for (const id of record.caseIds) subjects.add(id);
+      if (record.actor) actors.add(record.actor.id);
+      if (record.at < firstAt) firstAt = record.at;
+      if (record.at > lastAt) lastAt = record.at;
+    }
+    this.statements.batch.run(position, event.streamId, Number(event.revision), firstAt, lastAt);
+    for (const id of subjects) this.statements.subject.run(id, position);
+    for (const id of actors) this.statements.actor.run(id, position);
   }
 
-  /** In log order, so an offset cursor stays put while new entries arrive at the end. */
-  find(query: AccessLogQuery): AccessLogRow[] {
+  /** The batches that may hold entries matching the query, in log order. */
+  batches(query: AccessLogQuery): AccessBatch[] {
     const where: string[] = [];
     const params: unknown[] = [];
     if (query.subjectIds?.length) {
       const ids = query.subjectIds.map(() => '?').join(', ');
-      where.push(`(position, entry) IN (SELECT position, entry FROM access_log_subjects WHERE subject_id IN (${ids}))`);
+      where.push(`position IN (SELECT position FROM access_subjects WHERE subject_id IN (${ids}))`);
       params.push(...query.subjectIds);
     }
     if (query.actorId !== undefined) {
-      where.push('actor_id = ?');
+      where.push('position IN (SELECT position FROM access_actors WHERE actor_id = ?)');
       params.push(query.actorId);
     }
     if (query.from !== undefined) {
-      where.push('at >= ?');
+      where.push('last_at >= ?');
       params.push(query.from);
     }
     if (query.before !== undefined) {
-      where.push('at < ?');
+      where.push('first_at < ?');
       params.push(query.before);
     }
-    const sql = `SELECT * FROM access_log ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY position, entry LIMIT ? OFFSET ?`;
-    return this.db.prepare<unknown[], AccessLogRow>(sql).all(...params, query.limit, query.offset);
+    const sql = `SELECT position, stream_id, revision FROM access_batches ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY position`;
+    return this.db.prepare<unknown[], AccessBatch>(sql).all(...params);
   }
 }

@@ -10,7 +10,8 @@ import { recordAccessed } from '../shared/audit/accessed';
 import { nextCursor } from '../shared/paging';
 import { AccessLog } from './access-log';
 import { readAccessLogFilter } from './access-log.filter';
-import { AccessLogProjection, type AccessLogRow } from './access-log.projection';
+import { AccessLogProjection } from './access-log.projection';
+import { accessEntries, type AccessLogEntry } from './access-log.query';
 import { CaseReferralProjection } from './case-referral.projection';
 import { reEvaluate } from './decision-review';
 import { PolicyLibrary } from './policy-library';
@@ -106,32 +107,29 @@ export class AuditController {
     const position = await this.accessLog.flushed();
     if (position !== null) await this.projections.waitFor(position, 2000);
     const { page } = filter;
-    const rows = this.accessEntries.find({
+    const search = {
       subjectIds: filter.referralId ? [filter.referralId, ...this.cases.casesOf(filter.referralId)] : undefined,
       actorId: filter.actorId,
       from: filter.from,
       before: filter.before,
-      limit: page.limit + 1,
-      offset: page.offset,
-    });
+    };
+    const rows = await accessEntries(this.store, this.accessEntries.batches(search), { ...search, limit: page.limit + 1, offset: page.offset });
     const items = rows.slice(0, page.limit).map(entryView);
     return { items, nextCursor: nextCursor(page, items.length, rows.length > page.limit) };
   }
 }
 
-function entryView(row: AccessLogRow) {
+function entryView(entry: AccessLogEntry) {
   return {
-    position: String(row.position),
-    entry: row.entry,
-    at: row.at,
-    actor: row.actor_id
-      ? { id: row.actor_id, role: row.actor_role, ...(row.actor_agency ? { agency: row.actor_agency } : {}), ...(row.actor_provision ? { provision: row.actor_provision } : {}) }
-      : null,
-    route: row.route,
-    referralIds: JSON.parse(row.referral_ids) as string[],
-    caseIds: JSON.parse(row.case_ids) as string[],
-    outcome: row.outcome,
-    statusCode: row.status_code,
-    correlationId: row.correlation_id,
+    position: entry.position,
+    entry: entry.entry,
+    at: entry.at,
+    actor: entry.actor,
+    route: entry.route,
+    referralIds: entry.referralIds,
+    caseIds: entry.caseIds,
+    outcome: entry.outcome,
+    statusCode: entry.statusCode,
+    correlationId: entry.correlationId,
   };
 }
