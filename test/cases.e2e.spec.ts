@@ -228,6 +228,25 @@ describe('provider queues and the case lifecycle over HTTP', () => {
     expect(held.body.status).toBe('superseded');
   });
 
+  it("records in the access log who saw a case in a queue, who opened it and who acted on it", async () => {
+    const { referral, cases } = await routed(high);
+    await queue('idva').expect(200);
+    await app.http().get(`/v1/cases/${cases.idva}`).set(bearer(tokens.idva)).expect(200);
+    await act('idva', cases.idva, 'claim').expect(200);
+    await app.http().get(`/v1/cases/${cases.idva}`).set(bearer(tokens.outreach)).expect(404);
+    const log = await app.http().get(`/v1/audit/access-log?referralId=${referral.referralId}&limit=500`).set(bearer(tokens.auditor)).expect(200);
+    const seen = log.body.items.map((entry: { route: string; outcome: string; actor: { provision?: string } }) => `${entry.route} ${entry.outcome} ${entry.actor?.provision ?? '-'}`);
+    expect(seen).toEqual(
+      expect.arrayContaining([
+        'POST /v1/referrals allowed -',
+        'GET /v1/queues/:provision allowed idva',
+        'GET /v1/cases/:caseId allowed idva',
+        'POST /v1/cases/:caseId/claim allowed idva',
+        'GET /v1/cases/:caseId denied outreach',
+      ]),
+    );
+  });
+
   it('pages a queue with the contract cursor', async () => {
     await routed(high);
     await routed(high);

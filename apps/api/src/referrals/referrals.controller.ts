@@ -1,7 +1,8 @@
-import { Body, Controller, Get, HttpCode, Inject, NotFoundException, Param, ParseUUIDPipe, Post, Query, Res } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Inject, NotFoundException, Param, ParseUUIDPipe, Post, Query, Req, Res } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
-import type { FastifyReply } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { recordAccessed } from '../shared/audit/accessed';
 import type { PersonalDataVault, ProjectionRunner } from '@spoc/platform';
 import { EncompassProjection } from '../encompass/encompass.projection';
 import { QueueProjection } from '../queues/queue.projection';
@@ -44,6 +45,7 @@ export class ReferralsController {
     @CurrentPrincipal() caller: Principal,
     @CorrelationId() correlationId: string,
     @Res({ passthrough: true }) reply: FastifyReply,
+    @Req() request: FastifyRequest,
   ) {
     const input = validateInput(CreateReferralDto, body);
     if (!input.ok) throw new ValidationFailed(input.details);
@@ -51,6 +53,7 @@ export class ReferralsController {
     const result: ReceiveReferralResult = await this.commands.execute(
       new ReceiveReferral(caller.agency!, toReferralSubmission(input.value), { actor: actorOf(caller), correlationId, causationId: null }),
     );
+    recordAccessed(request, { referralIds: [result.referralId] });
     reply.header('Location', `/v1/referrals/${result.referralId}`);
     if (!result.created) reply.status(200);
     return { referralId: result.referralId, status: this.referrals.find(result.referralId)?.status ?? 'received' };
