@@ -42,7 +42,8 @@ export class QueuesController {
     const rows = this.queues.page(provision, statuses, page.limit + 1, page.offset);
     const now = this.clock().getTime();
     const items = rows.slice(0, page.limit).map((row) => queueItemView(row, openContact(row, this.vault), now));
-    recordAccessed(request, { caseIds: items.map((item) => item.caseId), referralIds: items.map((item) => item.referralId) });
+    // Case ids are enough: the access log finds a referral's entries through its cases.
+    recordAccessed(request, { caseIds: items.map((item) => item.caseId) });
     return { items, nextCursor: nextCursor(page, items.length, rows.length > page.limit) };
   }
 }
