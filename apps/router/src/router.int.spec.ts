@@ -81,6 +81,25 @@ describe('the router', () => {
     for (const routed of cases) expect(await store.streamRevision(streams.case(routed.caseId))).toBe(0n);
   });
 
+  it('re-reads the events after a lagging checkpoint (a crash) without deciding or opening anything twice', async () => {
+    const ids = [await receive('LAG-1'), await receive('LAG-2', { needs: { safeAccommodation: true } })];
+    const first = startRouter();
+    await settle(first);
+    await first.stop();
+    routers.splice(0);
+    const head = (await store.headPosition())!;
+    // As if the process died before its checkpoint caught up: the state file knows nothing of what it handled.
+    const db = openReadModelDb(path.join(directory, 'router-state.sqlite'));
+    db.prepare('DELETE FROM checkpoints').run();
+    db.close();
+
+    const second = startRouter();
+    await settle(second);
+
+    expect(await store.headPosition()).toBe(head);
+    for (const id of ids) expect(await decisionsOf(id)).toHaveLength(1);
+  });
+
   it('lets two routers at once produce one decision per referral revision', async () => {
     const ids = await Promise.all(Array.from({ length: 20 }, (_, n) => receive(`TWO-${n}`)));
     const a = startRouter('router-a.sqlite');

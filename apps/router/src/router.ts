@@ -35,6 +35,7 @@ export class Router {
   private position: bigint | undefined;
   private waiters: Array<{ position: bigint; resolve: () => void }> = [];
   private failure: unknown = null;
+  private unsaved = 0;
 
   constructor(
     private readonly store: EventStore,
@@ -67,8 +68,10 @@ export class Router {
       for await (const event of subscription) {
         await this.handle(event);
         this.position = event.position;
-        this.state.saveCheckpoint(CHECKPOINT, event.position);
-        this.waiters = this.waiters.filter((waiter) => (waiter.position <= event.position ? (waiter.resolve(), false) : true));
+        // Every handling is idempotent, so the checkpoint may lag a little: a write per event (most of them not
+        // routing's business) cost a commit each; a restart re-reads at most the last hundred.
+        if ((this.unsaved += 1) >= 100) this.saveCheckpoint();
+        if (this.waiters.length > 0) this.waiters = this.waiters.filter((waiter) => (waiter.position <= event.position ? (waiter.resolve(), false) : true));
       }
     })().catch((error: unknown) => {
       // Stop rather than skip a referral: health reports it, and a restart resumes at this event.
@@ -83,7 +86,13 @@ export class Router {
     await this.subscription?.close();
     await this.running;
     this.running = null;
+    if (this.db.open) this.saveCheckpoint();
     if (this.db.open) this.db.close();
+  }
+
+  private saveCheckpoint(): void {
+    if (this.position !== undefined) this.state.saveCheckpoint(CHECKPOINT, this.position);
+    this.unsaved = 0;
   }
 
   /** Resolves once the router has handled the log up to `position` (for callers that want the routes at once). */
