@@ -6,7 +6,7 @@ import path from 'node:path';
 import { buildDecision, caseEventsOf, evaluateRouting, parsePolicy, referralDecider, streams, type RoutingPolicy } from '@spoc/domain';
 import { SqliteEventStore, type NewEvent } from '@spoc/event-store';
 import { EventCodec, nameBasedUuid, openReadModelDb, PersonalDataVault, ProjectionRunner, type CommandContext, type DomainEvent } from '@spoc/platform';
-import { CaseReferralProjection } from '../apps/api/src/audit/case-referral.projection';
+import { QueueProjection } from '../apps/api/src/queues/queue.projection';
 import { ReferralHistory } from '../apps/api/src/audit/referral-history';
 import type { CreateReferralDto } from '../apps/api/src/referrals/referral.dto';
 import { validRiskAssessment, validVictimReferral } from '../apps/api/src/referrals/referral.fixtures';
@@ -145,7 +145,7 @@ export async function auditHistoryBench(): Promise<void> {
     const head = Number(await store.headPosition());
     process.stderr.write(`history bench: ${head} events stored in ${((performance.now() - filling) / 1000).toFixed(1)} s\n`);
     // The case read model as the API keeps it, fed from the whole log by the real runner.
-    const cases = new CaseReferralProjection();
+    const cases = new QueueProjection();
     const runner = new ProjectionRunner('bench', store, readDb, codec, [cases]);
     runner.start();
     await runner.catchUp();

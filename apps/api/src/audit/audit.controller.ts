@@ -12,7 +12,7 @@ import { AccessLog } from './access-log';
 import { readAccessLogFilter } from './access-log.filter';
 import { AccessLogProjection } from './access-log.projection';
 import { accessEntries, type AccessLogEntry } from './access-log.query';
-import { CaseReferralProjection } from './case-referral.projection';
+import { QueueProjection } from '../queues/queue.projection';
 import { reEvaluate } from './decision-review';
 import { PolicyLibrary } from './policy-library';
 import { ReferralHistory } from './referral-history';
@@ -32,7 +32,7 @@ export class AuditController {
     private readonly policies: PolicyLibrary,
     private readonly accessLog: AccessLog,
     private readonly accessEntries: AccessLogProjection,
-    private readonly cases: CaseReferralProjection,
+    private readonly cases: QueueProjection,
     @Inject(EVENT_STORE) private readonly store: EventStore,
     @Inject(PROJECTIONS) private readonly projections: ProjectionRunner,
     @Inject(POLICY) private readonly policy: RoutingPolicy,

@@ -3,7 +3,7 @@ import { EVENT_STORE, type EventStore } from '@spoc/event-store';
 import type { EventCodec } from '@spoc/platform';
 import { CODEC } from '../infrastructure/tokens';
 import { accessLogProvider } from './access-log';
-import { CaseReferralProjection } from './case-referral.projection';
+import { QueueProjection } from '../queues/queue.projection';
 import { PolicyLibrary } from './policy-library';
 import { ReferralHistory } from './referral-history';
 
@@ -13,7 +13,7 @@ export const AUDIT_PROVIDERS: Provider[] = [
   PolicyLibrary,
   {
     provide: ReferralHistory,
-    inject: [EVENT_STORE, CODEC, CaseReferralProjection],
-    useFactory: (store: EventStore, codec: EventCodec, cases: CaseReferralProjection) => new ReferralHistory(store, codec, cases),
+    inject: [EVENT_STORE, CODEC, QueueProjection],
+    useFactory: (store: EventStore, codec: EventCodec, cases: QueueProjection) => new ReferralHistory(store, codec, cases),
   },
 ];

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { streams } from '@spoc/domain';
 import { SqliteEventStore } from '@spoc/event-store';
 import { EventCodec, openReadModelDb, PersonalDataVault, ProjectionRunner, type CommandContext } from '@spoc/platform';
-import { CaseReferralProjection } from './case-referral.projection';
+import { QueueProjection } from '../queues/queue.projection';
 import { ReferralHistory } from './referral-history';
 
 const police: CommandContext = { actor: { id: 'p-1', role: 'referrer', agency: 'hampshire-police' }, correlationId: 'c-1', causationId: null };
@@ -27,7 +27,7 @@ describe('the history of a referral', () => {
     vault = new PersonalDataVault(path.join(directory, 'keys.sqlite'));
     codec = new EventCodec(vault);
     readDb = openReadModelDb(path.join(directory, 'read-models.sqlite'));
-    const cases = new CaseReferralProjection();
+    const cases = new QueueProjection();
     runner = new ProjectionRunner('test', store, readDb, codec, [cases]);
     runner.start();
     history = new ReferralHistory(store, codec, cases);
@@ -40,6 +40,14 @@ describe('the history of a referral', () => {
     rmSync(directory, { recursive: true, force: true });
   });
 
+  /** A case opened as the router opens one (the case read model refuses a malformed one). */
+  function caseOpened(caseId: string, referralId: string, provision: string) {
+    return {
+      type: 'CaseOpened',
+      data: { caseId, referralId, provision, ruleIds: ['high-risk'], status: 'routed', riskLevel: 'high', repeat: false, hasChildren: false, routedAt: new Date().toISOString(), dueBy: null, decisionNumber: 0 },
+    };
+  }
+
   /** A referral received and routed to one case with one school notified, as intake and the router store it. */
   async function routedReferral() {
     const referralId = randomUUID();
@@ -51,7 +59,7 @@ describe('the history of a referral', () => {
     await store.append(streams.referral(randomUUID()), codec.encode([{ type: 'EncompassNotificationSent', data: {} }], police), 'any');
     const decision = { referralId, decisionNumber: 0, cases: [{ caseId, provision: 'idva' }], encompass: [{ notificationId, childIndex: 0 }], schools: { 0: 'Example Primary School' } };
     await store.append(streams.referral(referralId), codec.encode([{ type: 'ReferralRouted', data: decision }], router, subject), 0n);
-    await store.append(streams.case(caseId), codec.encode([{ type: 'CaseOpened', data: { caseId, referralId, provision: 'idva' } }], router), 'no-stream');
+    await store.append(streams.case(caseId), codec.encode([caseOpened(caseId, referralId, 'idva')], router), 'no-stream');
     await store.append(streams.encompass(notificationId), codec.encode([{ type: 'EncompassNotificationSent', data: { notificationId, referralId } }], police), 'no-stream');
     return { referralId, caseId, notificationId, subject };
   }
@@ -77,7 +85,7 @@ describe('the history of a referral', () => {
   it('reads a case the decisions do not name (opened by a transfer) through the case read model', async () => {
     const { referralId } = await routedReferral();
     const transferred = randomUUID();
-    const { position } = await store.append(streams.case(transferred), codec.encode([{ type: 'CaseOpened', data: { caseId: transferred, referralId, provision: 'outreach' } }], router), 'no-stream');
+    const { position } = await store.append(streams.case(transferred), codec.encode([caseOpened(transferred, referralId, 'outreach')], router), 'no-stream');
     await runner.waitFor(position);
 
     const view = (await history.of(referralId))!;

@@ -33,7 +33,7 @@ export interface ReferralHistoryView {
   firstBrokenEvent: BrokenEvent | null;
 }
 
-/** Where a referral's cases are found without scanning the log (the case-referral read model). */
+/** Where a referral's cases are found without scanning the log (the queues' read model, which has every case). */
 export interface CaseIndex {
   casesOf(referralId: string): string[];
 }

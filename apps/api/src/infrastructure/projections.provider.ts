@@ -3,7 +3,6 @@ import type Database from 'better-sqlite3';
 import { EVENT_STORE, type EventStore } from '@spoc/event-store';
 import { ProjectionRunner, type EventCodec, type Projection } from '@spoc/platform';
 import { AccessLogProjection } from '../audit/access-log.projection';
-import { CaseReferralProjection } from '../audit/case-referral.projection';
 import { EncompassProjection } from '../encompass/encompass.projection';
 import { MaracProjection } from '../marac/marac.projection';
 import { QueueProjection } from '../queues/queue.projection';
@@ -13,7 +12,7 @@ import { PerformanceProjection } from '../reports/performance.projection';
 import { CODEC, PROJECTIONS, READ_DB } from './tokens';
 
 /** Every read model this API keeps, fed by one runner from one checkpoint. */
-export const READ_MODELS = [PrincipalsProjection, ReferralStatusProjection, MaracProjection, EncompassProjection, QueueProjection, CaseReferralProjection, AccessLogProjection, PerformanceProjection];
+export const READ_MODELS = [PrincipalsProjection, ReferralStatusProjection, MaracProjection, EncompassProjection, QueueProjection, AccessLogProjection, PerformanceProjection];
 
 export const projectionsProvider: Provider = {
   provide: PROJECTIONS,

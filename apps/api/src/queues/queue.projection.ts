@@ -57,18 +57,23 @@ export class QueueProjection implements Projection {
     offered: Database.Statement;
     byId: Database.Statement<[string], CaseRow>;
     openAt: Database.Statement<[string, string], { case_id: string }>;
+    casesOf: Database.Statement<[string], { case_id: string }>;
     page: Database.Statement<[string, string, string, string, number, number], CaseRow>;
   };
 
   prepare(db: Database.Database): void {
     // One lane per kind of list, in priority order: reading a page walks the index and stops at the limit.
     db.exec('CREATE INDEX IF NOT EXISTS cases_queue ON cases (provision, lane, risk_rank, repeat DESC, has_children DESC, routed_at, case_id)');
+    // A referral's cases: for its audit history, the access log's filter, and whether it is routed to a provision.
+    db.exec('CREATE INDEX IF NOT EXISTS cases_referral ON cases (referral_id, provision)');
     const columns = 'c.*, s.contact';
     this.statements = {
-      card: db.prepare('INSERT OR IGNORE INTO case_contacts (referral_id, contact) VALUES (?, ?)'),
+      card: db.prepare('INSERT INTO case_contacts (referral_id, contact) VALUES (?, ?) ON CONFLICT (referral_id) DO NOTHING'),
       opened: db.prepare(
-        `INSERT OR IGNORE INTO cases (case_id, referral_id, provision, status, route_status, risk_level, risk_rank, repeat, has_children, routed_at, due_by, origin)
-         VALUES (@caseId, @referralId, @provision, 'awaiting', @status, @riskLevel, @riskRank, @repeat, @hasChildren, @routedAt, @dueBy, @origin)`,
+        // A replayed CaseOpened is a no-op; a malformed one (a missing field) fails, and the runner stops rather than skip it.
+        `INSERT INTO cases (case_id, referral_id, provision, status, route_status, risk_level, risk_rank, repeat, has_children, routed_at, due_by, origin)
+         VALUES (@caseId, @referralId, @provision, 'awaiting', @status, @riskLevel, @riskRank, @repeat, @hasChildren, @routedAt, @dueBy, @origin)
+         ON CONFLICT (case_id) DO NOTHING`,
       ),
       // The last argument is 1 to change only an open case.
       status: db.prepare("UPDATE cases SET status = ? WHERE case_id = ? AND (? = 0 OR status IN ('awaiting', 'active'))"),
@@ -77,6 +82,7 @@ export class QueueProjection implements Projection {
       offered: db.prepare("UPDATE cases SET route_status = 'routed', due_by = ? WHERE case_id = ?"),
       byId: db.prepare(`SELECT ${columns} FROM cases c LEFT JOIN case_contacts s USING (referral_id) WHERE c.case_id = ?`),
       openAt: db.prepare("SELECT case_id FROM cases WHERE referral_id = ? AND provision = ? AND status IN ('awaiting', 'active') LIMIT 1"),
+      casesOf: db.prepare('SELECT case_id FROM cases WHERE referral_id = ? ORDER BY case_id'),
       page: db.prepare(
         `SELECT ${columns} FROM cases c LEFT JOIN case_contacts s USING (referral_id)
          WHERE c.provision = ? AND c.lane = ? AND c.status IN (?, ?)
@@ -132,6 +138,11 @@ export class QueueProjection implements Projection {
 
   find(caseId: string): CaseRow | null {
     return this.statements.byId.get(caseId) ?? null;
+  }
+
+  /** Every case the referral has had, wherever it was opened (routing, a transfer, a referral-on). */
+  casesOf(referralId: string): string[] {
+    return this.statements.casesOf.all(referralId).map((row) => row.case_id);
   }
 
   /** Whether the referral is routed to this provision now: an open case there. */
