@@ -15,6 +15,7 @@ import {
   registerDecorator,
   validateSync,
 } from 'class-validator';
+import { recordNestedType, surelyValid } from './validation-plan';
 
 /** One entry of a 400's `details`: where, and what is wrong. Never the submitted value (it may be personal data). */
 export interface FieldProblem {
@@ -61,6 +62,14 @@ export function validateInput<T extends object>(
   }
   const tooBig = structureProblem(body, limits);
   if (tooBig) return { ok: false, details: [{ field: '', problem: tooBig }] };
+  // A valid body is the common case: the compiled filter confirms it cheaply, and class-transformer would only have
+  // copied it into instances (no DTO transforms values). Anything else goes to class-validator for the 400.
+  if (surelyValid(cls, body)) return { ok: true, value: body as T };
+  return validateWithClassValidator(cls, body);
+}
+
+/** class-validator itself, on class-transformer's instances: the reference the compiled filter is tested against. */
+export function validateWithClassValidator<T extends object>(cls: new () => T, body: object): ValidationResult<T> {
   const value = plainToInstance(cls, body);
   const errors = validateSync(value, VALIDATOR_OPTIONS);
   if (errors.length === 0) return { ok: true, value };
@@ -233,6 +242,7 @@ export function IsNested(type: () => Function): PropertyDecorator {
     IsObject({ message: 'must be an object' }),
     ValidateNested({ message: 'must be an object' }),
     Type(type) as PropertyDecorator,
+    (target, propertyKey) => recordNestedType(target, propertyKey as string, type),
   );
 }
 
@@ -243,6 +253,7 @@ export function IsNestedArray(type: () => Function, maxItems: number): PropertyD
     ArrayMaxSize(maxItems, { message: `must have at most ${maxItems} items` }),
     ValidateNested({ message: 'must be an object' }),
     Type(type) as PropertyDecorator,
+    (target, propertyKey) => recordNestedType(target, propertyKey as string, type),
   );
 }
 
