@@ -29,6 +29,13 @@ export function toError(refused: RefusedAppend): Error {
  */
 export class BatchWriter {
   private readonly statements;
+  /**
+   * Each stream's last revision and hash as this connection last wrote or read them, so an append needs no lookup
+   * first. Trusted only while no other connection has committed (`data_version` is unchanged since our own last
+   * commit); bounded, since every referral and case is a stream of its own.
+   */
+  private readonly heads = new Map<string, { revision: number; hash: string } | null>();
+  private dataVersion = -1;
 
   constructor(private readonly db: Database.Database) {
     this.statements = {
@@ -44,21 +51,36 @@ export class BatchWriter {
       tail: db.prepare<[string, number], { revision: number; event_id: string; position: number }>(
         'SELECT revision, event_id, position FROM events WHERE stream_id = ? ORDER BY revision DESC LIMIT ?',
       ),
-      insert: db.prepare(
+      insert: db.prepare<[string, number, string, string, number, string, string, string, string | null, string]>(
         `INSERT INTO events (stream_id, revision, event_id, type, schema_version, data, metadata, recorded_at, previous_hash, hash)
-         VALUES (@stream_id, @revision, @event_id, @type, @schema_version, @data, @metadata, @recorded_at, @previous_hash, @hash)`,
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
+      dataVersion: db.prepare<[], { data_version: number }>('PRAGMA data_version'),
     };
+  }
+
+  private head(streamId: string): { revision: number; hash: string } | null {
+    const cached = this.heads.get(streamId);
+    if (cached !== undefined) return cached;
+    const last = this.statements.last.get(streamId) ?? null;
+    this.heads.set(streamId, last && { revision: last.revision, hash: last.hash });
+    return last;
   }
 
   write(batch: readonly AppendRequest[]): AppendOutcome[] {
     const recordedAt = new Date().toISOString();
     try {
       this.statements.begin.run();
+      // Read under the write lock: nobody else can commit until ours is done.
+      const version = this.statements.dataVersion.get()!.data_version;
+      if (version !== this.dataVersion || this.heads.size > 10_000) this.heads.clear();
+      this.dataVersion = version;
       const outcomes = batch.map((append) => this.writeOne(append, recordedAt));
       this.statements.commit.run();
       return outcomes;
     } catch (error) {
+      // What was cached during the failed batch was never stored.
+      this.heads.clear();
       if (this.db.inTransaction) this.statements.rollback.run();
       throw error;
     }
@@ -66,7 +88,7 @@ export class BatchWriter {
 
   private writeOne(append: AppendRequest, recordedAt: string): AppendOutcome {
     const { streamId, events, expected } = append;
-    const last = this.statements.last.get(streamId);
+    const last = this.head(streamId);
     const current = last ? BigInt(last.revision) : null;
 
     const replay = this.alreadyStored(append, current);
@@ -81,22 +103,12 @@ export class BatchWriter {
       const data = JSON.stringify(event.data);
       const metadata = JSON.stringify(event.metadata);
       const hash = eventHash(event, { streamId, revision, recordedAt, previousHash }, data, metadata);
-      const info = this.statements.insert.run({
-        stream_id: streamId,
-        revision: Number(revision),
-        event_id: event.id,
-        type: event.type,
-        schema_version: event.schemaVersion,
-        data,
-        metadata,
-        recorded_at: recordedAt,
-        previous_hash: previousHash,
-        hash,
-      });
+      const info = this.statements.insert.run(streamId, Number(revision), event.id, event.type, event.schemaVersion, data, metadata, recordedAt, previousHash, hash);
       position = BigInt(info.lastInsertRowid);
       previousHash = hash;
       revision += 1n;
     }
+    this.heads.set(streamId, { revision: Number(revision - 1n), hash: previousHash! });
     return { ok: { nextExpectedRevision: revision - 1n, position } };
   }
 

@@ -65,4 +65,26 @@ describe('SQLite event store across processes', () => {
     await writer.close();
     await reader.close();
   });
+
+  it.each(['thread', 'inline'] as const)('sees another writer of the same file before each append (%s writer)', async (mode) => {
+    // Each writer remembers the streams it wrote; a commit by anyone else must make it look again.
+    const file = path.join(directory, `two-writers-${mode}.sqlite`);
+    const first = new SqliteEventStore(file, { writer: mode });
+    const second = new SqliteEventStore(file, { writer: mode });
+    const { testEvent } = await import('../testing/events');
+    await first.append('case-shared', [testEvent('CaseOpened')], 'no-stream');
+    await second.append('case-shared', [testEvent('CaseClaimed')], 0n);
+    await expect(first.append('case-shared', [testEvent('CaseClosed')], 0n)).rejects.toMatchObject({ name: 'WrongExpectedVersionError' });
+    await first.append('case-shared', [testEvent('CaseClosed')], 1n);
+    await second.append('case-shared', [testEvent('CaseReopened')], 2n);
+    const revisions: bigint[] = [];
+    for await (const event of first.readStream('case-shared')) revisions.push(event.revision);
+    expect(revisions).toEqual([0n, 1n, 2n, 3n]);
+    const verify = new Database(file, { readonly: true });
+    const links = verify.prepare('SELECT revision, previous_hash, hash FROM events WHERE stream_id = ? ORDER BY revision').all('case-shared') as Array<{ previous_hash: string | null; hash: string }>;
+    verify.close();
+    links.slice(1).forEach((link, index) => expect(link.previous_hash).toBe(links[index].hash));
+    await first.close();
+    await second.close();
+  });
 });
