@@ -15,8 +15,6 @@ export interface AppConfig {
   policyFile: string;
   /** The router runs in this process (the embedded default); production runs it as its own app. */
   runRouter: boolean;
-  /** Set only by `npm run projections:rebuild`, never from the environment: the read-model file is new and disposable. */
-  rebuildingReadModels?: boolean;
   /**
    * The access log (every read and change of case data) is always on: no environment variable turns it off. Only
    * the access-log bench sets this to false in code, to measure what recording costs.

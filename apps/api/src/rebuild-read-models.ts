@@ -17,10 +17,10 @@ export const READ_MODEL_FILE = 'read-models.sqlite';
  * The router's state and the Kafka relay's checkpoint are left alone: they are not read models of the API.
  */
 export async function rebuildReadModels(config: AppConfig): Promise<{ events: number; seconds: number }> {
-  for (const suffix of ['', '-wal', '-shm']) rmSync(path.join(config.dataDir, `${READ_MODEL_FILE}${suffix}`), { force: true });
+  for (const suffix of ['', '-wal', '-shm', '.open']) rmSync(path.join(config.dataDir, `${READ_MODEL_FILE}${suffix}`), { force: true });
   const started = performance.now();
   // Bootstrapping catches every projection up with the log before it returns: that is the rebuild.
-  const app = await NestFactory.createApplicationContext(AppModule.forRoot({ ...config, runRouter: false, kafkaBrokers: [], rebuildingReadModels: true }), { logger: false });
+  const app = await NestFactory.createApplicationContext(AppModule.forRoot({ ...config, runRouter: false, kafkaBrokers: [] }), { logger: false });
   const head = await app.get<EventStore>(EVENT_STORE).headPosition();
   const runner = app.get<ProjectionRunner>(PROJECTIONS);
   // Catching up gives up waiting after a minute; a long log just takes more minutes.

@@ -33,7 +33,7 @@ export class InfrastructureModule implements OnApplicationShutdown {
         },
         { provide: VAULT, useFactory: () => new PersonalDataVault(path.join(config.keysDir, 'subject-keys.sqlite')) },
         { provide: CODEC, useFactory: (vault: PersonalDataVault) => new EventCodec(vault), inject: [VAULT] },
-        { provide: READ_DB, useFactory: () => openReadModelDb(path.join(config.dataDir, 'read-models.sqlite'), { rebuilding: config.rebuildingReadModels }) },
+        { provide: READ_DB, useFactory: () => openReadModelDb(path.join(config.dataDir, 'read-models.sqlite')) },
         { provide: POLICY, useFactory: () => parsePolicy(JSON.parse(readFileSync(config.policyFile, 'utf8'))) },
       ],
       exports: [APP_CONFIG, CLOCK, EVENT_STORE, VAULT, CODEC, READ_DB, POLICY],
