@@ -4,6 +4,7 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { randomUUID } from 'node:crypto';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AppModule } from './app.module';
 import type { AppConfig } from './config';
 import type { Clock } from './infrastructure/clock';
@@ -35,8 +36,18 @@ export async function createApp(config: AppConfig, options: { logger?: boolean; 
   // Counted here rather than in an interceptor so that 404s, refused bodies and guard refusals count too.
   // The label is the route pattern (`/v1/referrals/:id`), never the URL, which can carry ids.
   const metrics = app.get(ApiMetrics);
+  // Each route's hook knows its pattern (asking a request for its route options builds them anew each time);
+  // answers that matched no route are counted by the one global hook.
+  fastify.addHook('onRoute', (route) => {
+    const url = route.url;
+    const hook = (request: FastifyRequest, reply: FastifyReply, done: () => void) => {
+      metrics.recordRequest(request.method, url, reply.statusCode, reply.elapsedTime / 1000);
+      done();
+    };
+    route.onResponse = [...[route.onResponse ?? []].flat(), hook];
+  });
   fastify.addHook('onResponse', (request, reply, done) => {
-    metrics.recordRequest(request.method, request.routeOptions.url, reply.statusCode, reply.elapsedTime / 1000);
+    if (request.is404) metrics.recordRequest(request.method, undefined, reply.statusCode, reply.elapsedTime / 1000);
     done();
   });
   if (config.recordAccess !== false) installAccessLog(fastify, app.get(AccessLog));

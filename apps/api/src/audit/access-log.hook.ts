@@ -16,8 +16,12 @@ export function isRecordedRoute(pattern: string | undefined): pattern is string 
  * The access record of one answered request, or null for routes that hold no case data. Ids come from the route's
  * parameters (only well-formed ones: a path can carry any text) and from what the controller named.
  */
-export function accessRecordOf(request: FastifyRequest, statusCode: number, at: Date): AccessRecord | null {
-  const route = routeOf(request.method, request.routeOptions.url);
+export function accessRecordOf(
+  request: FastifyRequest,
+  statusCode: number,
+  at: Date,
+  route: RecordedRoute | null = routeOf(request.method, request.routeOptions.url),
+): AccessRecord | null {
   if (!route) return null;
   const params = (request.params ?? {}) as Record<string, unknown>;
   const accessed = accessedOn(request);
@@ -40,10 +44,15 @@ export function accessRecordOf(request: FastifyRequest, statusCode: number, at: 
   };
 }
 
-// Worked out once per route and method: the hook runs on every request.
-const routes = new Map<string, { name: string; idIsReferral: boolean } | null>();
+interface RecordedRoute {
+  name: string;
+  idIsReferral: boolean;
+}
 
-function routeOf(method: string, pattern: string | undefined): { name: string; idIsReferral: boolean } | null {
+// Worked out once per route and method.
+const routes = new Map<string, RecordedRoute | null>();
+
+function routeOf(method: string, pattern: string | undefined): RecordedRoute | null {
   const key = `${method} ${pattern}`;
   let route = routes.get(key);
   if (route === undefined) {
@@ -56,11 +65,20 @@ function routeOf(method: string, pattern: string | undefined): { name: string; i
 /**
  * One hook sees both outcomes: the guard refuses before any interceptor runs, but every answer, the exception
  * filter's included, passes onResponse. It only buffers (see AccessLog), so the answer is already on its way.
+ * The hook is given to each recorded route as it is registered, knowing its route: asking the request for its
+ * route options builds them anew on every call, which was half the hook's cost. Must run before the routes are.
  */
 export function installAccessLog(fastify: FastifyInstance, log: AccessLog): void {
-  fastify.addHook('onResponse', (request: FastifyRequest, reply: FastifyReply, done: () => void) => {
-    const record = accessRecordOf(request, reply.statusCode, new Date());
-    if (record) log.record(record);
-    done();
+  fastify.addHook('onRoute', (options) => {
+    for (const method of [options.method].flat()) {
+      const route = routeOf(method, options.url);
+      if (!route) continue;
+      const hook = (request: FastifyRequest, reply: FastifyReply, done: () => void) => {
+        // A route registered for several methods gets one hook per method: each records only its own.
+        if (request.method === method) log.record(accessRecordOf(request, reply.statusCode, new Date(), route)!);
+        done();
+      };
+      options.onResponse = [...[options.onResponse ?? []].flat(), hook];
+    }
   });
 }
