@@ -18,13 +18,24 @@ export interface LocalDateTime {
 }
 
 const DAY = 86_400_000;
+const YEAR_100 = Date.UTC(100, 0, 1);
+const YEAR_10000 = Date.UTC(10_000, 0, 1);
 const WEEKDAY_NAMES = ['sunday', 'monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday'] as const;
 
 export function toDate(instant: Instant): Date {
-  const date = instant instanceof Date ? new Date(instant.getTime()) : new Date(instant);
-  if (Number.isNaN(date.getTime())) throw new RangeError(`not an instant: ${String(instant)}`);
-  return date;
+  let time: number;
+  if (instant instanceof Date) time = instant.getTime();
+  else if (instant === lastParsed.text) time = lastParsed.time;
+  else {
+    time = new Date(instant).getTime();
+    if (typeof instant === 'string') lastParsed = { text: instant, time };
+  }
+  if (Number.isNaN(time)) throw new RangeError(`not an instant: ${String(instant)}`);
+  return new Date(time);
 }
+
+// Routing reads a decision's instant several times over (due times, school day, meeting, the calendar's reach).
+let lastParsed = { text: '', time: Number.NaN };
 
 export function toIsoInstant(instant: Instant): string {
   return toDate(instant).toISOString();
@@ -33,8 +44,8 @@ export function toIsoInstant(instant: Instant): string {
 /** The local date and clock time of an instant in a time zone. */
 export function localDateTimeOf(instant: Instant, timeZone: string): LocalDateTime {
   const date = toDate(instant);
-  const parts = wallClock(date.getTime(), timeZone);
-  return { ...parts, millisecond: date.getUTCMilliseconds() };
+  const { date: localDate, hour, minute, second } = wallClock(date.getTime(), timeZone);
+  return { date: localDate, hour, minute, second, millisecond: date.getUTCMilliseconds() };
 }
 
 export function localDateOf(instant: Instant, timeZone: string): LocalDate {
@@ -47,13 +58,27 @@ export function localDateOf(instant: Instant, timeZone: string): LocalDate {
  * either in the UK (clocks change on Sundays at 01:00 UTC), but the function is total.
  */
 export function instantAt(date: LocalDate, clockTime: string | Omit<LocalDateTime, 'date'>, timeZone: string): Date {
-  const time = typeof clockTime === 'string' ? parseClockTime(clockTime) : clockTime;
+  if (typeof clockTime !== 'string') return new Date(instantOf(date, clockTime, timeZone));
+  // Policy times (a school day's start, a meeting's) fall on the same few hundred dates for every referral.
+  const key = `${timeZone}\n${date}\n${clockTime}`;
+  let instant = instantsAtClockTimes.get(key);
+  if (instant === undefined) {
+    instant = instantOf(date, parseClockTime(clockTime), timeZone);
+    if (instantsAtClockTimes.size > 50_000) instantsAtClockTimes.clear();
+    instantsAtClockTimes.set(key, instant);
+  }
+  return new Date(instant);
+}
+
+const instantsAtClockTimes = new Map<string, number>();
+
+function instantOf(date: LocalDate, time: Omit<LocalDateTime, 'date'>, timeZone: string): number {
   const wall = Date.UTC(...dateParts(date), time.hour, time.minute, time.second) + time.millisecond;
   // Transitions are months apart, so the offsets a day either side are the only two that can apply.
   const before = offsetAt(wall - DAY, timeZone);
   const after = offsetAt(wall + DAY, timeZone);
   const candidates = [wall - before, wall - after].filter((candidate) => wallTime(candidate, timeZone) === wall);
-  return new Date(candidates.length > 0 ? Math.min(...candidates) : wall - before);
+  return candidates.length > 0 ? Math.min(...candidates) : wall - before;
 }
 
 export function addDays(date: LocalDate, days: number): LocalDate {
@@ -71,7 +96,8 @@ export function weekdayOf(date: LocalDate): (typeof WEEKDAY_NAMES)[number] {
 
 /** Days since 1970-01-01: calendar walks (working days, school days) step through these, not through Dates. */
 function dayNumber(date: LocalDate): number {
-  return Math.round(Date.UTC(...dateParts(date)) / DAY);
+  const [year, month, day] = dateParts(date);
+  return Math.round(Date.UTC(year, month, day) / DAY);
 }
 
 const datesByDayNumber = new Map<number, LocalDate>();
@@ -135,18 +161,31 @@ function offsetAt(epochMs: number, timeZone: string): number {
 
 /** The local wall-clock reading of an instant, as if it were UTC, to the millisecond. */
 function wallTime(epochMs: number, timeZone: string): number {
+  // Offsets are whole seconds, so reading the clock's parts back gives exactly this sum; the parts are read only
+  // outside years 100 to 9999, where they refuse the date as they always have (Date.UTC takes 0-99 as 19xx).
+  const wall = epochMs + zoneOffset(epochMs, timeZone);
+  if (wall >= YEAR_100 && wall < YEAR_10000) return wall;
   const { date, hour, minute, second } = wallClock(epochMs, timeZone);
   return Date.UTC(...dateParts(date), hour, minute, second) + (((epochMs % 1000) + 1000) % 1000);
 }
 
 function wallClock(epochMs: number, timeZone: string): Omit<LocalDateTime, 'millisecond'> {
   const wall = new Date(epochMs + zoneOffset(epochMs, timeZone));
-  return {
-    date: `${wall.getUTCFullYear().toString().padStart(4, '0')}-${String(wall.getUTCMonth() + 1).padStart(2, '0')}-${String(wall.getUTCDate()).padStart(2, '0')}`,
-    hour: wall.getUTCHours(),
-    minute: wall.getUTCMinutes(),
-    second: wall.getUTCSeconds(),
-  };
+  return { date: dateOnWall(wall), hour: wall.getUTCHours(), minute: wall.getUTCMinutes(), second: wall.getUTCSeconds() };
+}
+
+// Writing out the date costs more than reading the clock, and a replay reads the same few thousand days.
+const datesOnWall = new Map<number, LocalDate>();
+
+function dateOnWall(wall: Date): LocalDate {
+  const day = Math.floor(wall.getTime() / DAY);
+  let date = datesOnWall.get(day);
+  if (date === undefined) {
+    date = `${wall.getUTCFullYear().toString().padStart(4, '0')}-${String(wall.getUTCMonth() + 1).padStart(2, '0')}-${String(wall.getUTCDate()).padStart(2, '0')}`;
+    if (datesOnWall.size > 50_000) datesOnWall.clear();
+    datesOnWall.set(day, date);
+  }
+  return date;
 }
 
 /**

@@ -9,6 +9,31 @@ export function isWorkingDay(date: LocalDate, calendar: Pick<Calendar, 'bankHoli
 
 /** The first working day strictly after a date. */
 export function nextWorkingDay(date: LocalDate, calendar: Pick<Calendar, 'bankHolidays'>): LocalDate {
+  if (!sameDates(calendar.bankHolidays, walked.bankHolidays)) walked = { bankHolidays: [...calendar.bankHolidays], next: new Map() };
+  let next = walked.next.get(date);
+  if (next === undefined) {
+    next = firstWorkingDayAfter(date, calendar);
+    if (walked.next.size > 50_000) walked.next.clear();
+    walked.next.set(date, next);
+  }
+  return next;
+}
+
+/**
+ * Every referral routed on a date walks to the same working days. The walks are kept for the bank holidays last
+ * asked about, matched by content rather than by object, since a policy's calendar may be copied or changed in
+ * place between calls.
+ */
+let walked = { bankHolidays: [] as string[], next: new Map<LocalDate, LocalDate>() };
+
+function sameDates(dates: readonly string[], known: readonly string[]): boolean {
+  if (dates.length !== known.length) return false;
+  for (let index = 0; index < dates.length; index += 1) if (dates[index] !== known[index]) return false;
+  return true;
+}
+
+/** `nextWorkingDay` worked out afresh, stepping day by day. */
+export function firstWorkingDayAfter(date: LocalDate, calendar: Pick<Calendar, 'bankHolidays'>): LocalDate {
   let day = addDays(date, 1);
   while (!isWorkingDay(day, calendar)) day = addDays(day, 1);
   return day;

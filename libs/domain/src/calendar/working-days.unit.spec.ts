@@ -1,5 +1,6 @@
 import { testCalendar as calendar } from './calendar.fixture';
-import { addWorkingDays, isWorkingDay, nextWorkingDay } from './working-days';
+import { addDays, instantAt, localDateTimeOf } from './local-time';
+import { addWorkingDays, firstWorkingDayAfter, isWorkingDay, nextWorkingDay } from './working-days';
 
 describe('working days', () => {
   it('are Monday to Friday except bank holidays', () => {
@@ -72,5 +73,49 @@ describe('adding working days to an instant', () => {
   it('refuses a negative or fractional number of days', () => {
     expect(() => addWorkingDays('2026-11-20T15:00:00Z', -1, calendar)).toThrow(RangeError);
     expect(() => addWorkingDays('2026-11-20T15:00:00Z', 1.5, calendar)).toThrow(RangeError);
+  });
+});
+
+describe('working days, cached, against walking afresh', () => {
+  const dates: string[] = [];
+  for (let date = '2025-12-01'; date <= '2028-01-31'; date = addDays(date, 1)) dates.push(date);
+
+  it('give the same next working day for every date over two years, weekends, bank holidays and year ends included', () => {
+    for (const pass of ['first', 'again']) {
+      const mismatches = dates.filter((date) => nextWorkingDay(date, calendar) !== firstWorkingDayAfter(date, calendar));
+      expect({ pass, mismatches }).toEqual({ pass, mismatches: [] });
+    }
+  });
+
+  it('add working days as stepping day by day does, every few hours across the clock changes', () => {
+    const stepping = (at: string, days: number): string => {
+      const local = localDateTimeOf(at, calendar.timeZone);
+      const startsOnWorkingDay = isWorkingDay(local.date, calendar);
+      let day = startsOnWorkingDay ? local.date : firstWorkingDayAfter(local.date, calendar);
+      for (let counted = 0; counted < days; counted += 1) day = firstWorkingDayAfter(day, calendar);
+      return instantAt(day, startsOnWorkingDay ? local : calendar.workingDayStart, calendar.timeZone).toISOString();
+    };
+    const mismatches: string[] = [];
+    for (let at = Date.UTC(2025, 11, 1); at < Date.UTC(2028, 0, 31); at += 5 * 3_600_000 + 7_777) {
+      const instant = new Date(at).toISOString();
+      for (const days of [0, 1, 5]) {
+        if (addWorkingDays(instant, days, calendar) !== stepping(instant, days)) mismatches.push(`${instant} + ${days}`);
+      }
+    }
+    expect(mismatches).toEqual([]);
+  });
+
+  it('follow the bank holidays as they are now, whether the calendar is copied or changed in place', () => {
+    const changing = { ...calendar, bankHolidays: [...calendar.bankHolidays] };
+    expect(nextWorkingDay('2026-12-24', changing)).toBe('2026-12-29');
+    changing.bankHolidays[changing.bankHolidays.indexOf('2026-12-25')] = '2026-12-29';
+    expect(nextWorkingDay('2026-12-24', changing)).toBe('2026-12-25');
+    expect(nextWorkingDay('2026-12-24', calendar)).toBe('2026-12-29');
+    changing.bankHolidays.push('2026-12-25');
+    expect(nextWorkingDay('2026-12-24', changing)).toBe('2026-12-30');
+    changing.bankHolidays.splice(0, changing.bankHolidays.length);
+    expect(nextWorkingDay('2026-12-24', changing)).toBe('2026-12-25');
+    expect(addWorkingDays('2026-12-24T10:00:00Z', 1, { ...calendar, bankHolidays: ['2026-12-25', '2026-12-28', '2026-12-29'] })).toBe('2026-12-30T10:00:00.000Z');
+    expect(addWorkingDays('2026-12-24T10:00:00Z', 1, calendar)).toBe('2026-12-29T10:00:00.000Z');
   });
 });

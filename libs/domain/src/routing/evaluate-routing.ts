@@ -83,7 +83,7 @@ function assemble(facts: RoutingFacts, policy: RoutingPolicy, findings: Finding[
   }
   const routes = [...proposed].map(([provision, proposal]) => toRoute(provision, proposal, facts, policy));
   const schoolDayStart = notified.length > 0 ? nextSchoolDayStart(facts.routedAt, policy.calendar, policy.encompass.schoolDayStart) : null;
-  const encompass = notified.map((notification) => ({ ...notification, dueBy: schoolDayStart! }));
+  const encompass = notified.map(({ childIndex, school }) => ({ childIndex, school, dueBy: schoolDayStart! }));
   if (localDateOf(facts.routedAt, policy.calendar.timeZone) > policy.calendar.coversThrough) flags.add('calendar-out-of-date');
   reasons.push(...consentReasons(facts, routes, marac, policy));
   const status = statusOf(routes);
