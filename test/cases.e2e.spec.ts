@@ -140,6 +140,34 @@ describe('provider queues and the case lifecycle over HTTP', () => {
     await act('idva', cases.idva, 'transfer', { toProvision: 'outreach', reason: 'again' }).expect(409);
   });
 
+  it('reassesses a transferred referral without pointing a route at the case that was transferred away', async () => {
+    const { referral, cases } = await routed(high);
+    await act('idva', cases.idva, 'transfer', { toProvision: 'outreach', reason: 'victim asked for community support instead' }).expect(200);
+    const outreachCase = (
+      await eventually(
+        () => queue('outreach'),
+        (response) => response.body.items.some((entry: { referralId: string }) => entry.referralId === referral.referralId),
+        'the transferred case',
+      )
+    ).body.items.find((entry: { referralId: string }) => entry.referralId === referral.referralId).caseId;
+
+    // Still high risk: the policy routes to IDVA again. The IDVA case ended with the transfer, so a new one opens.
+    await app.http().post(`/v1/referrals/${referral.referralId}/reassessments`).set(bearer(tokens.police)).send(high).expect(202);
+    const after = await eventually(
+      () => app.http().get(`/v1/referrals/${referral.referralId}?waitForRoutes=2000`).set(bearer(tokens.police)),
+      (response) => response.body.routedAt !== referral.routedAt,
+      'the second decision',
+    );
+    const idva = after.body.routes.find((route: { provision: string }) => route.provision === 'idva');
+    expect(idva.caseId).not.toBe(cases.idva);
+    const { body: idvaQueue } = await queue('idva').expect(200);
+    expect(idvaQueue.items).toEqual(expect.arrayContaining([expect.objectContaining({ caseId: idva.caseId, status: 'awaiting' })]));
+    // The case a caseworker moved the person to is left where it is, and the referrer still sees it.
+    expect(after.body.routes).toEqual(expect.arrayContaining([expect.objectContaining({ provision: 'outreach', caseId: outreachCase })]));
+    const moved = await app.http().get(`/v1/cases/${outreachCase}`).set(bearer(tokens.outreach)).expect(200);
+    expect(moved.body.status).toBe('awaiting');
+  });
+
   it("refers a case Victim Support declines on to outreach, as the policy says, and returns an IDVA decline to the referrer", async () => {
     const standard = await routed({ children: [] });
     expect(standard.referral).toMatchObject({ riskLevel: 'standard', riskCriteria: ['dash-score<10'] });

@@ -6,6 +6,7 @@ import {
   streams,
   type CaseCommand,
   type CaseEvent,
+  type CaseState,
   type ProvisionId,
   type RefugeEvent,
   type RoutingPolicy,
@@ -106,16 +107,20 @@ export class CaseFollowUps {
     return decided;
   }
 
-  // Sealed free text (notes, reasons) stays sealed: the lifecycle never looks at it.
-  private async caseState(caseId: string) {
-    let state = caseDecider.initialState();
-    let revision: bigint | null = null;
-    for await (const event of this.store.readStream(streams.case(caseId))) {
-      state = caseDecider.evolve(state, { type: event.type, data: event.data } as CaseEvent);
-      revision = event.revision;
-    }
-    return { state, revision };
+  private caseState(caseId: string) {
+    return caseStateOf(this.store, caseId);
   }
+}
+
+/** A case as its stream has it now. Sealed free text (notes, reasons) stays sealed: the lifecycle never looks at it. */
+export async function caseStateOf(store: EventStore, caseId: string): Promise<{ state: CaseState; revision: bigint | null }> {
+  let state = caseDecider.initialState();
+  let revision: bigint | null = null;
+  for await (const event of store.readStream(streams.case(caseId))) {
+    state = caseDecider.evolve(state, { type: event.type, data: event.data } as CaseEvent);
+    revision = event.revision;
+  }
+  return { state, revision };
 }
 
 /** What the router appends is by the router, correlated with what caused it. */

@@ -15,7 +15,7 @@ import {
 } from '@spoc/domain';
 import { WrongExpectedVersionError, type EventStore, type RecordedEvent, type Subscription } from '@spoc/event-store';
 import { appendOnce, nameBasedUuid, sealingKeyId, type EventCodec, type PersonalDataVault } from '@spoc/platform';
-import { CaseFollowUps, routerContext } from './case-followups';
+import { CaseFollowUps, caseStateOf, routerContext } from './case-followups';
 import { findRepeats, gatherFacts } from './gather-facts';
 import { RouterState } from './router-state';
 
@@ -163,7 +163,7 @@ export class Router {
     const facts = gatherFacts({ received, assessment, consent, repeat, refugeUnitsFree, routedAt, policy: this.policy });
     const outcome = evaluateRouting(facts, this.policy);
     const decisionNumber = previous.length;
-    const openCases = openCasesOf(previous);
+    const openCases = await this.openCasesOf(received.referralId, previous, outcome.routes.map((route) => route.provision));
     const decision = buildDecision({
       facts,
       outcome,
@@ -207,6 +207,27 @@ export class Router {
   }
 
   /**
+   * The cases a new decision may keep or supersede: those still being worked (awaiting or active). The last
+   * decision's cases, unless they have ended since: a case transferred away, declined or closed is never kept, or
+   * the new decision would point at a case nobody works. And a case a transfer or a decline's referral-on opened
+   * since, where the new decision routes to its provision (it is kept there); elsewhere it is left alone, since a
+   * caseworker put the person there and a new checklist does not undo that.
+   */
+  private async openCasesOf(referralId: string, previous: ReferralRouted['data'][], routedTo: string[]): Promise<DecisionCase[]> {
+    const fromDecision = openCasesOf(previous);
+    const decided = new Set(fromDecision.map((open) => open.caseId));
+    const movedHere = this.state.casesOf(referralId).filter((known) => !decided.has(known.caseId) && routedTo.includes(known.provision));
+    const open: DecisionCase[] = [];
+    for (const candidate of [...fromDecision, ...movedHere]) {
+      const { state } = await caseStateOf(this.store, candidate.caseId);
+      // Not opened yet: the decision's own cases open just after it is appended, so it stands as decided.
+      if (state.status === 'none' && decided.has(candidate.caseId)) open.push(candidate as DecisionCase);
+      else if (state.status === 'awaiting' || state.status === 'active') open.push({ provision: state.opened.provision, caseId: candidate.caseId, status: state.routeStatus });
+    }
+    return open;
+  }
+
+  /**
    * Requests a refuge place for the referral (one request per referral, however often it is routed) and reads who
    * holds the places. Returns the units that were free when this request was placed, or 0 if it waits.
    */
@@ -233,7 +254,9 @@ function lastOf<Data>(events: Array<{ type: string; data: unknown }>, type: stri
   return found.length > 0 ? (found[found.length - 1].data as Data) : null;
 }
 
-function openCasesOf(previous: ReferralRouted['data'][]): Array<Pick<ReferralRouted['data']['cases'][number], 'provision' | 'caseId' | 'status'>> {
+type DecisionCase = Pick<ReferralRouted['data']['cases'][number], 'provision' | 'caseId' | 'status'>;
+
+function openCasesOf(previous: ReferralRouted['data'][]): DecisionCase[] {
   const last = previous[previous.length - 1];
   return last ? last.cases.map(({ provision, caseId, status }) => ({ provision, caseId, status })) : [];
 }

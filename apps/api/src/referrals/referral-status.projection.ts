@@ -33,7 +33,7 @@ export interface ReferralStatusRow {
 @Injectable()
 export class ReferralStatusProjection implements Projection {
   readonly name = 'referral-status';
-  readonly version = 3;
+  readonly version = 4;
   readonly eventTypes = ['ReferralReceived', 'RiskAssessed', 'ReferralRouted', 'CaseOpened', 'CaseReturnedToReferrer'];
   readonly tables = {
     referrals: `CREATE TABLE IF NOT EXISTS referrals (
@@ -91,13 +91,20 @@ export class ReferralStatusProjection implements Projection {
 
   private routed(decision: ReferralRouted['data']): void {
     const { facts, outcome } = decision;
+    const routes: Array<{ caseId: string; origin?: unknown }> = decision.cases.map(({ provision, caseId, ruleIds, status, dueBy }) => ({ provision, caseId, ruleIds, status, dueBy }));
+    // A case a transfer or a referral-on opened stays where a caseworker put the person unless the new decision
+    // kept it (the router leaves such a case alone), so it stays in the routes too.
+    if (decision.decisionNumber > 0) {
+      const before = JSON.parse(this.statements.routesAndReasons.get(decision.referralId)?.routes ?? '[]') as Array<{ caseId: string; origin?: unknown }>;
+      for (const moved of before) if (moved.origin && !routes.some((route) => route.caseId === moved.caseId)) routes.push(moved);
+    }
     this.statements.routed.run({
       referralId: decision.referralId,
       status: outcome.status,
       riskLevel: facts.riskLevel,
       riskCriteria: JSON.stringify(facts.riskCriteria),
       policyId: decision.policyId,
-      routes: JSON.stringify(decision.cases.map(({ provision, caseId, ruleIds, status, dueBy }) => ({ provision, caseId, ruleIds, status, dueBy }))),
+      routes: JSON.stringify(routes),
       repeat: JSON.stringify({ ...facts.repeat, possibleMatchReferralIds: decision.possibleMatchReferralIds }),
       marac: outcome.marac ? JSON.stringify(outcome.marac) : null,
       // Only the first decision notifies schools; a reassessment keeps what was sent.
