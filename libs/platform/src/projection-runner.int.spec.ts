@@ -11,10 +11,10 @@ import { openReadModelDb } from './read-model-db';
 
 /** Counts events per stream; throws on an event marked `poison`, as a buggy read model would. */
 class CountingProjection implements Projection {
-  readonly name = 'counting';
+  readonly name: string = 'counting';
   readonly version = 1;
   readonly eventTypes = ['Counted'];
-  readonly tables = { counts: 'CREATE TABLE IF NOT EXISTS counts (stream_id TEXT PRIMARY KEY, n INTEGER NOT NULL)' };
+  readonly tables: Record<string, string> = { counts: 'CREATE TABLE IF NOT EXISTS counts (stream_id TEXT PRIMARY KEY, n INTEGER NOT NULL)' };
   private upsert!: Database.Statement;
 
   prepare(db: Database.Database): void {
@@ -24,6 +24,22 @@ class CountingProjection implements Projection {
   apply(event: DecodedEvent): void {
     if ((event.data as { poison?: boolean }).poison) throw new Error('read model bug');
     this.upsert.run(event.streamId);
+  }
+}
+
+/** The same count in a table of its own, applied at once: what a caller reads right after its own write. */
+class StatusProjection extends CountingProjection {
+  override readonly name = 'status';
+  readonly readYourWrites = true;
+  override readonly tables: Record<string, string> = { statuses: 'CREATE TABLE IF NOT EXISTS statuses (stream_id TEXT PRIMARY KEY, n INTEGER NOT NULL)' };
+  private insert!: Database.Statement;
+
+  override prepare(db: Database.Database): void {
+    this.insert = db.prepare('INSERT INTO statuses (stream_id, n) VALUES (?, 1) ON CONFLICT (stream_id) DO UPDATE SET n = n + 1');
+  }
+
+  override apply(event: DecodedEvent): void {
+    this.insert.run(event.streamId);
   }
 }
 
@@ -85,5 +101,76 @@ describe('the projection runner', () => {
     expect(count(db, 'b')).toBe(1);
     await failing.stop();
     db.close();
+  });
+
+  describe('with a read-your-writes lane', () => {
+    const open = () => {
+      const db = openReadModelDb(path.join(directory, 'read-models.sqlite'));
+      return { db, runner: new ProjectionRunner('test', store, db, new EventCodec(vault), [new StatusProjection(), new CountingProjection()]) };
+    };
+    const statuses = (db: Database.Database, streamId: string) =>
+      (db.prepare('SELECT n FROM statuses WHERE stream_id = ?').get(streamId) as { n: number } | undefined)?.n ?? 0;
+
+    it('lets a caller wait for the read-your-writes read models alone, and the others follow', async () => {
+      const { db, runner: lanes } = open();
+      lanes.start();
+      const { position } = await store.append('c', [testEvent('Counted')], 'no-stream');
+      expect(await lanes.waitFor(position, 2000, 'read-your-writes')).toBe(true);
+      expect(statuses(db, 'c')).toBe(1);
+      expect(await lanes.waitFor(position, 2000)).toBe(true);
+      expect(count(db, 'c')).toBe(1);
+      expect(lanes.checkpoint).toBe(position);
+      await lanes.stop();
+      db.close();
+    });
+
+    it('after a failure in the later lane, resumes each lane where it stood: nothing applied twice or missed', async () => {
+      const first = open();
+      first.runner.start();
+      await store.append('d', [testEvent('Counted')], 'no-stream');
+      await first.runner.catchUp();
+      // The counting read model fails on this event; the status lane has already applied it.
+      const poisoned = await store.append('d', [testEvent('Counted', { poison: true })], 0n);
+      expect(await first.runner.waitFor(poisoned.position, 300)).toBe(false);
+      expect(first.runner.failed).toBeInstanceOf(Error);
+      expect(statuses(first.db, 'd')).toBe(2);
+      expect(count(first.db, 'd')).toBe(1);
+      await first.runner.stop();
+      first.db.close();
+
+      // Fixed (the poison flag no longer trips it): the later lane catches up, the first does not apply again.
+      const db = openReadModelDb(path.join(directory, 'read-models.sqlite'));
+      const fixed = new (class extends CountingProjection {
+        override apply(event: DecodedEvent): void {
+          super.apply({ ...event, data: {} });
+        }
+      })();
+      const second = new ProjectionRunner('test', store, db, new EventCodec(vault), [new StatusProjection(), fixed]);
+      second.start();
+      await second.catchUp();
+      expect(statuses(db, 'd')).toBe(2);
+      expect(count(db, 'd')).toBe(2);
+      await second.stop();
+      db.close();
+    });
+
+    it('takes a file written with one checkpoint for every read model as covering both lanes', async () => {
+      const { position } = await store.append('e', [testEvent('Counted')], 'no-stream');
+      const { db, runner: once } = open();
+      once.start();
+      await once.catchUp();
+      await once.stop();
+      db.prepare("DELETE FROM checkpoints WHERE name = 'test/deferred'").run();
+      db.close();
+      const again = open();
+      expect(again.runner.checkpoint).toBe(position);
+      again.runner.start();
+      await store.append('e', [testEvent('Counted')], 0n);
+      await again.runner.catchUp();
+      expect(count(again.db, 'e')).toBe(2);
+      expect(statuses(again.db, 'e')).toBe(2);
+      await again.runner.stop();
+      again.db.close();
+    });
   });
 });

@@ -12,27 +12,52 @@ export interface Projection {
   readonly eventTypes: readonly string[];
   /** Set only by a read model that shows personal data: the others get the events with it still sealed. */
   readonly needsPersonalData?: boolean;
+  /**
+   * Set by a read model a caller reads right after its own write (a referral's status after the 202, a principal
+   * after it is created): it is applied at once, each batch, and `waitFor(…, 'read-your-writes')` waits for it alone.
+   * The others are applied a few milliseconds later in larger batches, so that their work does not sit in front of
+   * every answer.
+   */
+  readonly readYourWrites?: boolean;
   prepare?(db: Database.Database): void;
   apply(event: DecodedEvent, db: Database.Database): void;
 }
 
+/** What a caller waits for: every read model, or only those marked `readYourWrites`. */
+export type WaitScope = 'all' | 'read-your-writes';
+
+/** A group of read models applied together, in one transaction per batch with its own checkpoint. */
+interface Lane {
+  checkpointName: string;
+  byType: Map<string, Projection[]>;
+  position: bigint;
+  apply: (events: RecordedEvent[]) => void;
+}
+
+/** How long the other read models wait to gather a batch behind the read-your-writes ones (live only). */
+const DEFER_MS = 5;
+/** Catching up, large batches write each read-model page once for many events (1,000 → 10,000 doubled the rebuild). */
+const MAX_BATCH = 10_000;
+
 /**
- * Feeds projections from a catch-up subscription. Events are applied in batches, each batch in one transaction
- * together with the checkpoint, so a crash never leaves a read model ahead of or behind its checkpoint.
+ * Feeds projections from a catch-up subscription, in two lanes: the read-your-writes read models at once, the
+ * others a few milliseconds behind. Each lane applies a batch in one transaction together with its own
+ * checkpoint, so a crash never leaves a read model ahead of or behind its checkpoint; on restart each lane skips
+ * what it already has.
  */
 export class ProjectionRunner {
   private subscription: Subscription | null = null;
   private running: Promise<void> | null = null;
-  private position = 0n;
   private buffer: RecordedEvent[] = [];
+  private deferred: RecordedEvent[] = [];
   private flushScheduled = false;
-  private waiters: Array<{ position: bigint; resolve: () => void }> = [];
+  private deferredTimer: NodeJS.Timeout | null = null;
+  private waiters: Array<{ position: bigint; scope: WaitScope; resolve: () => void }> = [];
   /** Waiters on a read model, keyed by the referral they wait on: a batch wakes only those its events concern. */
   private flushListeners = new Map<string, Set<() => void>>();
   private failure: unknown = null;
-  private readonly byType = new Map<string, Projection[]>();
-  private readonly saveCheckpoint: Database.Statement;
-  private readonly applyBatch: (events: RecordedEvent[]) => void;
+  private readonly first: Lane;
+  private readonly second: Lane;
 
   constructor(
     readonly name: string,
@@ -45,27 +70,34 @@ export class ProjectionRunner {
     for (const projection of projections) {
       for (const statement of Object.values(projection.tables)) db.exec(statement);
       projection.prepare?.(db);
-      for (const type of projection.eventTypes) this.byType.set(type, [...(this.byType.get(type) ?? []), projection]);
     }
-    this.saveCheckpoint = db.prepare(
+    const saveCheckpoint = db.prepare(
       'INSERT INTO checkpoints (name, position) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET position = excluded.position',
     );
-    const row = db.prepare<[string], { position: number }>('SELECT position FROM checkpoints WHERE name = ?').get(name);
-    this.position = row ? BigInt(row.position) : 0n;
-    this.applyBatch = db.transaction((events: RecordedEvent[]) => {
-      for (const event of events) {
-        const projections = this.byType.get(event.type);
-        if (!projections) continue;
-        let decoded: DecodedEvent | null = null;
-        let sealed: DecodedEvent | null = null;
-        for (const projection of projections) {
-          // Opening sealed data costs a decryption; most read models hold no personal data and skip it.
-          const view = projection.needsPersonalData ? (decoded ??= this.codec.decode(event)) : (sealed ??= { ...(event as DecodedEvent), erased: false });
-          projection.apply(view, db);
+    const stored = db.prepare<[string], { position: number }>('SELECT position FROM checkpoints WHERE name = ?');
+    const lane = (checkpointName: string, members: Projection[], fallback?: bigint): Lane => {
+      const byType = new Map<string, Projection[]>();
+      for (const projection of members) for (const type of projection.eventTypes) byType.set(type, [...(byType.get(type) ?? []), projection]);
+      const row = stored.get(checkpointName);
+      const apply = db.transaction((events: RecordedEvent[]) => {
+        for (const event of events) {
+          const handlers = byType.get(event.type);
+          if (!handlers) continue;
+          let decoded: DecodedEvent | null = null;
+          let sealed: DecodedEvent | null = null;
+          for (const projection of handlers) {
+            // Opening sealed data costs a decryption; most read models hold no personal data and skip it.
+            const view = projection.needsPersonalData ? (decoded ??= this.codec.decode(event)) : (sealed ??= { ...(event as DecodedEvent), erased: false });
+            projection.apply(view, db);
+          }
         }
-      }
-      this.saveCheckpoint.run(this.name, Number(events[events.length - 1].position));
-    });
+        saveCheckpoint.run(checkpointName, Number(events[events.length - 1].position));
+      });
+      return { checkpointName, byType, position: row ? BigInt(row.position) : (fallback ?? 0n), apply };
+    };
+    this.first = lane(name, projections.filter((projection) => projection.readYourWrites));
+    // A file written before there were two lanes has one checkpoint, which covered every read model.
+    this.second = lane(`${name}/deferred`, projections.filter((projection) => !projection.readYourWrites), this.first.position);
   }
 
   /** A read model whose shape changed is dropped with the runner's checkpoint, so it is rebuilt from the log. */
@@ -78,49 +110,63 @@ export class ProjectionRunner {
     if (!changed) return;
     db.transaction(() => {
       for (const projection of projections) for (const table of Object.keys(projection.tables)) db.exec(`DROP TABLE IF EXISTS ${table}`);
-      db.prepare('DELETE FROM checkpoints WHERE name = ?').run(this.name);
+      db.prepare('DELETE FROM checkpoints WHERE name = ? OR name = ?').run(this.name, `${this.name}/deferred`);
       db.prepare('DELETE FROM projection_versions WHERE runner = ?').run(this.name);
       const save = db.prepare('INSERT INTO projection_versions (runner, name, version) VALUES (?, ?, ?)');
       for (const projection of projections) save.run(this.name, projection.name, projection.version);
     })();
   }
 
+  /** Where every read model has got to. */
   get checkpoint(): bigint {
-    return this.position;
+    return this.reached('all');
+  }
+
+  private reached(scope: WaitScope): bigint {
+    return scope === 'read-your-writes' ? this.first.position : this.first.position < this.second.position ? this.first.position : this.second.position;
   }
 
   start(): void {
     if (this.running) return;
     // Unfiltered on purpose: the checkpoint must move past events no projection handles, or a caller waiting
     // for the head of the log would wait for ever.
-    this.subscription = this.store.subscribeToAll({ fromPosition: this.position === 0n ? undefined : this.position });
+    const from = this.checkpoint;
+    this.subscription = this.store.subscribeToAll({ fromPosition: from === 0n ? undefined : from });
     const subscription = this.subscription;
     this.running = (async () => {
       for await (const event of subscription) {
         if (this.failure) break;
         this.buffer.push(event);
-        // Live, a batch is whatever arrived in one turn of the event loop; catching up, large batches write each
-        // read-model page once for many events (measured: 1,000 → 10,000 doubled the rebuild rate).
-        if (this.buffer.length >= 10_000) this.flush();
+        // Live, a batch is whatever arrived in one turn of the event loop; catching up, large batches.
+        if (this.buffer.length >= MAX_BATCH) this.flush();
         else if (!this.flushScheduled) {
           this.flushScheduled = true;
           setImmediate(() => this.flush());
         }
       }
       this.flush();
+      this.flushDeferred();
     })().catch((error: unknown) => this.fail(error));
   }
 
   /** Resolves once every event up to `position` is in the read models (read-your-writes for the caller). */
-  waitFor(position: bigint, timeoutMs = 5000): Promise<boolean> {
-    if (this.position >= position) return Promise.resolve(true);
+  waitFor(position: bigint, timeoutMs = 5000, scope: WaitScope = 'all'): Promise<boolean> {
+    if (this.reached(scope) >= position) return Promise.resolve(true);
     return new Promise((resolve) => {
-      const waiter = { position, resolve: () => resolve(true) };
-      this.waiters.push(waiter);
-      setTimeout(() => {
+      // Cleared once answered: a timer per request left to run its two seconds kept every waiter alive that long.
+      const timer = setTimeout(() => {
         this.waiters = this.waiters.filter((other) => other !== waiter);
         resolve(false);
       }, timeoutMs).unref();
+      const waiter = {
+        position,
+        scope,
+        resolve: () => {
+          clearTimeout(timer);
+          resolve(true);
+        },
+      };
+      this.waiters.push(waiter);
     });
   }
 
@@ -173,9 +219,11 @@ export class ProjectionRunner {
     if (this.failure) return;
     this.failure = error;
     this.buffer = [];
+    this.deferred = [];
+    if (this.deferredTimer) clearTimeout(this.deferredTimer);
     void this.subscription?.close();
     const where = error instanceof Error ? (error.stack ?? '').split('\n')[1]?.trim() : '';
-    process.stderr.write(`projection runner ${this.name} stopped after position ${this.position}: ${error instanceof Error ? error.name : 'error'} ${where}\n`);
+    process.stderr.write(`projection runner ${this.name} stopped after position ${this.checkpoint}: ${error instanceof Error ? error.name : 'error'} ${where}\n`);
   }
 
   private flush(): void {
@@ -183,13 +231,31 @@ export class ProjectionRunner {
     const events = this.buffer;
     this.buffer = [];
     if (events.length === 0 || this.failure) return;
+    this.applyTo(this.first, events);
+    this.deferred.push(...events);
+    if (this.deferred.length >= MAX_BATCH) this.flushDeferred();
+    else this.deferredTimer ??= setTimeout(() => this.flushDeferred(), DEFER_MS);
+  }
+
+  private flushDeferred(): void {
+    if (this.deferredTimer) clearTimeout(this.deferredTimer);
+    this.deferredTimer = null;
+    const events = this.deferred;
+    this.deferred = [];
+    if (events.length > 0 && !this.failure) this.applyTo(this.second, events);
+  }
+
+  private applyTo(lane: Lane, all: RecordedEvent[]): void {
+    // After a restart the lanes may stand at different places: each skips what it already has.
+    const events = all[0].position > lane.position ? all : all.filter((event) => event.position > lane.position);
+    if (events.length === 0) return;
     try {
-      this.applyBatch(events);
+      lane.apply(events);
     } catch (error) {
       this.fail(error);
       return;
     }
-    this.position = events[events.length - 1].position;
+    lane.position = events[events.length - 1].position;
     if (this.flushListeners.size > 0) {
       const touched = new Set<string>();
       for (const event of events) {
@@ -198,8 +264,10 @@ export class ProjectionRunner {
       }
       for (const referralId of touched) for (const listener of [...(this.flushListeners.get(referralId) ?? [])]) listener();
     }
-    const ready = this.waiters.filter((waiter) => waiter.position <= this.position);
-    this.waiters = this.waiters.filter((waiter) => waiter.position > this.position);
+    if (this.waiters.length === 0) return;
+    const ready = this.waiters.filter((waiter) => waiter.position <= this.reached(waiter.scope));
+    if (ready.length === 0) return;
+    this.waiters = this.waiters.filter((waiter) => waiter.position > this.reached(waiter.scope));
     ready.forEach((waiter) => waiter.resolve());
   }
 }

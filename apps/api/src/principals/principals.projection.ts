@@ -8,6 +8,7 @@ import type { Principal } from '../shared/auth/principal';
 @Injectable()
 export class PrincipalsProjection implements Projection {
   readonly name = 'principals';
+  readonly readYourWrites = true;
   readonly version = 1;
   readonly eventTypes = ['PrincipalRegistered', 'PrincipalRevoked'];
   readonly tables = {

@@ -49,8 +49,9 @@ export class ReceiveReferralHandler implements ICommandHandler<ReceiveReferral, 
     try {
       // Optimistic: a new referral is the common case, and "no-stream" is the duplicate check itself.
       const result = await this.store.append(streamId, this.codec.encode(events, context, subject), 'no-stream');
-      // Read-your-writes: the 202 goes out once GET /v1/referrals/:id can see the referral.
-      await this.projections.waitFor(result.position, 2000);
+      // Read-your-writes: the 202 goes out once GET /v1/referrals/:id can see the referral (the queues, reports and
+      // the rest follow a few milliseconds later, and the queues only after routing in any case).
+      await this.projections.waitFor(result.position, 2000, 'read-your-writes');
       return { referralId, created: true };
     } catch (error) {
       if (!(error instanceof WrongExpectedVersionError)) throw error;

@@ -33,6 +33,7 @@ export interface ReferralStatusRow {
 @Injectable()
 export class ReferralStatusProjection implements Projection {
   readonly name = 'referral-status';
+  readonly readYourWrites = true;
   readonly version = 4;
   readonly eventTypes = ['ReferralReceived', 'RiskAssessed', 'ReferralRouted', 'CaseOpened', 'CaseReturnedToReferrer'];
   readonly tables = {
