@@ -72,8 +72,14 @@ export class PersonalDataVault {
   keyFor(keyId: string): Buffer | null {
     if (this.cache.has(keyId)) return this.cache.get(keyId) ?? null;
     const key = this.statements.get.get(keyId)?.key ?? null;
-    this.cache.set(keyId, key);
+    this.remember(keyId, key);
     return key;
+  }
+
+  // Bounded: every referral has a key of its own, and a process that runs for years must not hold them all.
+  private remember(keyId: string, key: Buffer | null): void {
+    if (this.cache.size >= 50_000) this.cache.clear();
+    this.cache.set(keyId, key);
   }
 
   private refill(): Promise<void> {
@@ -83,7 +89,7 @@ export class PersonalDataVault {
           const now = new Date().toISOString();
           const fresh = Array.from({ length: this.batchSize }, () => ({ keyId: randomUUID(), key: randomBytes(32) }));
           this.db.transaction(() => fresh.forEach(({ keyId, key }) => this.statements.insert.run(keyId, key, now)))();
-          for (const entry of fresh) this.cache.set(entry.keyId, entry.key);
+          for (const entry of fresh) this.remember(entry.keyId, entry.key);
           this.pool.push(...fresh);
           resolve();
         } catch (error) {

@@ -35,7 +35,7 @@ interface Lane {
 }
 
 /** How long the other read models wait to gather a batch behind the read-your-writes ones (live only). */
-const DEFER_MS = 5;
+const DEFER_MS = 2;
 /** Catching up, large batches write each read-model page once for many events (1,000 → 10,000 doubled the rebuild). */
 const MAX_BATCH = 10_000;
 
