@@ -154,6 +154,30 @@ describe('the projection runner', () => {
       db.close();
     });
 
+    it('applies in the later lane what it never got to, even when the first lane has it and no later checkpoint was ever saved', async () => {
+      // The very first event fails in the later lane: its checkpoint is never advanced, the first lane's is.
+      await store.append('f', [testEvent('Counted', { poison: true })], 'no-stream');
+      const first = open();
+      first.runner.start();
+      expect(await first.runner.waitFor(1n, 300)).toBe(false);
+      expect(statuses(first.db, 'f')).toBe(1);
+      await first.runner.stop();
+      first.db.close();
+      const db = openReadModelDb(path.join(directory, 'read-models.sqlite'));
+      const fixed = new (class extends CountingProjection {
+        override apply(event: DecodedEvent): void {
+          super.apply({ ...event, data: {} });
+        }
+      })();
+      const second = new ProjectionRunner('test', store, db, new EventCodec(vault), [new StatusProjection(), fixed]);
+      second.start();
+      await second.catchUp();
+      expect(count(db, 'f')).toBe(1);
+      expect(statuses(db, 'f')).toBe(1);
+      await second.stop();
+      db.close();
+    });
+
     it('takes a file written with one checkpoint for every read model as covering both lanes', async () => {
       const { position } = await store.append('e', [testEvent('Counted')], 'no-stream');
       const { db, runner: once } = open();

@@ -96,8 +96,12 @@ export class ProjectionRunner {
       return { checkpointName, byType, position: row ? BigInt(row.position) : (fallback ?? 0n), apply };
     };
     this.first = lane(name, projections.filter((projection) => projection.readYourWrites));
-    // A file written before there were two lanes has one checkpoint, which covered every read model.
-    this.second = lane(`${name}/deferred`, projections.filter((projection) => !projection.readYourWrites), this.first.position);
+    // A file written before there were two lanes has one checkpoint, which covered every read model. The later
+    // lane's row is written at once, so that from now on a missing row can only mean such a file.
+    const deferred = `${name}/deferred`;
+    const migrating = stored.get(deferred) === undefined;
+    this.second = lane(deferred, projections.filter((projection) => !projection.readYourWrites), this.first.position);
+    if (migrating) saveCheckpoint.run(deferred, Number(this.second.position));
   }
 
   /** A read model whose shape changed is dropped with the runner's checkpoint, so it is rebuilt from the log. */
