@@ -163,7 +163,7 @@ export class Router {
     const facts = gatherFacts({ received, assessment, consent, repeat, refugeUnitsFree, routedAt, policy: this.policy });
     const outcome = evaluateRouting(facts, this.policy);
     const decisionNumber = previous.length;
-    const openCases = await this.openCasesOf(received.referralId, previous, outcome.routes.map((route) => route.provision));
+    const openCases = await this.casesStillWorked(received.referralId, previous, outcome.routes.map((route) => route.provision));
     const decision = buildDecision({
       facts,
       outcome,
@@ -213,7 +213,7 @@ export class Router {
    * since, where the new decision routes to its provision (it is kept there); elsewhere it is left alone, since a
    * caseworker put the person there and a new checklist does not undo that.
    */
-  private async openCasesOf(referralId: string, previous: ReferralRouted['data'][], routedTo: string[]): Promise<DecisionCase[]> {
+  private async casesStillWorked(referralId: string, previous: ReferralRouted['data'][], routedTo: string[]): Promise<DecisionCase[]> {
     const fromDecision = openCasesOf(previous);
     const decided = new Set(fromDecision.map((open) => open.caseId));
     const movedHere = this.state.casesOf(referralId).filter((known) => !decided.has(known.caseId) && routedTo.includes(known.provision));
