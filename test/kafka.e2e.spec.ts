@@ -18,6 +18,8 @@ const brokers = brokerList.split(',').map((broker) => broker.trim()).filter(Bool
 const root = path.resolve(__dirname, '..');
 const answers = (yes: number) => Object.fromEntries(Array.from({ length: 24 }, (_, n) => [`Q${n + 1}`, n < yes ? 'yes' : 'no']));
 const OPENED = 'org.spoc.case.opened.v1';
+/** An in-process router that is keeping up: what health shows beside the rest. */
+const ROUTER_OK = { checkpoint: expect.stringMatching(/^\d+$/), retrying: 0, referralsFlaggedForRoutingByHand: 0 };
 
 async function policeToken(app: TestApp): Promise<string> {
   return (await app.createPrincipal({ role: 'referrer', name: 'Police desk', agency: 'hampshire-police' })).token;
@@ -59,7 +61,7 @@ function expectOpened(messages: ReadMessage[], referralId: string, caseId: strin
 
       expect(existsSync(path.join(app.dataDir, 'kafka-relay.sqlite'))).toBe(true);
       const health = await app.http().get('/health').expect(200);
-      expect(health.body).toEqual({ status: 'ok', kafkaRelay: { checkpoint: expect.stringMatching(/^\d+$/), retrying: 0 } });
+      expect(health.body).toEqual({ status: 'ok', router: ROUTER_OK, kafkaRelay: { checkpoint: expect.stringMatching(/^\d+$/), retrying: 0 } });
       const metrics = (await app.http().get('/metrics').expect(200)).text;
       expect(metrics).toMatch(/^spoc_kafka_relay_checkpoint [1-9]\d*$/m);
       expect(metrics).toMatch(/^spoc_kafka_relay_retrying 0$/m);
@@ -128,7 +130,7 @@ describe('where the Kafka relay runs', () => {
   it('does not run without KAFKA_BROKERS', async () => {
     const app = await TestApp.start();
     try {
-      expect((await app.http().get('/health').expect(200)).body).toEqual({ status: 'ok' });
+      expect((await app.http().get('/health').expect(200)).body).toEqual({ status: 'ok', router: { ...ROUTER_OK, checkpoint: null } });
       expect(existsSync(path.join(app.dataDir, 'kafka-relay.sqlite'))).toBe(false);
     } finally {
       await app.close();
@@ -154,7 +156,7 @@ describe('where the Kafka relay runs', () => {
         await new Promise((resolve) => setTimeout(resolve, 100));
         health = await app.http().get('/health').expect(200);
       }
-      expect(health.body).toEqual({ status: 'ok', kafkaRelay: { checkpoint: null, retrying: expect.any(Number) } });
+      expect(health.body).toEqual({ status: 'ok', router: ROUTER_OK, kafkaRelay: { checkpoint: null, retrying: expect.any(Number) } });
       expect(health.body.kafkaRelay.retrying).toBeGreaterThan(0);
       expect((await app.http().get('/metrics').expect(200)).text).toMatch(/^spoc_kafka_relay_retrying [1-9]\d*$/m);
     } finally {

@@ -50,7 +50,12 @@ export class CaseFollowUps {
         break;
     }
     const known = this.state.caseById(caseId);
-    if (known?.provision === 'refuge' && endsRefugeHold({ type: event.type } as CaseEvent)) await this.releaseRefugeUnit(known.referralId, event);
+    if (known?.provision !== 'refuge' || !endsRefugeHold({ type: event.type } as CaseEvent)) return;
+    // A case held for consent never asked for a unit: when consent comes, the new decision asks for one and opens
+    // a new refuge case, superseding the held one, and that must not give the new request's unit away.
+    const { state } = await this.caseState(caseId);
+    if (state.status !== 'none' && state.routeStatus === 'held-awaiting-consent') return;
+    await this.releaseRefugeUnit(known.referralId, event);
   }
 
   private async resolveDecline(caseId: string, trigger: RecordedEvent): Promise<void> {
@@ -66,6 +71,7 @@ export class CaseFollowUps {
     const from = await this.caseState(fromCaseId);
     if (from.state.status === 'none') return;
     const opened = caseOpenedElsewhere(from.state.opened, { toProvision, toCaseId, at, kind }, this.policy);
+    this.state.rememberCase(toCaseId, opened.data.referralId, toProvision);
     await appendOnce(this.store, this.codec, { streamId: streams.case(toCaseId), expected: 'no-stream', idName: `opened\n${toCaseId}` }, opened, routerContext(trigger));
   }
 

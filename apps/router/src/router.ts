@@ -2,6 +2,7 @@ import type Database from 'better-sqlite3';
 import {
   buildDecision,
   caseEventsOf,
+  DomainError,
   evaluateRouting,
   refugeUnits,
   streams,
@@ -11,6 +12,7 @@ import {
   type ReferralRouted,
   type RefugeEvent,
   type RiskAssessed,
+  type RoutingFailed,
   type RoutingPolicy,
 } from '@spoc/domain';
 import { WrongExpectedVersionError, type EventStore, type RecordedEvent, type Subscription } from '@spoc/event-store';
@@ -36,6 +38,12 @@ export class Router {
   private waiters: Array<{ position: bigint; resolve: () => void }> = [];
   private failure: unknown = null;
   private unsaved = 0;
+  private stopping = false;
+  private wakeFromBackOff: (() => void) | null = null;
+  /** How many times in a row an event (or reading the log) has failed on the store or the router's own file. */
+  retrying = 0;
+  /** Referrals flagged for routing by hand since this process started (RoutingFailed appended). */
+  referralsFailed = 0;
 
   constructor(
     private readonly store: EventStore,
@@ -60,29 +68,48 @@ export class Router {
 
   start(): void {
     if (this.running) return;
-    // Unfiltered on purpose: the checkpoint must pass the case events this router appends itself, or a caller
-    // waiting for the head of the log would wait for ever. Events that are not routing's business are skipped.
-    const subscription = this.store.subscribeToAll({ fromPosition: this.position });
-    this.subscription = subscription;
-    this.running = (async () => {
-      for await (const event of subscription) {
-        await this.handle(event);
-        this.position = event.position;
-        // Every handling is idempotent, so the checkpoint may lag a little: a write per event (most of them not
-        // routing's business) cost a commit each; a restart re-reads at most the last hundred.
-        if ((this.unsaved += 1) >= 100) this.saveCheckpoint();
-        if (this.waiters.length > 0) this.waiters = this.waiters.filter((waiter) => (waiter.position <= event.position ? (waiter.resolve(), false) : true));
+    this.stopping = false;
+    this.running = this.run();
+  }
+
+  private async run(): Promise<void> {
+    for (let attempt = 1; !this.stopping; attempt += 1) {
+      // Unfiltered on purpose: the checkpoint must pass the case events this router appends itself, or a caller
+      // waiting for the head of the log would wait for ever. Events that are not routing's business are skipped.
+      const subscription = this.store.subscribeToAll({ fromPosition: this.position });
+      this.subscription = subscription;
+      try {
+        for await (const event of subscription) {
+          await this.handleUntilDone(event);
+          attempt = 0;
+          this.position = event.position;
+          // Every handling is idempotent, so the checkpoint may lag a little: a write per event (most of them not
+          // routing's business) cost a commit each; a restart re-reads at most the last hundred.
+          if ((this.unsaved += 1) >= 100) this.saveCheckpoint();
+          if (this.waiters.length > 0) this.waiters = this.waiters.filter((waiter) => (waiter.position <= event.position ? (waiter.resolve(), false) : true));
+        }
+        return;
+      } catch (error) {
+        if (this.stopping) return;
+        if (error instanceof RouterStopped) {
+          // Only when even the failure could not be recorded: stop rather than skip a referral; health reports it.
+          this.failure = error.cause;
+          logFailure(`router stopped after position ${this.position ?? 'start'}`, error.cause);
+          return;
+        }
+        // Reading the log failed: read on from where the router got to, once the store answers again.
+        if (this.retrying === 0 || attempt % 20 === 0) logFailure(`router resubscribing after position ${this.position ?? 'start'}`, error);
+        this.retrying += 1;
+        await subscription.close().catch(() => undefined);
+        await this.backOff(attempt);
       }
-    })().catch((error: unknown) => {
-      // Stop rather than skip a referral: health reports it, and a restart resumes at this event.
-      this.failure = error;
-      const where = error instanceof Error ? (error.stack ?? '').split('\n')[1]?.trim() : '';
-      process.stderr.write(`router stopped after position ${this.position ?? 'start'}: ${error instanceof Error ? error.name : 'error'} ${where}\n`);
-    });
+    }
   }
 
   /** Stops after the event in hand and closes the router's state file (the router owns it). */
   async stop(): Promise<void> {
+    this.stopping = true;
+    this.wakeFromBackOff?.();
     await this.subscription?.close();
     await this.running;
     this.running = null;
@@ -108,6 +135,60 @@ export class Router {
     });
   }
 
+  /**
+   * Handles one event until it is done, since an event skipped could be a referral never routed. A failure of the
+   * store or of the router's own file is retried with back-off, for as long as it lasts (metrics and health show
+   * it). A failure on the referral's own data (a rule's assumption broken, or a bug) would fail every retry and
+   * hold up everyone's referrals behind it: it is recorded on that referral instead, which the SPOC team then
+   * routes by hand, and the router goes on.
+   */
+  private async handleUntilDone(event: RecordedEvent): Promise<void> {
+    let dataFailure: unknown = null;
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        if (dataFailure) await this.recordRoutingFailed(event, dataFailure);
+        else await this.handle(event);
+        this.retrying = 0;
+        return;
+      } catch (error) {
+        if (this.stopping) throw error;
+        if (isDataFailure(error)) {
+          if (dataFailure) throw new RouterStopped(error); // it cannot even be recorded
+          dataFailure = error;
+          continue;
+        }
+        if (this.retrying === 0 || attempt % 20 === 0) logFailure(`router retrying at position ${event.position}`, error);
+        this.retrying += 1;
+        await this.backOff(attempt);
+      }
+    }
+  }
+
+  private backOff(attempt: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, Math.min(5000, 25 * 2 ** Math.min(attempt, 8)));
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.wakeFromBackOff = done;
+    });
+  }
+
+  private async recordRoutingFailed(event: RecordedEvent, error: unknown): Promise<void> {
+    const referralId = event.streamId.startsWith('referral-')
+      ? event.streamId.slice('referral-'.length)
+      : this.state.caseById(event.streamId.slice('case-'.length))?.referralId ?? (event.data as { referralId?: string }).referralId;
+    if (typeof referralId !== 'string') throw new RouterStopped(error);
+    const failed: RoutingFailed = {
+      type: 'RoutingFailed',
+      data: { referralId, failedAt: this.now().toISOString(), errorKind: errorKind(error), onEventType: event.type },
+    };
+    const at = await appendOnce(this.store, this.codec, { streamId: streams.referral(referralId), expected: 'any', idName: `routing-failed\n${event.id}` }, failed, routerContext(event));
+    if (at !== null) this.referralsFailed += 1;
+    logFailure(`router could not handle the event at position ${event.position}; its referral is flagged for routing by hand`, error);
+  }
+
   private async handle(event: RecordedEvent): Promise<void> {
     if (event.streamId.startsWith('case-')) return this.followUps.handle(event);
     if (!event.streamId.startsWith('referral-')) return;
@@ -118,7 +199,9 @@ export class Router {
       case 'ReferralReceived':
         // A perpetrator referral has no checklist, so its receipt is what gets routed.
         if ((event.data as { referralType?: string }).referralType === 'perpetrator') return this.decide(event);
-        return;
+        // Every victim is indexed as the log is read, decided or not yet: a state file rebuilt from the log (or a
+        // second router) must know every earlier referral, or a repeat victim would be taken for a first one.
+        return this.index(this.codec.decode<ReferralReceived['data']>(event).data);
       case 'ReferralRouted':
         return this.carryOut(this.codec.decode<ReferralRouted['data']>(event).data, event);
       default:
@@ -141,27 +224,25 @@ export class Router {
     const previous = decoded.filter((event) => event.type === 'ReferralRouted').map((event) => event.data as unknown as ReferralRouted['data']);
     const routedAt = this.now().toISOString();
 
-    const subject = received.submission.subject;
-    const other = received.submission.otherParty;
-    const person = {
-      referralId: received.referralId,
-      receivedAt: received.receivedAt,
-      ...this.state.hashPerson(
-        { ...subject, firstName: subject.firstName },
-        other ? { lastName: other.lastName, dateOfBirth: other.dateOfBirth, policePersonId: other.policePersonId } : null,
-      ),
-    };
+    const keyId = sealingKeyId(recorded[0]);
+    const key = keyId ? this.vault.keyFor(keyId) : null;
+    if (!keyId || !key) return;
+
     const repeat = received.referralType === 'perpetrator'
       ? { isRepeat: false, previousReferralIds: [], repeatMarac: false, possibleMatchReferralIds: [] }
-      : findRepeats(person, this.state, this.policy);
-    if (received.referralType !== 'perpetrator') this.state.remember(person);
+      : findRepeats(this.personOf(received), this.state, this.policy);
 
     const consentGiven = consent ? consent.given : received.submission.consent.given;
-    const refugeUnitsFree = received.submission.needs.safeAccommodation && consentGiven
-      ? await this.requestRefuge(received.referralId, routedAt)
-      : 0;
-    const facts = gatherFacts({ received, assessment, consent, repeat, refugeUnitsFree, routedAt, policy: this.policy });
-    const outcome = evaluateRouting(facts, this.policy);
+    const factsWith = (refugeUnitsFree: number) => gatherFacts({ received, assessment, consent, repeat, refugeUnitsFree, routedAt, policy: this.policy });
+    let facts = factsWith(0);
+    let outcome = evaluateRouting(facts, this.policy);
+    // Whether the refuge is a route does not depend on a unit being free (only routed or waitlisted does), so a unit
+    // is asked for only when the decision sends the person there: a request with no refuge case would never be
+    // released, and the unit would be lost to everyone.
+    if (consentGiven && outcome.routes.some((route) => route.provision === 'refuge')) {
+      facts = factsWith(await this.requestRefuge(received.referralId, routedAt));
+      outcome = evaluateRouting(facts, this.policy);
+    }
     const decisionNumber = previous.length;
     const openCases = await this.casesStillWorked(received.referralId, previous, outcome.routes.map((route) => route.provision));
     const decision = buildDecision({
@@ -175,9 +256,6 @@ export class Router {
       notificationIdFor: (childIndex) => nameBasedUuid(`encompass\n${received.referralId}\n${childIndex}`),
       notifySchools: decisionNumber === 0,
     });
-    const keyId = sealingKeyId(recorded[0]);
-    const key = keyId ? this.vault.keyFor(keyId) : null;
-    if (!keyId || !key) return;
     try {
       await this.store.append(streamId, this.codec.encode([decision], routerContext(trigger), { keyId, key }), trigger.revision);
     } catch (error) {
@@ -193,6 +271,9 @@ export class Router {
     if (routed.outcome.marac) this.state.recordMaracListing(routed.referralId, routed.facts.routedAt);
     const context = routerContext(event);
     const { opened, superseded } = caseEventsOf(routed);
+    // Known at once, not only when each CaseOpened comes back round the log: a decline or a freed refuge unit
+    // handled before then must already see these cases.
+    for (const caseEvent of opened) this.state.rememberCase(caseEvent.data.caseId, caseEvent.data.referralId, caseEvent.data.provision);
     // Concurrent, so they share one group commit; a case already opened (a replay) is seen by a read, not a write.
     const toOpen: CaseOpened[] = [];
     for (const caseEvent of opened) if ((await this.store.streamRevision(streams.case(caseEvent.data.caseId))) === null) toOpen.push(caseEvent);
@@ -204,6 +285,23 @@ export class Router {
         appendOnce(this.store, this.codec, { streamId: streams.case(caseEvent.data.caseId), expected: 'any', idName: `superseded\n${caseEvent.data.caseId}\n${caseEvent.data.decisionNumber}` }, caseEvent, context),
       ),
     ]);
+  }
+
+  private personOf(received: ReferralReceived['data'] & { submission: NonNullable<ReferralReceived['data']['submission']> }) {
+    const subject = received.submission.subject;
+    const other = received.submission.otherParty;
+    return {
+      referralId: received.referralId,
+      receivedAt: received.receivedAt,
+      ...this.state.hashPerson(
+        { ...subject, firstName: subject.firstName },
+        other ? { lastName: other.lastName, dateOfBirth: other.dateOfBirth, policePersonId: other.policePersonId } : null,
+      ),
+    };
+  }
+
+  private index(received: ReferralReceived['data']): void {
+    if (received.submission && received.referralType !== 'perpetrator') this.state.remember(this.personOf({ ...received, submission: received.submission }));
   }
 
   /**
@@ -247,6 +345,28 @@ export class Router {
     }
     return refugeUnits.statusOf(state, requestId) === 'placed' ? Math.max(1, before) : 0;
   }
+}
+
+class RouterStopped extends Error {
+  constructor(override readonly cause: unknown) {
+    super('the router stopped');
+    this.name = 'RouterStopped';
+  }
+}
+
+/** Errors the referral's own data causes, which no retry mends; anything else (the store, a file, I/O) may pass. */
+function isDataFailure(error: unknown): boolean {
+  return error instanceof TypeError || error instanceof RangeError || error instanceof SyntaxError || error instanceof ReferenceError || error instanceof DomainError;
+}
+
+function errorKind(error: unknown): string {
+  return error instanceof Error ? error.name : typeof error;
+}
+
+// By kind and place only: an error's message may quote event data.
+function logFailure(what: string, error: unknown): void {
+  const where = error instanceof Error ? (error.stack ?? '').split('\n')[1]?.trim() : '';
+  process.stderr.write(`${what}: ${errorKind(error)} ${where}\n`);
 }
 
 function lastOf<Data>(events: Array<{ type: string; data: unknown }>, type: string): Data | null {

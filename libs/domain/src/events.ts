@@ -19,6 +19,8 @@ export const EVENT_SCHEMAS = {
   RefugePlaceOffered: 1,
   CaseReferredOn: 1,
   CaseReturnedToReferrer: 1,
+  /** The router could not decide on a referral; kinds only, never data. */
+  RoutingFailed: 1,
   RefugeUnitRequested: 1,
   RefugeUnitReleased: 1,
   EncompassNotificationSent: 1,

@@ -14,6 +14,7 @@ export * from './marac/marac-schedule';
 export * from './routing/routing.types';
 export { evaluateRouting } from './routing/evaluate-routing';
 export * from './routing/referral-routed';
+export * from './routing/routing-failed';
 export * from './refuge/refuge-units';
 export * from './repeat/person-match';
 export * from './cases/case.decider';

@@ -198,10 +198,12 @@ export class ProjectionRunner {
     });
   }
 
-  /** Applies everything already in the log; for tests and the rebuild command. */
+  /** Applies everything already in the log, however long it takes; for startup, tests and the rebuild command. */
   async catchUp(): Promise<void> {
     const head = await this.store.headPosition();
-    if (head !== null) await this.waitFor(head, 60_000);
+    // A long log (a rebuild after a machine crash) takes minutes: an API served before then would show partial
+    // queues and refuse tokens it issued. A failed read model ends the wait; health reports it.
+    while (head !== null && this.checkpoint < head && !this.failure) await this.waitFor(head, 60_000);
   }
 
   get failed(): unknown {

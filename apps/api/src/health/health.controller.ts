@@ -3,7 +3,8 @@ import { ApiTags } from '@nestjs/swagger';
 import { EVENT_STORE, type EventStore } from '@spoc/event-store';
 import type { KafkaRelay } from '@spoc/kafka-relay';
 import type { ProjectionRunner } from '@spoc/platform';
-import { KAFKA_RELAY, PROJECTIONS } from '../infrastructure/tokens';
+import type { Router } from '../../../router/src/router';
+import { KAFKA_RELAY, PROJECTIONS, ROUTER } from '../infrastructure/tokens';
 import { Public } from '../shared/auth/access.decorators';
 
 @ApiTags('operations')
@@ -13,10 +14,12 @@ export class HealthController {
     @Inject(EVENT_STORE) private readonly store: EventStore,
     @Inject(PROJECTIONS) private readonly projections: ProjectionRunner,
     @Inject(KAFKA_RELAY) private readonly relay: KafkaRelay | null,
+    @Inject(ROUTER) private readonly router: Router | null,
   ) {}
 
   /**
-   * "ok" when the event store answers and the read models are still being fed (a stopped projection is stale data).
+   * "ok" when the event store answers and the read models and the router are still being fed (a stopped projection
+   * is stale data; a stopped router routes nobody).
    * A relay that is retrying is still ok: Kafka is downstream of the log, so intake goes on and the relay catches up;
    * one that stopped is not, since providers would wait for ever. Only positions and counts, never event data.
    */
@@ -29,8 +32,13 @@ export class HealthController {
       throw new ServiceUnavailableException('the event store does not answer');
     }
     if (this.projections.failed) throw new ServiceUnavailableException('the read models stopped: see the log');
+    // A stopped router routes nobody; one that is retrying (the store refusing writes for a while) catches up.
+    if (this.router?.failed) throw new ServiceUnavailableException('the router stopped: see the log');
     if (this.relay?.failed) throw new ServiceUnavailableException('the Kafka relay stopped: see the log');
-    if (!this.relay) return { status: 'ok' };
-    return { status: 'ok', kafkaRelay: { checkpoint: this.relay.checkpoint?.toString() ?? null, retrying: this.relay.retrying } };
+    return {
+      status: 'ok',
+      ...(this.router ? { router: { checkpoint: this.router.checkpoint?.toString() ?? null, retrying: this.router.retrying, referralsFlaggedForRoutingByHand: this.router.referralsFailed } } : {}),
+      ...(this.relay ? { kafkaRelay: { checkpoint: this.relay.checkpoint?.toString() ?? null, retrying: this.relay.retrying } } : {}),
+    };
   }
 }

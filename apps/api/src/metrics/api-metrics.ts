@@ -43,6 +43,8 @@ export class ApiMetrics {
     // The router and the relay report only where they run: in this process in the embedded mode.
     registry.gauge('spoc_router_checkpoint', 'The last log position the router handled.', () => (router ? one(position(router.checkpoint)) : []));
     registry.gauge('spoc_router_failed', '1 when the router stopped on an event.', () => (router ? one(flag(router.failed)) : []));
+    registry.gauge('spoc_router_retrying', 'Failed attempts in a row on the event in hand (the store or the router\'s own file refused); 0 when all is well.', () => (router ? one(router.retrying) : []));
+    registry.gauge('spoc_router_referrals_flagged_total', 'Referrals flagged for routing by hand since the process started (the router could not decide them).', () => (router ? one(router.referralsFailed) : []));
     registry.gauge('spoc_kafka_relay_checkpoint', 'The last log position the Kafka broker acknowledged.', () => (relay ? one(position(relay.checkpoint)) : []));
     registry.gauge('spoc_kafka_relay_retrying', 'Failed attempts in a row to reach the Kafka broker (0 while it answers).', () => (relay ? one(relay.retrying) : []));
     registry.gauge('spoc_kafka_relay_failed', '1 when the Kafka relay stopped on an event it cannot map.', () => (relay ? one(flag(relay.failed)) : []));

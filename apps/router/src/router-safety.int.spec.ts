@@ -1,0 +1,242 @@
+import Database from 'better-sqlite3';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { parsePolicy, referralDecider, streams, type ReferralRouted, type RiskAssessment, type RoutingPolicy } from '@spoc/domain';
+import { SqliteEventStore, type RecordedEvent } from '@spoc/event-store';
+import { EventCodec, nameBasedUuid, openReadModelDb, PersonalDataVault, sealingKeyId, type DomainEvent } from '@spoc/platform';
+import type { CreateReferralDto } from '../../api/src/referrals/referral.dto';
+import { validPerpetratorReferral, validVictimReferral } from '../../api/src/referrals/referral.fixtures';
+import { toReferralSubmission } from '../../api/src/referrals/referral.mapper';
+import { Router } from './router';
+
+const basePolicy: RoutingPolicy = parsePolicy(JSON.parse(readFileSync(path.resolve(__dirname, '../../../policies/portsmouth-2026-1.json'), 'utf8')));
+const oneRefugeUnit: RoutingPolicy = { ...basePolicy, provisions: { ...basePolicy.provisions, refuge: { ...basePolicy.provisions.refuge, capacityUnits: 1 } } };
+const context = { actor: { id: 'test-referrer', role: 'referrer' as const, agency: 'hampshire-police' }, correlationId: 'c', causationId: null };
+const answers = (yes: number) => Object.fromEntries(Array.from({ length: 24 }, (_, n) => [`Q${n + 1}`, n < yes ? 'yes' : 'no']));
+const needsRefuge = { needs: { safeAccommodation: true }, children: [] };
+
+/**
+ * What the router must get right when things do not go in the usual order: consent that comes later, a state file
+ * rebuilt from the log, a router that is behind, a store that refuses for a while, a referral whose data breaks a rule.
+ */
+describe('the router, when things do not go in the usual order', () => {
+  let directory: string;
+  let store: SqliteEventStore;
+  let vault: PersonalDataVault;
+  let codec: EventCodec;
+  let routers: Router[];
+
+  beforeEach(() => {
+    directory = mkdtempSync(path.join(tmpdir(), 'spoc-router-safety-'));
+    store = new SqliteEventStore(path.join(directory, 'events.sqlite'));
+    vault = new PersonalDataVault(path.join(directory, 'keys.sqlite'));
+    codec = new EventCodec(vault);
+    routers = [];
+  });
+  afterEach(async () => {
+    for (const router of routers.splice(0)) await router.stop();
+    await store.close();
+    vault.close();
+    rmSync(directory, { recursive: true, force: true });
+  });
+
+  function startRouter(policy: RoutingPolicy = basePolicy): Router {
+    const router = new Router(store, codec, vault, policy, openReadModelDb(path.join(directory, 'router-state.sqlite')));
+    routers.push(router);
+    router.start();
+    return router;
+  }
+
+  async function stopRouter(router: Router): Promise<void> {
+    await router.stop();
+    routers.splice(routers.indexOf(router), 1);
+  }
+
+  async function receive(reference: string, overrides: Record<string, unknown> = {}, kind: 'victim' | 'perpetrator' = 'victim', policy = basePolicy): Promise<string> {
+    const body = kind === 'victim'
+      ? validVictimReferral({ agencyReference: reference, subject: { lastName: `Person-${reference}` }, ...overrides })
+      : validPerpetratorReferral({ agencyReference: reference, ...overrides });
+    const referralId = nameBasedUuid(`test\n${reference}`);
+    const events = referralDecider.decide(
+      { type: 'ReceiveReferral', data: { referralId, agency: 'hampshire-police', submission: toReferralSubmission(body as CreateReferralDto), submissionDigest: 'd', receivedAt: new Date().toISOString(), policy } },
+      referralDecider.initialState(),
+    );
+    await store.append(streams.referral(referralId), codec.encode(events, context, await vault.newKey()), 'no-stream');
+    return referralId;
+  }
+
+  async function read(streamId: string): Promise<RecordedEvent[]> {
+    const events: RecordedEvent[] = [];
+    for await (const event of store.readStream(streamId)) events.push(event);
+    return events;
+  }
+
+  async function appendToReferral(referralId: string, events: DomainEvent[]): Promise<void> {
+    const stored = await read(streams.referral(referralId));
+    const keyId = sealingKeyId(stored[0])!;
+    await store.append(streams.referral(referralId), codec.encode(events, context, { keyId, key: vault.keyFor(keyId)! }), stored[stored.length - 1].revision);
+  }
+
+  async function appendToCase(caseId: string, referralId: string, events: DomainEvent[]): Promise<void> {
+    const keyId = sealingKeyId((await read(streams.referral(referralId)))[0])!;
+    await store.append(streams.case(caseId), codec.encode(events, context, { keyId, key: vault.keyFor(keyId)! }), (await store.streamRevision(streams.case(caseId)))!);
+  }
+
+  async function decisionsOf(referralId: string): Promise<ReferralRouted['data'][]> {
+    return (await read(streams.referral(referralId))).filter((event) => event.type === 'ReferralRouted').map((event) => codec.decode<ReferralRouted['data']>(event).data);
+  }
+
+  const refugeRoute = async (referralId: string, decision = 0) => (await decisionsOf(referralId))[decision].cases.find((route) => route.provision === 'refuge')!;
+  const typesOf = async (streamId: string) => (await read(streamId)).map((event) => event.type);
+
+  /** Until the router has handled everything, including what it appended itself on the way. */
+  async function settle(router: Router): Promise<void> {
+    for (let round = 0; round < 3; round += 1) {
+      expect(await router.waitFor((await store.headPosition())!, 15_000)).toBe(true);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  }
+
+  it('keeps the refuge unit of a person whose consent came later, and the next person waits for it', async () => {
+    const router = startRouter(oneRefugeUnit);
+    const first = await receive('LATE-CONSENT', { ...needsRefuge, consent: { given: false, lawfulBasis: 'consent', notes: null } }, 'victim', oneRefugeUnit);
+    await settle(router);
+    expect((await refugeRoute(first)).status).toBe('held-awaiting-consent');
+    expect(await typesOf(streams.refuge())).toEqual([]);
+
+    await appendToReferral(first, referralDecider.decide(
+      { type: 'RecordConsent', data: { referralId: first, consent: { given: true, lawfulBasis: 'consent', notes: null }, recordedAt: new Date().toISOString() } },
+      { status: 'received' } as never,
+    ));
+    await settle(router);
+    // The held refuge case was superseded by the new decision's: that ended no stay, so nothing was released.
+    expect((await refugeRoute(first, 1)).status).toBe('routed');
+    expect(await typesOf(streams.refuge())).toEqual(['RefugeUnitRequested']);
+
+    const second = await receive('NEXT-IN-LINE', needsRefuge, 'victim', oneRefugeUnit);
+    await settle(router);
+    expect((await refugeRoute(second)).status).toBe('waitlisted');
+  });
+
+  it('asks for a refuge unit only when the decision routes to the refuge (a perpetrator, a child under 13)', async () => {
+    const router = startRouter(oneRefugeUnit);
+    const perpetrator = await receive('PERP', { needs: { safeAccommodation: true } }, 'perpetrator', oneRefugeUnit);
+    const child = await receive('CHILD', { ...needsRefuge, subject: { lastName: 'Person-CHILD', dateOfBirth: '2016-01-01' } }, 'victim', oneRefugeUnit);
+    await settle(router);
+    expect((await decisionsOf(perpetrator))[0].cases.map((route) => route.provision)).toEqual(['up2u']);
+    expect((await decisionsOf(child))[0].cases.map((route) => route.provision)).not.toContain('refuge');
+    expect(await typesOf(streams.refuge())).toEqual([]);
+
+    const adult = await receive('ADULT', needsRefuge, 'victim', oneRefugeUnit);
+    await settle(router);
+    expect((await refugeRoute(adult)).status).toBe('routed');
+  });
+
+  it('recognises a repeat victim listed at MARAC after its state file was rebuilt from the log', async () => {
+    const high = { riskAssessment: { tool: 'DASH', answers: answers(15), professionalJudgement: { highRisk: false, rationale: null }, policeCalloutsLast12Months: 1, assessedAt: new Date().toISOString() } };
+    let router = startRouter();
+    const before = await receive('FIRST', { subject: { lastName: 'Same' }, children: [], ...high });
+    await settle(router);
+    expect((await decisionsOf(before))[0].outcome.marac).not.toBeNull();
+    await stopRouter(router);
+    // As after a machine crash: the marker beside the state file names another boot, so the file is thrown away.
+    writeFileSync(path.join(directory, 'router-state.sqlite.open'), 'an-earlier-boot');
+    router = startRouter();
+    await settle(router);
+
+    const again = await receive('SECOND', { subject: { lastName: 'Same' }, children: [] });
+    await settle(router);
+    const [decision] = await decisionsOf(again);
+    expect(decision.facts.repeat).toMatchObject({ isRepeat: true, previousReferralIds: [before], repeatMarac: true });
+    expect(decision.facts.riskLevel).toBe('high');
+  });
+
+  it('offers a freed refuge unit to the person waiting even when the router was behind both the wait and the release', async () => {
+    let router = startRouter(oneRefugeUnit);
+    const first = await receive('IN-REFUGE', needsRefuge, 'victim', oneRefugeUnit);
+    await settle(router);
+    const stay = await refugeRoute(first);
+    await stopRouter(router);
+
+    const waiting = await receive('WAITING', needsRefuge, 'victim', oneRefugeUnit);
+    const at = new Date().toISOString();
+    await appendToCase(stay.caseId, first, [
+      { type: 'CaseClaimed', data: { caseId: stay.caseId, assignee: 'worker', claimedAt: at } },
+      { type: 'CaseClosed', data: { caseId: stay.caseId, outcome: 'moved-away', note: null, closedAt: at } },
+    ]);
+    router = startRouter(oneRefugeUnit);
+    await settle(router);
+    const route = await refugeRoute(waiting);
+    expect(route.status).toBe('waitlisted');
+    expect(await typesOf(streams.case(route.caseId))).toEqual(['CaseOpened', 'RefugePlaceOffered']);
+  });
+
+  it('never refers a decline on to a provision the router has just opened a case at for the same referral', async () => {
+    let router = startRouter();
+    const referralId = await receive('DECLINED', { children: [] });
+    await settle(router);
+    const victimSupport = (await decisionsOf(referralId))[0].cases.find((route) => route.provision === 'victim-support')!;
+    await stopRouter(router);
+
+    // While the router is behind: a reassessment at medium risk (outreach), then Victim Support declines.
+    const assessment = { tool: 'DASH', answers: answers(11), professionalJudgement: { highRisk: false, rationale: null }, policeCalloutsLast12Months: 1, assessedAt: new Date().toISOString() } as unknown as RiskAssessment;
+    await appendToReferral(referralId, referralDecider.decide(
+      { type: 'ReassessRisk', data: { referralId, riskAssessment: assessment, reassessedAt: new Date().toISOString(), policy: basePolicy } },
+      { status: 'received', referralId, agency: 'hampshire-police', referralType: 'victim', submissionDigest: 'd', assessments: 1 },
+    ));
+    await appendToCase(victimSupport.caseId, referralId, [{ type: 'CaseDeclined', data: { caseId: victimSupport.caseId, reason: 'not for us', declinedAt: new Date().toISOString() } }]);
+    router = startRouter();
+    await settle(router);
+
+    const outreachCases = new Set<string>();
+    for await (const event of store.readAll()) {
+      const data = event.data as { referralId?: string; provision?: string };
+      if (event.type === 'CaseOpened' && data.referralId === referralId && data.provision === 'outreach') outreachCases.add(event.streamId);
+    }
+    expect(outreachCases.size).toBe(1);
+  });
+
+  it('flags a referral whose data breaks a rule for routing by hand, and goes on routing everyone else', async () => {
+    const router = startRouter();
+    // What the API now refuses, but the log may already hold: a list inside the list of children.
+    const child = validVictimReferral().children![0];
+    const broken = await receive('BROKEN', { children: [[child]] });
+    const next = await receive('NEXT');
+    await settle(router);
+
+    expect(router.failed).toBeNull();
+    expect(router.referralsFailed).toBe(1);
+    const failed = (await read(streams.referral(broken))).filter((event) => event.type === 'RoutingFailed');
+    expect(failed.map((event) => event.data)).toEqual([expect.objectContaining({ referralId: broken, errorKind: 'TypeError', onEventType: 'RiskAssessed' })]);
+    expect(await decisionsOf(broken)).toEqual([]);
+    expect(await decisionsOf(next)).toHaveLength(1);
+
+    // Read again from the start (a lost state file): the failure is recorded once, and nothing is decided twice.
+    await stopRouter(router);
+    rmSync(path.join(directory, 'router-state.sqlite'));
+    const again = startRouter();
+    await settle(again);
+    expect((await read(streams.referral(broken))).filter((event) => event.type === 'RoutingFailed')).toHaveLength(1);
+    expect(await decisionsOf(next)).toHaveLength(1);
+  });
+
+  it('waits out a store that refuses its writes for a while, then routes what came in meanwhile', async () => {
+    const first = await receive('DURING-LOCK');
+    // Another connection (a backup, another process) holds the write lock past the writer's 10 s busy timeout.
+    const lock = new Database(path.join(directory, 'events.sqlite'));
+    lock.exec('BEGIN IMMEDIATE');
+    const router = startRouter();
+    await new Promise((resolve) => setTimeout(resolve, 10_500));
+    expect(router.failed).toBeNull();
+    expect(router.retrying).toBeGreaterThan(0);
+    lock.exec('ROLLBACK');
+    lock.close();
+
+    const second = await receive('AFTER-LOCK');
+    await settle(router);
+    expect(router.retrying).toBe(0);
+    expect(await decisionsOf(first)).toHaveLength(1);
+    expect(await decisionsOf(second)).toHaveLength(1);
+  }, 30_000);
+});
