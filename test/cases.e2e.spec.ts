@@ -252,8 +252,77 @@ describe('provider queues and the case lifecycle over HTTP', () => {
     expect(route.caseId).not.toBe(cases.outreach);
     const queued = await eventually(() => queue('outreach'), (response) => response.body.items.some((entry: { caseId: string }) => entry.caseId === route.caseId), 'the new case in the queue');
     expect(queued.body.items.find((entry: { caseId: string }) => entry.caseId === route.caseId)).toMatchObject({ status: 'awaiting', routeStatus: 'routed' });
-    const held = await app.http().get(`/v1/cases/${cases.outreach}`).set(bearer(tokens.outreach)).expect(200);
-    expect(held.body.status).toBe('superseded');
+    // The held case was never routed to outreach: it stays out of outreach's sight; the auditor sees it superseded.
+    await app.http().get(`/v1/cases/${cases.outreach}`).set(bearer(tokens.outreach)).expect(404);
+    const { body: history } = await app.http().get(`/v1/audit/referrals/${referral.referralId}/history`).set(bearer(tokens.auditor)).expect(200);
+    expect(history.events.filter((event: { streamId: string }) => event.streamId === `case-${cases.outreach}`).map((event: { type: string }) => event.type)).toEqual(['CaseOpened', 'CaseSuperseded']);
+  });
+
+  const withoutConsent = { children: [], consent: { given: false, lawfulBasis: 'public-task', notes: null } };
+  const caseEvents = async (referralId: string, caseId: string) => {
+    const { body } = await app.http().get(`/v1/audit/referrals/${referralId}/history`).set(bearer(tokens.auditor)).expect(200);
+    return (body.events as Array<{ streamId: string; type: string; data: Record<string, unknown> }>).filter((event) => event.streamId === `case-${caseId}`);
+  };
+
+  it("does not show a case held for consent to its provision's caseworker, as if it did not exist; the auditor reads it", async () => {
+    const { referral, cases } = await routed({ ...withoutConsent, riskAssessment: validRiskAssessment({ answers: answers(11) }) });
+    expect(referral).toMatchObject({ status: 'awaiting-consent', routes: [{ provision: 'outreach', status: 'held-awaiting-consent' }] });
+    const read = await app.http().get(`/v1/cases/${cases.outreach}`).set(bearer(tokens.outreach)).expect(404);
+    expect(JSON.stringify(read.body)).not.toContain(surname(serial));
+    expect(read.body).not.toHaveProperty('risk');
+    await act('outreach', cases.outreach, 'contact-attempts', { outcome: 'contacted' }).expect(404);
+    await act('outreach', cases.outreach, 'close', { outcome: 'other' }).expect(404);
+    expect(await caseEvents(referral.referralId, cases.outreach)).toEqual([expect.objectContaining({ type: 'CaseOpened', data: expect.objectContaining({ status: 'held-awaiting-consent' }) })]);
+  });
+
+  it('does not let a case held for consent be declined or transferred, which would route the person on without it', async () => {
+    const medium = await routed({ ...withoutConsent, riskAssessment: validRiskAssessment({ answers: answers(11) }) });
+    await act('outreach', medium.cases.outreach, 'transfer', { toProvision: 'victim-support', reason: 'x' }).expect(404);
+    await act('outreach', medium.cases.outreach, 'decline', { reason: 'x' }).expect(404);
+    await act('outreach', medium.cases.outreach, 'claim').expect(404);
+
+    const standard = await routed(withoutConsent);
+    expect(standard.referral).toMatchObject({ riskLevel: 'standard', status: 'awaiting-consent', routes: [{ provision: 'victim-support', status: 'held-awaiting-consent' }] });
+    await act('victim-support', standard.cases['victim-support'], 'decline', { reason: 'x' }).expect(404);
+
+    for (const { referral, cases } of [medium, standard]) {
+      const [caseId] = Object.values(cases);
+      expect((await caseEvents(referral.referralId, caseId)).map((event) => event.type)).toEqual(['CaseOpened']);
+      const after = await app.http().get(`/v1/referrals/${referral.referralId}`).set(bearer(tokens.police)).expect(200);
+      expect(after.body).toMatchObject({ status: 'awaiting-consent', routes: [{ caseId, status: 'held-awaiting-consent' }] });
+    }
+    const { body: outreachQueue } = await queue('outreach').expect(200);
+    expect(outreachQueue.items.map((entry: { referralId: string }) => entry.referralId)).not.toContain(standard.referral.referralId);
+  });
+
+  it('shows a case superseded by a reassessment the assessment it was routed on, not the one that moved the referral away', async () => {
+    const { referral, cases } = await routed({ children: [], riskAssessment: validRiskAssessment({ answers: answers(11) }) });
+    await app.http().post(`/v1/referrals/${referral.referralId}/reassessments`).set(bearer(tokens.police)).send(high).expect(202);
+    const superseded = await eventually(
+      () => app.http().get(`/v1/cases/${cases.outreach}`).set(bearer(tokens.outreach)),
+      (response) => response.body.status === 'superseded',
+      'the outreach case superseded',
+    );
+    expect(superseded.body.risk).toMatchObject({ level: 'medium', dashScore: 11, answers: expect.objectContaining({ Q11: 'yes', Q12: 'no' }) });
+
+    const after = await app.http().get(`/v1/referrals/${referral.referralId}?waitForRoutes=2000`).set(bearer(tokens.police)).expect(200);
+    const idva = after.body.routes.find((route: { provision: string }) => route.provision === 'idva');
+    const current = await app.http().get(`/v1/cases/${idva.caseId}`).set(bearer(tokens.idva)).expect(200);
+    expect(current.body.risk).toMatchObject({ level: 'high', dashScore: 15 });
+  });
+
+  it('shows a closed case the assessment it was worked on, not a reassessment made after it closed', async () => {
+    const { referral, cases } = await routed({ ...high, children: [] });
+    await act('idva', cases.idva, 'claim').expect(200);
+    await act('idva', cases.idva, 'close', { outcome: 'engaged-risk-reduced' }).expect(200);
+    await app.http().post(`/v1/referrals/${referral.referralId}/reassessments`).set(bearer(tokens.police)).send({ riskAssessment: validRiskAssessment({ answers: answers(11) }) }).expect(202);
+    await eventually(
+      () => app.http().get(`/v1/referrals/${referral.referralId}`).set(bearer(tokens.police)),
+      (response) => response.body.riskLevel === 'medium',
+      'the reassessment',
+    );
+    const closed = await app.http().get(`/v1/cases/${cases.idva}`).set(bearer(tokens.idva)).expect(200);
+    expect(closed.body).toMatchObject({ status: 'closed', risk: { level: 'high', dashScore: 15 } });
   });
 
   it("records in the access log who saw a case in a queue, who opened it and who acted on it", async () => {

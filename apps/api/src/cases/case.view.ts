@@ -39,7 +39,7 @@ export function queueItemView(row: CaseRow, subject: SafeContactCard | null, now
 export interface CaseDetailInputs {
   row: CaseRow;
   submission: ReferralSubmission | null;
-  /** From the referral's latest assessment: what the level was and why. */
+  /** From the referral's latest assessment (for an ended case, the latest before it ended): what the level was and why. */
   risk: { level: string | null; dashScore: number | null; criteria: string[]; assessment: RiskAssessment | null };
   parts: readonly CaseViewPart[];
   history: Array<{ type: string; recordedAt: string; actor: unknown; data: unknown }>;

@@ -1,8 +1,8 @@
 import { Body, Controller, Get, HttpCode, Inject, NotFoundException, Param, ParseUUIDPipe, Post, Req } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
-import { streams, type CaseCommand, type ReferralReceived, type ReferralSubmission, type RiskAssessed, type RoutingPolicy } from '@spoc/domain';
-import { EVENT_STORE, type EventStore } from '@spoc/event-store';
+import { endsCase, streams, type CaseCommand, type CaseSuperseded, type ReferralReceived, type ReferralRouted, type ReferralSubmission, type RiskAssessed, type RoutingPolicy } from '@spoc/domain';
+import { EVENT_STORE, type EventStore, type RecordedEvent } from '@spoc/event-store';
 import { nameBasedUuid, type EventCodec, type PersonalDataVault } from '@spoc/platform';
 import type { Clock } from '../infrastructure/clock';
 import { CLOCK, CODEC, POLICY, VAULT } from '../infrastructure/tokens';
@@ -101,27 +101,42 @@ export class CasesController {
     return this.detail(this.cases.find(command.data.caseId)!);
   }
 
-  /** Another provision's case, or one that does not exist, is the same 404: existence is not revealed. */
+  /**
+   * Another provision's case, or one that does not exist, is the same 404: existence is not revealed. So is a case
+   * held for the victim's consent: the referral was never routed to the provision by it (consent opens a new case).
+   */
   private visibleCase(caseId: string, caller: Principal, request: FastifyRequest): CaseRow {
     const row = this.cases.find(caseId);
-    if (!row || row.provision !== caller.provision) throw new NotFoundException('no such case');
+    if (!row || row.provision !== caller.provision || row.route_status === 'held-awaiting-consent') throw new NotFoundException('no such case');
     recordAccessed(request, { referralIds: [row.referral_id] });
     return row;
   }
 
   private async detail(row: CaseRow) {
     const history: Array<{ type: string; recordedAt: string; actor: unknown; data: unknown }> = [];
+    let ended: RecordedEvent | null = null;
     for await (const event of this.store.readStream(streams.case(row.case_id))) {
       const { type, recordedAt, metadata, data } = this.codec.decode(event);
       history.push({ type, recordedAt, actor: metadata.actor, data });
+      if (!ended && endsCase(event)) ended = event;
     }
-    let assessed: RiskAssessed['data'] | null = null;
+    const supersededBy = ended?.type === 'CaseSuperseded' ? (ended.data as CaseSuperseded['data']).decisionNumber : null;
+    const assessments: RecordedEvent[] = [];
+    let supersededOnRevision: bigint | null = null;
     let submission: ReferralSubmission | null = null;
     for await (const event of this.store.readStream(streams.referral(row.referral_id))) {
-      if (event.type === 'RiskAssessed') assessed = this.codec.decode<RiskAssessed['data']>(event).data;
+      if (event.type === 'RiskAssessed') assessments.push(event);
+      const decision = event.type === 'ReferralRouted' ? (event.data as ReferralRouted['data']) : null;
+      if (decision && decision.decisionNumber === supersededBy) supersededOnRevision = BigInt(decision.basedOnRevision);
       // Null once erased: the case then shows its own facts and says so.
       if (event.type === 'ReferralReceived') submission = this.codec.decode<ReferralReceived['data']>(event).data.submission ?? null;
     }
+    // The assessment the case was routed on: none made after it ended, nor the reassessment that superseded it
+    // (recorded before the supersession, it is why the referral left, and is no longer this provision's to see).
+    const routedOn = assessments
+      .filter((event) => (ended === null || event.position < ended.position) && (supersededOnRevision === null || event.revision < supersededOnRevision))
+      .pop();
+    const assessed = routedOn ? this.codec.decode<RiskAssessed['data']>(routedOn).data : null;
     return caseDetailView({
       row,
       submission,

@@ -59,8 +59,9 @@ type OpenState = Exclude<CaseState, { status: 'none' }>;
 
 /**
  * The case lifecycle (the contract's table): awaiting → active by a claim; contact attempts while active; decline
- * or transfer from awaiting or active; close from active. Everything else is an invalid transition with a plain
- * reason. Caseworkers' commands carry `at` from the edge; nothing here reads a clock.
+ * or transfer from awaiting or active; close from active; none of them on a case held for consent. Everything
+ * else is an invalid transition with a plain reason. Caseworkers' commands carry `at` from the edge; nothing here
+ * reads a clock.
  */
 export const caseDecider = {
   initialState: (): CaseState => ({ status: 'none' }),
@@ -71,16 +72,18 @@ export const caseDecider = {
     switch (command.type) {
       case 'ClaimCase':
         requireStatus(state, ['awaiting'], 'claimed');
-        if (state.routeStatus === 'held-awaiting-consent') throw new DomainError('invalid-transition', "this case is held until the victim's consent is recorded");
+        requireRouted(state);
         return [{ type: 'CaseClaimed', data: { caseId, assignee: command.data.assignee, claimedAt: at } }];
       case 'RecordContactAttempt':
         requireStatus(state, ['active'], 'given a contact attempt');
         return [{ type: 'ContactAttempted', data: { caseId, outcome: command.data.outcome, note: command.data.note, attemptedAt: at } }];
       case 'DeclineCase':
         requireStatus(state, ['awaiting', 'active'], 'declined');
+        requireRouted(state);
         return [{ type: 'CaseDeclined', data: { caseId, reason: command.data.reason, declinedAt: at } }];
       case 'TransferCase': {
         requireStatus(state, ['awaiting', 'active'], 'transferred');
+        requireRouted(state);
         const { toProvision, toCaseId, reason } = command.data;
         if (toProvision === state.opened.provision) throw new DomainError('invalid-transition', 'a case cannot be transferred to its own provision');
         // A refuge unit is allocated in request order by routing; a transfer would jump the waitlist.
@@ -149,6 +152,14 @@ function requireStatus(state: OpenState, allowed: CaseStatus[], verb: string): v
 }
 
 /**
+ * Without the victim's consent the referral is not routed: the provision may not take it, nor decline or transfer
+ * it, either of which would send the person on to another provision as a routed case.
+ */
+function requireRouted(state: OpenState): void {
+  if (state.routeStatus === 'held-awaiting-consent') throw new DomainError('invalid-transition', "this case is held until the victim's consent is recorded");
+}
+
+/**
  * The case a transfer or a decline's referral-on opens at another provision: the same person and risk, a new
  * first-contact clock from the moment of the move, and a link back to the case it came from.
  */
@@ -176,7 +187,12 @@ export function caseOpenedElsewhere(
   };
 }
 
+/** The ways a case ends; the first of them on a case's stream is its end (a later supersession changes nothing). */
+export function endsCase(event: { type: string }): boolean {
+  return event.type === 'CaseClosed' || event.type === 'CaseDeclined' || event.type === 'CaseTransferred' || event.type === 'CaseSuperseded';
+}
+
 /** Whether a case still holds (or waits for) a refuge unit: until it ends, by any way of ending. */
 export function endsRefugeHold(event: CaseEvent): boolean {
-  return event.type === 'CaseClosed' || event.type === 'CaseDeclined' || event.type === 'CaseTransferred' || event.type === 'CaseSuperseded';
+  return endsCase(event);
 }

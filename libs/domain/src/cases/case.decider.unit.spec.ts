@@ -36,6 +36,13 @@ describe('the case lifecycle', () => {
     spec.given([opened({ provision: 'outreach', status: 'held-awaiting-consent', dueBy: null })]).when({ type: 'ClaimCase', data: { caseId: 'c-1', assignee: 'w', at } }).thenThrows('invalid-transition', /consent/);
   });
 
+  it("refuses to decline or transfer a case held for consent: either would route the person on without it", () => {
+    const held = opened({ provision: 'outreach', ruleIds: ['medium-risk'], status: 'held-awaiting-consent', riskLevel: 'medium', dueBy: null });
+    spec.given([held]).when({ type: 'DeclineCase', data: { caseId: 'c-1', reason: 'not for us', at } }).thenThrows('invalid-transition', /held until the victim's consent is recorded/);
+    spec.given([held]).when({ type: 'TransferCase', data: { caseId: 'c-1', toProvision: 'victim-support', toCaseId: 'c-2', reason: 'x', at } })
+      .thenThrows('invalid-transition', /held until the victim's consent is recorded/);
+  });
+
   it('records contact attempts only on an active case', () => {
     spec.given([opened(), claimed]).when({ type: 'RecordContactAttempt', data: { caseId: 'c-1', outcome: 'no-answer', note: null, at } })
       .then([{ type: 'ContactAttempted', data: { caseId: 'c-1', outcome: 'no-answer', note: null, attemptedAt: at } }]);
