@@ -72,6 +72,18 @@ describe('routing over HTTP', () => {
     expect(second.repeat).toMatchObject({ isRepeat: true, previousReferralIds: [first.referralId] });
   });
 
+  it("tells another agency that its referral is a repeat, but not the ids of the first agency's referrals", async () => {
+    const gp = (await app.createPrincipal({ role: 'referrer', name: 'GP surgery', agency: 'portsmouth-gp' })).token;
+    const person = { lastName: 'Twoagency', firstName: 'Tia' };
+    const first = await routed(validVictimReferral({ agencyReference: 'RT-TWO-1', subject: person }));
+    const second = await routed(validVictimReferral({ agencyReference: 'RT-TWO-2', subject: person }), gp);
+
+    expect(second.repeat).toEqual({ isRepeat: true, previousReferralIds: [], repeatMarac: false, possibleMatchReferralIds: [] });
+    await app.http().get(`/v1/referrals/${first.referralId}`).set(bearer(gp)).expect(404);
+    const audited = await app.http().get(`/v1/referrals/${second.referralId}`).set(bearer(auditor)).expect(200);
+    expect(audited.body.repeat).toMatchObject({ isRepeat: true, previousReferralIds: [first.referralId] });
+  });
+
   it('re-routes a reassessment: the route that still applies keeps its case, a dropped one is superseded', async () => {
     const first = await routed(validVictimReferral({ agencyReference: 'RT-RA', subject: { lastName: 'Reassessa', firstName: 'Rae' }, children: [], riskAssessment: validRiskAssessment({ answers: answers(15) }) }));
     expect(first.routes.map((route: { provision: string }) => route.provision)).toEqual(['idva']);

@@ -1,5 +1,5 @@
 import { instantAt } from '@spoc/domain';
-import { readPage, throwIfProblems, type Page } from '../shared/paging';
+import { dateProblem, instantQueryProblem, readPage, throwIfProblems, yearProblem, type Page } from '../shared/paging';
 import type { FieldProblem } from '../shared/validation';
 
 export interface AccessLogFilter {
@@ -14,8 +14,6 @@ export interface AccessLogFilter {
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 // Principal ids are UUIDs; the bootstrap admin and the system actors have short names.
 const ACTOR_ID = /^[A-Za-z0-9-]{1,64}$/;
-const DATE = /^\d{4}-\d{2}-\d{2}$/;
-const INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
 
 /**
  * The access log's query: `referralId`, `actorId`, `from`, `to` (each a date, a whole day in the service's time
@@ -45,23 +43,18 @@ function readBound(query: Record<string, unknown>, field: string, edge: 'start' 
   const value = query[field];
   if (value === undefined) return undefined;
   const text = typeof value === 'string' ? value : '';
-  if (DATE.test(text) && isRealDate(text)) {
+  if (dateProblem(text) === null) {
     // A date is the whole local day: from its first instant, to before the next day's first.
     const day = edge === 'start' ? text : nextDay(text);
     return instantAt(day, '00:00', timeZone).toISOString();
   }
-  const epoch = INSTANT.test(text) ? Date.parse(text) : Number.NaN;
-  if (Number.isNaN(epoch)) {
-    problems.push({ field, problem: 'must be a date YYYY-MM-DD or an ISO 8601 instant with offset' });
-    return undefined;
+  if (instantQueryProblem(text) === null) {
+    const epoch = Date.parse(text);
+    return new Date(edge === 'start' ? epoch : epoch + 1).toISOString();
   }
-  return new Date(edge === 'start' ? epoch : epoch + 1).toISOString();
-}
-
-function isRealDate(date: string): boolean {
-  const [year, month, day] = date.split('-').map(Number);
-  const parsed = new Date(Date.UTC(year, month - 1, day));
-  return parsed.getUTCFullYear() === year && parsed.getUTCMonth() === month - 1 && parsed.getUTCDate() === day;
+  // Either form will do, so a value of neither is told both; one of the right form but out of range is told that.
+  problems.push({ field, problem: yearProblem(text) ?? 'must be a date YYYY-MM-DD or an ISO 8601 instant with offset' });
+  return undefined;
 }
 
 function nextDay(date: string): string {

@@ -48,6 +48,18 @@ describe('the access log filter', () => {
     expect(problemsOf({ from: '2026-11-23T10:00:00' })).toEqual([{ field: 'from', problem: 'must be a date YYYY-MM-DD or an ISO 8601 instant with offset' }]);
   });
 
+  it('refuses dates and instants outside the years 1900 to 2999 on their field, where the calendar does not reach', () => {
+    expect(problemsOf({ to: '9999-12-31' })).toEqual([{ field: 'to', problem: 'must not be after 2999-12-31' }]);
+    expect(problemsOf({ from: '9999-12-31' })).toEqual([{ field: 'from', problem: 'must not be after 2999-12-31' }]);
+    expect(problemsOf({ to: '9999-12-31T23:59:59.999-14:00' })).toEqual([{ field: 'to', problem: 'must not be after 2999-12-31' }]);
+    expect(problemsOf({ from: '1899-12-31' })).toEqual([{ field: 'from', problem: 'must not be before 1900-01-01' }]);
+    expect(problemsOf({ from: '1900-01-01', to: '2999-12-31' })).toEqual([]);
+  });
+
+  it('refuses an instant that is not on the calendar', () => {
+    expect(problemsOf({ from: '2026-02-30T00:00:00Z' })).toEqual([{ field: 'from', problem: 'must be a date YYYY-MM-DD or an ISO 8601 instant with offset' }]);
+  });
+
   it('refuses a range that ends before it starts', () => {
     expect(problemsOf({ from: '2026-11-24', to: '2026-11-23' })).toEqual([{ field: 'to', problem: 'must not be before from' }]);
   });

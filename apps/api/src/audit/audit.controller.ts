@@ -7,7 +7,7 @@ import type { ProjectionRunner } from '@spoc/platform';
 import { POLICY, PROJECTIONS } from '../infrastructure/tokens';
 import { Allow } from '../shared/auth/access.decorators';
 import { recordAccessed } from '../shared/audit/accessed';
-import { nextCursor } from '../shared/paging';
+import { instantQueryProblem, nextCursor } from '../shared/paging';
 import { AccessLog } from './access-log';
 import { readAccessLogFilter } from './access-log.filter';
 import { AccessLogProjection } from './access-log.projection';
@@ -20,7 +20,6 @@ import { stateAsOf, type AuditedEvent } from './state-as-of';
 import { ValidationFailed } from '../shared/http/problem.filter';
 
 const uuid = new ParseUUIDPipe({ errorHttpStatusCode: 404 });
-const INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
 
 /** What an auditor may see (data-protection.md): histories, decisions and their replay, the access log. Reads only. */
 @ApiTags('audit')
@@ -52,13 +51,13 @@ export class AuditController {
   @Allow('auditor')
   @ApiQuery({ name: 'asOf', required: true, description: 'an instant with offset, e.g. 2026-11-23T10:00:00Z' })
   async stateAsOf(@Param('id', uuid) id: string, @Query('asOf') asOf: unknown, @Req() request: FastifyRequest) {
-    if (typeof asOf !== 'string' || !INSTANT.test(asOf) || Number.isNaN(Date.parse(asOf))) {
-      throw new ValidationFailed([{ field: 'asOf', problem: 'must be an instant with offset, e.g. 2026-11-23T10:00:00Z' }]);
-    }
+    // Date.parse alone would take 2026-02-30 as 2 March, and an instant without an offset as local time.
+    const problem = asOf === undefined ? 'is required' : instantQueryProblem(asOf);
+    if (problem !== null) throw new ValidationFailed([{ field: 'asOf', problem }]);
     const history = await this.history.of(id);
     if (!history) throw new NotFoundException('no such referral');
     const events: AuditedEvent[] = history.events.map((event) => ({ ...event, position: BigInt(event.position) }));
-    const state = stateAsOf(events, asOf);
+    const state = stateAsOf(events, asOf as string);
     recordAccessed(request, { caseIds: state.cases.map((entry) => entry.caseId) });
     return { referralId: id, ...state, chainValid: history.chainValid };
   }

@@ -179,6 +179,37 @@ describe('the body of POST /v1/referrals', () => {
     expect(problemsOf(validVictimReferral({ children: ['Jo'] }))).toEqual([{ field: 'children[0]', problem: 'must be an object' }]);
   });
 
+  it('refuses a list inside the list of children, which class-validator alone lets through unchecked', () => {
+    const child = validVictimReferral().children![0];
+    expect(problemsOf(validVictimReferral({ children: [[child]] }))).toEqual([{ field: 'children', problem: 'must be a list of objects, not of lists' }]);
+    expect(problemsOf(validVictimReferral({ children: [child, []] }))).toEqual([{ field: 'children', problem: 'must be a list of objects, not of lists' }]);
+  });
+
+  it('refuses the keys class-transformer would drop without a word (__proto__, constructor, prototype), wherever they are', () => {
+    const body = JSON.parse(
+      JSON.stringify(validVictimReferral()).replace('{', '{"__proto__":{"polluted":true},').replace('"firstName"', '"constructor":{"name":"x"},"firstName"'),
+    );
+    expect(sorted(problemsOf(body))).toEqual([
+      { field: '__proto__', problem: 'is not allowed' },
+      { field: 'subject.constructor', problem: 'is not allowed' },
+    ]);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+
+  it('lists a reserved key beside the body\'s other problems', () => {
+    const body = JSON.parse(JSON.stringify(validVictimReferral({ agencyReference: '' })).replace('{', '{"prototype":1,'));
+    expect(sorted(problemsOf(body))).toEqual([
+      { field: 'agencyReference', problem: 'must not be blank' },
+      { field: 'prototype', problem: 'is not allowed' },
+    ]);
+  });
+
+  it('refuses half of a UTF-16 pair, which storage would turn into U+FFFD and so make two references one', () => {
+    expect(problemsOf(validVictimReferral({ agencyReference: 'REF-\ud800' }))).toEqual([{ field: 'agencyReference', problem: 'must be valid Unicode text' }]);
+    expect(problemsOf(validVictimReferral({ subject: { lastName: 'Tay\udfffor' } }))).toEqual([{ field: 'subject.lastName', problem: 'must be valid Unicode text' }]);
+    accepted(validVictimReferral({ agencyReference: 'REF-😀', subject: { lastName: 'Taylor' } }));
+  });
+
   it('applies the string length limits', () => {
     const body = validVictimReferral({
       agencyReference: 'x'.repeat(101),

@@ -34,6 +34,20 @@ export function referralView(row: ReferralStatusRow, vault: PersonalDataVault, s
   };
 }
 
+type Repeat = { previousReferralIds?: string[]; possibleMatchReferralIds?: string[] } & Record<string, unknown>;
+
+/**
+ * The earlier referrals of the same person as a caller may see them: an auditor all of them, a referrer only its
+ * own agency's (another agency's referral does not exist for it, so neither does its id). That the person is a
+ * repeat, and was at MARAC, stays: it is why the referral was routed as it was.
+ */
+export function repeatSeenBy<T extends { repeat: unknown }>(view: T, caller: Principal, agencyOf: (referralId: string) => string | null): T {
+  const repeat = view.repeat as Repeat | null;
+  if (caller.role === 'auditor' || !repeat) return view;
+  const own = (ids: string[] | undefined) => ids?.filter((id) => agencyOf(id) === caller.agency);
+  return { ...view, repeat: { ...repeat, previousReferralIds: own(repeat.previousReferralIds) ?? [], possibleMatchReferralIds: own(repeat.possibleMatchReferralIds) ?? [] } };
+}
+
 /** A referrer sees only its own agency's referrals; to anyone else in that role the referral does not exist. */
 export function mayReadReferral(principal: Principal, row: ReferralStatusRow): boolean {
   if (principal.role === 'auditor') return true;

@@ -17,7 +17,7 @@ import { ReceiveReferral, type ReceiveReferralResult } from './receive-referral.
 import { ConsentUpdateDto, CreateReferralDto, ReassessmentDto } from './referral.dto';
 import { toReferralSubmission, toRiskAssessment } from './referral.mapper';
 import { ReferralStatusProjection } from './referral-status.projection';
-import { mayReadReferral, referralView } from './referral.view';
+import { mayReadReferral, referralView, repeatSeenBy } from './referral.view';
 
 const uuid = new ParseUUIDPipe({ errorHttpStatusCode: 404 });
 
@@ -62,10 +62,13 @@ export class ReferralsController {
   @Get(':id')
   @Allow('referrer', 'auditor')
   @ApiQuery({ name: 'waitForRoutes', required: false, description: 'milliseconds (at most 5000) to wait for the routing decision before answering' })
-  async read(@Param('id', uuid) id: string, @Query('waitForRoutes') waitForRoutes: string | undefined, @CurrentPrincipal() caller: Principal) {
+  async read(@Param('id', uuid) id: string, @Query('waitForRoutes') waitForRoutes: unknown, @CurrentPrincipal() caller: Principal) {
     if (waitForRoutes !== undefined) {
+      // Digits only: Number() would also take '' as 0, and '0x10' and '1e3' as numbers.
+      if (typeof waitForRoutes !== 'string' || !/^\d+$/.test(waitForRoutes) || Number(waitForRoutes) > 5000) {
+        throw new ValidationFailed([{ field: 'waitForRoutes', problem: 'must be a whole number of milliseconds from 0 to 5000' }]);
+      }
       const wait = Number(waitForRoutes);
-      if (!Number.isInteger(wait) || wait < 0 || wait > 5000) throw new ValidationFailed([{ field: 'waitForRoutes', problem: 'must be a whole number of milliseconds from 0 to 5000' }]);
       const visible = this.referrals.find(id);
       // Only a caller who may see the referral may wait on it: the wait must not reveal that it exists.
       if (visible && mayReadReferral(caller, visible)) await this.projections.until(id, () => this.routesReady(id), wait);
@@ -77,7 +80,7 @@ export class ReferralsController {
         .filter(({ notificationId }) => this.encompass.find(notificationId)?.status === 'sent')
         .map(({ notificationId }) => notificationId),
     );
-    return referralView(row, this.vault, sent);
+    return repeatSeenBy(referralView(row, this.vault, sent), caller, (other) => this.referrals.find(other)?.agency ?? null);
   }
 
   /** Routed, and every route's case open in the queues: what a caller waiting for the routes can act on. */

@@ -72,8 +72,6 @@ export class ReportsController {
     const to = readDate(query, 'to', problems);
     if (query.from === undefined) problems.push({ field: 'from', problem: 'is required' });
     if (query.to === undefined) problems.push({ field: 'to', problem: 'is required' });
-    // Before 1900 the calendar arithmetic is not meant for, and no referral can be dated there.
-    if (from && from < '1900-01-01') problems.push({ field: 'from', problem: 'must not be before 1900-01-01' });
     if (from && to && from > to) problems.push({ field: 'to', problem: 'must not be before from' });
     throwIfProblems(problems);
     const period = reportPeriod(from!, to!, this.policy.calendar.timeZone);

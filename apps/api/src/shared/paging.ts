@@ -1,4 +1,4 @@
-import type { FieldProblem } from './validation';
+import { instantProblem, type FieldProblem } from './validation';
 import { ValidationFailed } from './http/problem.filter';
 
 export interface Page {
@@ -10,8 +10,9 @@ export interface Page {
 export function readPage(query: Record<string, unknown>, problems: FieldProblem[]): Page {
   let limit = 50;
   if (query.limit !== undefined) {
-    limit = Number(query.limit);
-    if (!Number.isInteger(limit) || limit < 1 || limit > 500) problems.push({ field: 'limit', problem: 'must be a whole number from 1 to 500' });
+    // Digits only: Number() would also take '' as 0, and '0x10' and '1e2' as numbers.
+    limit = typeof query.limit === 'string' && /^\d{1,3}$/.test(query.limit) ? Number(query.limit) : Number.NaN;
+    if (!(limit >= 1 && limit <= 500)) problems.push({ field: 'limit', problem: 'must be a whole number from 1 to 500' });
   }
   let offset = 0;
   if (query.cursor !== undefined) {
@@ -26,15 +27,47 @@ export function nextCursor(page: Page, returned: number, hasMore: boolean): stri
   return hasMore ? Buffer.from(`o${page.offset + returned}`, 'utf8').toString('base64url') : null;
 }
 
+// Every date and instant a query takes is read here. Calendar arithmetic steps past a query's dates (the day after
+// 9999-12-31 has no YYYY-MM-DD), and nothing this service records falls outside these years.
+const EARLIEST_YEAR = 1900;
+const LATEST_YEAR = 2999;
+
 export function readDate(query: Record<string, unknown>, field: string, problems: FieldProblem[]): string | undefined {
-  const value = query[field];
-  if (value === undefined) return undefined;
+  return readField(query, field, problems, dateProblem);
+}
+
+/** Why a query's value is not a date YYYY-MM-DD in the years this service works with, or null. */
+export function dateProblem(value: unknown): string | null {
   // Round-tripped, because Date.parse rolls 2026-02-30 over into March instead of refusing it.
   if (typeof value !== 'string' || !/^\d{4}-\d{2}-\d{2}$/.test(value) || new Date(Date.parse(`${value}T00:00:00Z`) || 0).toISOString().slice(0, 10) !== value) {
-    problems.push({ field, problem: 'must be a date YYYY-MM-DD' });
+    return 'must be a date YYYY-MM-DD';
+  }
+  return yearProblem(value);
+}
+
+/** Why a query's value is not an instant (a real calendar date-time with an explicit offset) in those years, or null. */
+export function instantQueryProblem(value: unknown): string | null {
+  return instantProblem(value, false) ?? yearProblem(value);
+}
+
+/** For a value that starts as a date: whether its year is one this service works with. Null for anything else. */
+export function yearProblem(value: unknown): string | null {
+  const year = typeof value === 'string' ? /^(\d{4})-\d{2}-\d{2}/.exec(value)?.[1] : undefined;
+  if (year === undefined) return null;
+  if (+year < EARLIEST_YEAR) return `must not be before ${EARLIEST_YEAR}-01-01`;
+  if (+year > LATEST_YEAR) return `must not be after ${LATEST_YEAR}-12-31`;
+  return null;
+}
+
+function readField(query: Record<string, unknown>, field: string, problems: FieldProblem[], problemOf: (value: unknown) => string | null): string | undefined {
+  const value = query[field];
+  if (value === undefined) return undefined;
+  const problem = problemOf(value);
+  if (problem !== null) {
+    problems.push({ field, problem });
     return undefined;
   }
-  return value;
+  return value as string;
 }
 
 export function throwIfProblems(problems: FieldProblem[]): void {

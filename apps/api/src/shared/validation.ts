@@ -60,12 +60,18 @@ export function validateInput<T extends object>(
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     return { ok: false, details: [{ field: '', problem: 'must be a JSON object' }] };
   }
-  const tooBig = structureProblem(body, limits);
-  if (tooBig) return { ok: false, details: [{ field: '', problem: tooBig }] };
+  const structure = structureProblem(body, limits);
+  if (typeof structure === 'string') return { ok: false, details: [{ field: '', problem: structure }] };
   // A valid body is the common case: the compiled filter confirms it cheaply, and class-transformer would only have
   // copied it into instances (no DTO transforms values). Anything else goes to class-validator for the 400.
-  if (surelyValid(cls, body)) return { ok: true, value: body as T };
-  return validateWithClassValidator(cls, body);
+  if (!structure.reservedKeys && surelyValid(cls, body)) return { ok: true, value: body as T };
+  const result = validateWithClassValidator(cls, body);
+  if (!structure.reservedKeys) return result;
+  // class-transformer drops these keys without a word, so class-validator never sees them: refused here instead,
+  // like any other field the DTO does not declare.
+  const reserved = reservedKeyPaths(body).map((field) => ({ field, problem: FIXED_MESSAGES.whitelistValidation }));
+  const others = result.ok ? [] : result.details.filter((other) => !reserved.some((key) => key.field === other.field && key.problem === other.problem));
+  return { ok: false, details: [...reserved, ...others] };
 }
 
 /** class-validator itself, on class-transformer's instances: the reference the compiled filter is tested against. */
@@ -78,11 +84,19 @@ export function validateWithClassValidator<T extends object>(cls: new () => T, b
   return { ok: false, details };
 }
 
+/** Keys JSON.parse keeps as ordinary properties but that class-transformer silently leaves out. */
+const RESERVED_KEYS = ['__proto__', 'constructor', 'prototype'];
+
+function hasReservedKey(node: object): boolean {
+  return RESERVED_KEYS.some((key) => Object.prototype.hasOwnProperty.call(node, key));
+}
+
 // Iterative, so that a deeply nested body cannot overflow the stack here before the depth bound stops it.
-function structureProblem(body: object, limits: InputLimits): string | null {
+function structureProblem(body: object, limits: InputLimits): string | { reservedKeys: boolean } {
   const nodes: unknown[] = [body];
   const depths: number[] = [0];
   let count = 0;
+  let reservedKeys = false;
   while (nodes.length > 0) {
     const node = nodes.pop();
     const depth = depths.pop() as number;
@@ -90,18 +104,28 @@ function structureProblem(body: object, limits: InputLimits): string | null {
     if (typeof node !== 'object' || node === null) continue;
     if (depth >= limits.maxDepth) return `is nested too deeply: more than ${limits.maxDepth} levels`;
     if (Array.isArray(node) && node.length > limits.maxArrayItems) return `has a list of more than ${limits.maxArrayItems} items`;
+    if (!Array.isArray(node) && hasReservedKey(node)) reservedKeys = true;
     for (const child of Array.isArray(node) ? node : Object.values(node)) {
       nodes.push(child);
       depths.push(depth + 1);
     }
   }
-  return null;
+  return { reservedKeys };
+}
+
+/** Where the reserved keys are; only asked once the structure walk has found one, and within its bounds. */
+function reservedKeyPaths(node: unknown, path = ''): string[] {
+  if (typeof node !== 'object' || node === null) return [];
+  if (Array.isArray(node)) return node.flatMap((item, index) => reservedKeyPaths(item, `${path}[${index}]`));
+  return Object.keys(node).flatMap((key) =>
+    RESERVED_KEYS.includes(key) ? [childPath(path, key, false)] : reservedKeyPaths((node as Record<string, unknown>)[key], childPath(path, key, false)),
+  );
 }
 
 // A missing value makes its other checks ("must be a string") noise; a value of the wrong shape makes its
 // length and member checks noise. Only the most basic failure is reported for each field.
 const REQUIRED_CONSTRAINTS = new Set(['isDefined', 'requiredWhen']);
-const SHAPE_CONSTRAINTS = new Set(['isObject', 'isArray', 'nestedValidation', 'unknownValue']);
+const SHAPE_CONSTRAINTS = new Set(['isObject', 'isArray', 'isListOfObjects', 'nestedValidation', 'unknownValue']);
 // An object that should not be there at all is not worth reporting field by field, nor the items of an array
 // that is too long (they may be thousands).
 const SKIP_CHILDREN_CONSTRAINTS = new Set([...SHAPE_CONSTRAINTS, 'allowedWhen', 'arrayMaxSize']);
@@ -191,10 +215,15 @@ export function Satisfies(name: string, rule: (value: unknown, object: any) => b
   return custom(name, message, rule);
 }
 
+const LONE_SURROGATE = /\p{Cs}/u;
+
 /** A string; when required it must not be blank either. */
 export function IsText(maxLength: number, presence: Presence = {}): PropertyDecorator {
   return checked('isText', presence, (value) => {
     if (typeof value !== 'string') return 'must be a string';
+    // Half of a UTF-16 pair has no meaning on its own and is stored as U+FFFD, so two different texts would
+    // become one (two agency references, one referral).
+    if (LONE_SURROGATE.test(value)) return 'must be valid Unicode text';
     if (presence.required && value.trim() === '') return 'must not be blank';
     if (value.length > maxLength) return `must be at most ${maxLength} characters`;
     return null;
@@ -251,6 +280,9 @@ export function IsNestedArray(type: () => Function, maxItems: number): PropertyD
   return all(
     IsArray({ message: 'must be an array' }),
     ArrayMaxSize(maxItems, { message: `must have at most ${maxItems} items` }),
+    // ValidateNested takes a list inside the list for more items of the class and lets it through unchecked (an
+    // item that is not an object at all it reports by its index).
+    custom('isListOfObjects', 'must be a list of objects, not of lists', (value) => !Array.isArray(value) || !value.some(Array.isArray)),
     ValidateNested({ message: 'must be an object' }),
     Type(type) as PropertyDecorator,
     (target, propertyKey) => recordNestedType(target, propertyKey as string, type),
@@ -310,7 +342,7 @@ function calendarDateProblem(value: unknown, notFuture: boolean): string | null 
   return null;
 }
 
-function instantProblem(value: unknown, notFuture: boolean): string | null {
+export function instantProblem(value: unknown, notFuture: boolean): string | null {
   const match = typeof value === 'string' ? INSTANT.exec(value) : null;
   const wrong = 'must be an ISO 8601 instant with offset, e.g. 2026-11-21T01:00:00Z';
   if (!match) return wrong;

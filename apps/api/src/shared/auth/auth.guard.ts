@@ -34,7 +34,8 @@ export class AuthGuard implements CanActivate {
   }
 
   private authenticate(header: string | undefined): Principal | null {
-    const match = /^Bearer ([A-Za-z0-9._~+/=-]{16,512})$/.exec(header ?? '');
+    // The scheme's name is case-insensitive (RFC 7235), so `bearer` is as good as `Bearer`.
+    const match = /^Bearer ([A-Za-z0-9._~+/=-]{16,512})$/i.exec(header ?? '');
     if (!match) return null;
     const tokenHash = hashToken(match[1]);
     const bootstrap = this.config.bootstrapAdminTokenHash;

@@ -47,6 +47,12 @@ describe('the auth guard', () => {
     expect(call('referrerOnly', 'Bearer spoc_referrer-token-0000000000')).toEqual({ allowed: true, principal: referrer });
   });
 
+  it('takes the scheme in any case, as RFC 7235 says', () => {
+    for (const scheme of ['bearer', 'BEARER', 'bEaReR']) {
+      expect(call('referrerOnly', `${scheme} spoc_referrer-token-0000000000`)).toEqual({ allowed: true, principal: referrer });
+    }
+  });
+
   it('answers 403 to a role the route does not allow', () => {
     expect(() => call('referrerOnly', 'Bearer bootstrap-admin-token-0000')).toThrow(ForbiddenException);
   });

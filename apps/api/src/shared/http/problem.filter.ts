@@ -1,4 +1,4 @@
-import { Catch, HttpException, HttpStatus, Logger, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
+import { Catch, HttpException, HttpStatus, Logger, NotFoundException, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
 import { STATUS_CODES } from 'node:http';
 import { DomainError } from '@spoc/domain';
 import { EventStoreError } from '@spoc/event-store';
@@ -71,8 +71,9 @@ export class ProblemFilter implements ExceptionFilter {
   catch(error: unknown, host: ArgumentsHost): void {
     const context = host.switchToHttp();
     const reply = context.getResponse<{ status(code: number): { send(body: unknown): void }; header(k: string, v: string): unknown }>();
-    const request = context.getRequest<{ correlationId?: string }>();
-    const body = toProblem(error);
+    const request = context.getRequest<{ correlationId?: string; is404?: boolean }>();
+    // Nest's answer to a URL that matches no route quotes the URL, and a query string can carry a name.
+    const body = request.is404 && error instanceof NotFoundException ? problem(404, 'no such route') : toProblem(error);
     if (body.statusCode >= 500) logFailure(error, request.correlationId);
     reply.status(body.statusCode).send(body);
   }
