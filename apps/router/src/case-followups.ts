@@ -82,7 +82,6 @@ export class CaseFollowUps {
   private async releaseRefugeUnit(referralId: string, trigger: RecordedEvent): Promise<void> {
     const requestId = nameBasedUuid(`refuge\n${referralId}`);
     const release: RefugeEvent = { type: 'RefugeUnitReleased', data: { requestId, releasedAt: this.now().toISOString() } };
-    await appendOnce(this.store, this.codec, { streamId: streams.refuge(), expected: 'any', idName: `refuge-release\n${referralId}` }, release, routerContext(trigger));
     const evolve = refugeUnits.evolve(this.policy.provisions.refuge.capacityUnits ?? 0);
     let units = refugeUnits.initialState();
     const referralOf = new Map<string, string>();
@@ -90,6 +89,11 @@ export class CaseFollowUps {
       const refugeEvent = { type: event.type, data: event.data } as RefugeEvent;
       if (refugeEvent.type === 'RefugeUnitRequested') referralOf.set(refugeEvent.data.requestId, refugeEvent.data.referralId);
       units = evolve(units, refugeEvent);
+    }
+    // Released once: the stream is long-lived, so a repeat append would not be recognised by the store as a retry.
+    if (refugeUnits.statusOf(units, requestId) !== 'unknown') {
+      await appendOnce(this.store, this.codec, { streamId: streams.refuge(), expected: 'any', idName: `refuge-release\n${referralId}` }, release, routerContext(trigger));
+      units = evolve(units, release);
     }
     for (const placed of units.placed) {
       for (const refugeCase of this.state.casesOf(referralOf.get(placed) ?? '').filter((known) => known.provision === 'refuge')) {

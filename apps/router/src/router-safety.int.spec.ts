@@ -197,6 +197,30 @@ describe('the router, when things do not go in the usual order', () => {
     expect(outreachCases.size).toBe(1);
   });
 
+  it('asks for and releases each refuge unit once, even when a rebuilt state reads a long refuge stream again', async () => {
+    let router = startRouter(oneRefugeUnit);
+    const first = await receive('STAYED', needsRefuge, 'victim', oneRefugeUnit);
+    await settle(router);
+    const stay = await refugeRoute(first);
+    const at = new Date().toISOString();
+    await appendToCase(stay.caseId, first, [
+      { type: 'CaseClaimed', data: { caseId: stay.caseId, assignee: 'worker', claimedAt: at } },
+      { type: 'CaseClosed', data: { caseId: stay.caseId, outcome: 'other', note: null, closedAt: at } },
+    ]);
+    // Far more requests after the release than the store looks back over for a retried append to the stream.
+    for (let n = 0; n < 40; n += 1) await receive(`LATER-${n}`, needsRefuge, 'victim', oneRefugeUnit);
+    await settle(router);
+    const before = await typesOf(streams.refuge());
+    await stopRouter(router);
+
+    rmSync(path.join(directory, 'router-state.sqlite'));
+    router = startRouter(oneRefugeUnit);
+    await settle(router);
+    expect(await typesOf(streams.refuge())).toEqual(before);
+    expect(before.filter((type) => type === 'RefugeUnitReleased')).toHaveLength(1);
+    expect(before.filter((type) => type === 'RefugeUnitRequested')).toHaveLength(41);
+  }, 30_000);
+
   it('flags a referral whose data breaks a rule for routing by hand, and goes on routing everyone else', async () => {
     const router = startRouter();
     // What the API now refuses, but the log may already hold: a list inside the list of children.

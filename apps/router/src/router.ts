@@ -333,17 +333,25 @@ export class Router {
     const capacity = this.policy.provisions.refuge.capacityUnits ?? 0;
     const requestId = nameBasedUuid(`refuge\n${referralId}`);
     const request: RefugeEvent = { type: 'RefugeUnitRequested', data: { requestId, referralId, requestedAt: at } };
-    const [encoded] = this.codec.encode([request], { actor: { id: 'router', role: 'system' }, correlationId: requestId, causationId: null });
-    encoded.id = requestId;
-    await this.store.append(streams.refuge(), [encoded], 'any');
-    let state = refugeUnits.initialState();
-    let before = 0;
-    const evolve = refugeUnits.evolve(capacity);
-    for await (const event of this.store.readStream(streams.refuge())) {
-      if (event.type === 'RefugeUnitRequested' && (event.data as { requestId: string }).requestId === requestId) before = refugeUnits.unitsFree(state, capacity);
-      state = evolve(state, { type: event.type, data: event.data } as RefugeEvent);
+    const fold = async () => {
+      let state = refugeUnits.initialState();
+      let before: number | null = null;
+      const evolve = refugeUnits.evolve(capacity);
+      for await (const event of this.store.readStream(streams.refuge())) {
+        if (event.type === 'RefugeUnitRequested' && (event.data as { requestId: string }).requestId === requestId) before ??= refugeUnits.unitsFree(state, capacity);
+        state = evolve(state, { type: event.type, data: event.data } as RefugeEvent);
+      }
+      return { state, before };
+    };
+    let { state, before } = await fold();
+    // Asked once: the stream is long-lived, so a repeat append would not be recognised by the store as a retry.
+    if (before === null) {
+      const [encoded] = this.codec.encode([request], { actor: { id: 'router', role: 'system' }, correlationId: requestId, causationId: null });
+      encoded.id = requestId;
+      await this.store.append(streams.refuge(), [encoded], 'any');
+      ({ state, before } = await fold());
     }
-    return refugeUnits.statusOf(state, requestId) === 'placed' ? Math.max(1, before) : 0;
+    return refugeUnits.statusOf(state, requestId) === 'placed' ? Math.max(1, before ?? 0) : 0;
   }
 }
 

@@ -88,3 +88,16 @@ describe('SQLite event store across processes', () => {
     await second.close();
   });
 });
+
+describe('SQLite event store whose writer thread dies', () => {
+  it('refuses the appends it can no longer commit, and still closes', async () => {
+    const store = new SqliteEventStore(path.join(directory, 'writer-dies.sqlite'));
+    const { testEvent } = await import('../testing/events');
+    await store.append('referral-before', [testEvent('ReferralReceived')], 'no-stream');
+    // Killed from outside, as the operating system or an out-of-memory would: no error event, only an exit.
+    await (store as unknown as { worker: { terminate(): Promise<number> } }).worker.terminate();
+
+    await expect(store.append('referral-after', [testEvent('ReferralReceived')], 'no-stream')).rejects.toMatchObject({ name: 'StoreClosedError' });
+    await expect(Promise.race([store.close().then(() => 'closed'), new Promise((resolve) => setTimeout(() => resolve('hung'), 2000))])).resolves.toBe('closed');
+  });
+});

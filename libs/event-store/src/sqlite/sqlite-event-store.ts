@@ -66,6 +66,7 @@ export class SqliteEventStore implements EventStore {
   private readonly idle = new Set<() => void>();
   private readonly wakers = new Set<() => void>();
   private readonly statements;
+  private workerExited: Promise<unknown> = Promise.resolve();
 
   constructor(readonly file: string, options: SqliteEventStoreOptions = {}) {
     this.pollIntervalMs = options.pollIntervalMs ?? 100;
@@ -79,6 +80,13 @@ export class SqliteEventStore implements EventStore {
       this.worker = startWriterThread(file);
       this.worker.on('message', (reply: WriterReply) => this.onWriterReply(reply));
       this.worker.on('error', (error) => this.onWriterDeath(error));
+      this.workerExited = new Promise((resolve) =>
+        this.worker!.once('exit', (code) => {
+          // Out of the blue (killed, out of memory): nothing queued may wait for an answer that cannot come.
+          if (!this.closed) this.onWriterDeath(new Error(`writer thread exited (${code})`));
+          resolve(code);
+        }),
+      );
     }
     this.statements = {
       last: this.db.prepare<[string], { revision: number }>('SELECT revision FROM events WHERE stream_id = ? ORDER BY revision DESC LIMIT 1'),
@@ -240,9 +248,9 @@ export class SqliteEventStore implements EventStore {
     this.closed = true;
     for (const wake of [...this.wakers]) wake();
     if (this.worker) {
-      const exited = new Promise((resolve) => this.worker!.once('exit', resolve));
+      // A thread that already died has exited: waiting for a new 'exit' would wait for ever.
       this.worker.postMessage({ type: 'close' } satisfies WriterRequest);
-      await exited;
+      await this.workerExited;
     }
     this.db.close();
   }
