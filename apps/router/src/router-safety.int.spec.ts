@@ -221,6 +221,25 @@ describe('the router, when things do not go in the usual order', () => {
     expect(before.filter((type) => type === 'RefugeUnitRequested')).toHaveLength(41);
   }, 30_000);
 
+  it('reads a log shorter than its checkpoint (restored from a backup) from the start, and routes what comes next', async () => {
+    let router = startRouter();
+    for (const reference of ['OLD-1', 'OLD-2', 'OLD-3']) await receive(reference);
+    await settle(router);
+    await stopRouter(router);
+
+    // Another log in the same place, shorter than the router's checkpoint: what a restore leaves.
+    await store.close();
+    for (const suffix of ['', '-wal', '-shm']) rmSync(path.join(directory, `events.sqlite${suffix}`), { force: true });
+    store = new SqliteEventStore(path.join(directory, 'events.sqlite'));
+    const restored = await receive('RESTORED');
+    router = startRouter();
+    await settle(router);
+    const next = await receive('AFTER-RESTORE');
+    await settle(router);
+    expect(await decisionsOf(restored)).toHaveLength(1);
+    expect(await decisionsOf(next)).toHaveLength(1);
+  });
+
   it('flags a referral whose data breaks a rule for routing by hand, and goes on routing everyone else', async () => {
     const router = startRouter();
     // What the API now refuses, but the log may already hold: a list inside the list of children.

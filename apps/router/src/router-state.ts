@@ -74,6 +74,13 @@ export class RouterState {
     };
   }
 
+  /** Everything this state knows, and its checkpoints, gone: the router reads the log again from the start. */
+  forgetAll(): void {
+    this.db.transaction(() => {
+      this.db.exec('DELETE FROM persons; DELETE FROM cases; DELETE FROM checkpoints');
+    })();
+  }
+
   remember(person: Omit<IndexedPerson, 'maracListedAt'>): void {
     this.statements.upsert.run(person);
   }

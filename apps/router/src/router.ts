@@ -74,11 +74,14 @@ export class Router {
 
   private async run(): Promise<void> {
     for (let attempt = 1; !this.stopping; attempt += 1) {
-      // Unfiltered on purpose: the checkpoint must pass the case events this router appends itself, or a caller
-      // waiting for the head of the log would wait for ever. Events that are not routing's business are skipped.
-      const subscription = this.store.subscribeToAll({ fromPosition: this.position });
-      this.subscription = subscription;
+      let subscription: Subscription | null = null;
       try {
+        await this.alignWithLog();
+        if (this.stopping) return;
+        // Unfiltered on purpose: the checkpoint must pass the case events this router appends itself, or a caller
+        // waiting for the head of the log would wait for ever. Events that are not routing's business are skipped.
+        subscription = this.store.subscribeToAll({ fromPosition: this.position });
+        this.subscription = subscription;
         for await (const event of subscription) {
           await this.handleUntilDone(event);
           attempt = 0;
@@ -100,10 +103,24 @@ export class Router {
         // Reading the log failed: read on from where the router got to, once the store answers again.
         if (this.retrying === 0 || attempt % 20 === 0) logFailure(`router resubscribing after position ${this.position ?? 'start'}`, error);
         this.retrying += 1;
-        await subscription.close().catch(() => undefined);
+        await subscription?.close().catch(() => undefined);
         await this.backOff(attempt);
       }
     }
+  }
+
+  /**
+   * A checkpoint past the end of the log means the log was replaced (restored from a backup): the state may know
+   * people and cases that no longer exist, and referrals appended from now on would be skipped up to the old
+   * checkpoint, never routed. The state is a cache of the log: it is emptied, and the router reads the log again
+   * (every decision is made once per revision, so re-reading decides nothing twice).
+   */
+  private async alignWithLog(): Promise<void> {
+    const head = await this.store.headPosition();
+    if (this.position === undefined || this.position <= (head ?? 0n)) return;
+    process.stderr.write(`router: its checkpoint ${this.position} is past the end of the log (was the log restored?); reading the log again from the start\n`);
+    this.state.forgetAll();
+    this.position = undefined;
   }
 
   /** Stops after the event in hand and closes the router's state file (the router owns it). */

@@ -81,11 +81,30 @@ export class KafkaRelay {
 
   start(): void {
     if (this.running) return;
-    // Unfiltered on purpose: the checkpoint must move past events of other streams too, or it would lag the log.
-    const subscription = this.store.subscribeToAll({ fromPosition: this.position ?? undefined });
-    this.subscription = subscription;
     const guard = (loop: Promise<void>) => loop.catch((error: unknown) => this.fail(error));
-    this.running = Promise.all([guard(this.read(subscription)), guard(this.send())]);
+    this.running = guard(
+      (async () => {
+        await this.alignWithLog();
+        if (this.stopping) return;
+        // Unfiltered on purpose: the checkpoint must move past events of other streams too, or it would lag the log.
+        const subscription = this.store.subscribeToAll({ fromPosition: this.position ?? undefined });
+        this.subscription = subscription;
+        await Promise.all([guard(this.read(subscription)), guard(this.send())]);
+      })(),
+    );
+  }
+
+  /**
+   * A checkpoint past the end of the log means the log was replaced (restored from a backup): events appended from
+   * now on would be skipped up to the old checkpoint. The relay goes back to the end of this log; what it published
+   * before the restore point is in this log too, under the same ids, so nothing is lost or needs sending again.
+   */
+  private async alignWithLog(): Promise<void> {
+    const head = await this.store.headPosition();
+    if (this.position === null || this.position <= (head ?? 0n)) return;
+    this.log(`kafka relay: its checkpoint ${this.position} is past the end of the log (was the log restored?); going back to ${head ?? 'the start'}`);
+    this.state.rewind(head);
+    this.position = head;
   }
 
   /** Resolves true once everything up to `position` is acknowledged by the broker; false on timeout. */

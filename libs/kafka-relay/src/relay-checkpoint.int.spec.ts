@@ -97,6 +97,31 @@ describe('the Kafka relay checkpoint', () => {
     await relay.stop();
   });
 
+  it('goes back to the end of a log shorter than its checkpoint (restored from a backup), and publishes what comes next', async () => {
+    const first = new GatedPublisher();
+    const before = new KafkaRelay(store, [], stateFile, { publisher: first, log: quiet });
+    before.start();
+    const oldCase = newCaseId();
+    const { position } = await store.append(`case-${oldCase}`, caseLife(oldCase, 'idva', 3), 'no-stream');
+    expect(await before.waitFor(position)).toBe(true);
+    await before.stop();
+
+    // Another log in the same place, shorter than the relay's checkpoint: what a restore leaves.
+    await store.close();
+    for (const suffix of ['', '-wal', '-shm']) rmSync(path.join(directory, `events.sqlite${suffix}`), { force: true });
+    store = new SqliteEventStore(path.join(directory, 'events.sqlite'));
+    const lines: string[] = [];
+    const publisher = new GatedPublisher();
+    const after = new KafkaRelay(store, [], stateFile, { publisher, log: (line) => lines.push(line) });
+    after.start();
+    const newCase = newCaseId();
+    const appended = await store.append(`case-${newCase}`, caseLife(newCase, 'outreach', 1), 'no-stream');
+    expect(await after.waitFor(appended.position)).toBe(true);
+    expect(publisher.published.map((message) => message.key)).toEqual([newCase]);
+    expect(lines.join('\n')).toContain('past the end of the log');
+    await after.stop();
+  });
+
   it('retries a refused batch with back-off and loses nothing', async () => {
     const publisher = new GatedPublisher();
     publisher.refusals = 3;

@@ -37,6 +37,12 @@ export class RelayState {
     return this.readCheckpoint.get()?.position ?? null;
   }
 
+  /** Back to `position` (null: before the first event), for a log that was replaced by a shorter one. */
+  rewind(position: bigint | null): void {
+    if (position === null) this.db.prepare('DELETE FROM relay_checkpoint').run();
+    else this.db.prepare('UPDATE relay_checkpoint SET position = ? WHERE id = 1').run(position);
+  }
+
   knownCase(caseId: string): KnownCase | null {
     const row = this.readCase.get(caseId);
     return row ? { provision: row.provision, referralId: row.referral_id } : null;

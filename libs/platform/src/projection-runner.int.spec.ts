@@ -87,6 +87,31 @@ describe('the projection runner', () => {
     second.db.close();
   });
 
+  it('rebuilds its read models from a log shorter than its checkpoint (restored from a backup), and then follows it', async () => {
+    await store.append('old', Array.from({ length: 5 }, () => testEvent('Counted')), 'no-stream');
+    const before = runner();
+    before.runner.start();
+    await before.runner.catchUp();
+    await before.runner.stop();
+    before.db.close();
+
+    // Another log in the same place, shorter than the read models' checkpoint: what a restore leaves.
+    await store.close();
+    for (const suffix of ['', '-wal', '-shm']) rmSync(path.join(directory, `events.sqlite${suffix}`), { force: true });
+    store = new SqliteEventStore(path.join(directory, 'events.sqlite'));
+    await store.append('restored', [testEvent('Counted'), testEvent('Counted')], 'no-stream');
+
+    const after = runner();
+    after.runner.start();
+    await after.runner.catchUp();
+    expect([count(after.db, 'old'), count(after.db, 'restored')]).toEqual([0, 2]);
+    await store.append('new', [testEvent('Counted')], 'no-stream');
+    expect(await after.runner.waitFor((await store.headPosition())!, 5000)).toBe(true);
+    expect(count(after.db, 'new')).toBe(1);
+    await after.runner.stop();
+    after.db.close();
+  });
+
   it('stops at a failing event instead of skipping it, and keeps the checkpoint before it', async () => {
     const good = await store.append('b', [testEvent('Counted')], 'no-stream');
     const { runner: failing, db } = runner();

@@ -56,6 +56,8 @@ export class ProjectionRunner {
   /** Waiters on a read model, keyed by the referral they wait on: a batch wakes only those its events concern. */
   private flushListeners = new Map<string, Set<() => void>>();
   private failure: unknown = null;
+  private stopped = false;
+  private aligned: Promise<void> = Promise.resolve();
   private readonly first: Lane;
   private readonly second: Lane;
 
@@ -67,10 +69,7 @@ export class ProjectionRunner {
     private readonly projections: Projection[],
   ) {
     this.rebuildIfChanged(db, projections);
-    for (const projection of projections) {
-      for (const statement of Object.values(projection.tables)) db.exec(statement);
-      projection.prepare?.(db);
-    }
+    this.createReadModels(db, projections);
     const saveCheckpoint = db.prepare(
       'INSERT INTO checkpoints (name, position) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET position = excluded.position',
     );
@@ -113,12 +112,24 @@ export class ProjectionRunner {
     const changed = projections.some((projection) => stored.get(projection.name) !== projection.version);
     if (!changed) return;
     db.transaction(() => {
-      for (const projection of projections) for (const table of Object.keys(projection.tables)) db.exec(`DROP TABLE IF EXISTS ${table}`);
-      db.prepare('DELETE FROM checkpoints WHERE name = ? OR name = ?').run(this.name, `${this.name}/deferred`);
+      this.dropReadModels(db, projections);
       db.prepare('DELETE FROM projection_versions WHERE runner = ?').run(this.name);
       const save = db.prepare('INSERT INTO projection_versions (runner, name, version) VALUES (?, ?, ?)');
       for (const projection of projections) save.run(this.name, projection.name, projection.version);
     })();
+  }
+
+  /** Every read model's tables and checkpoints, gone: what is left is rebuilt from the log. */
+  private dropReadModels(db: Database.Database, projections: Projection[]): void {
+    for (const projection of projections) for (const table of Object.keys(projection.tables)) db.exec(`DROP TABLE IF EXISTS ${table}`);
+    db.prepare('UPDATE checkpoints SET position = 0 WHERE name = ? OR name = ?').run(this.name, `${this.name}/deferred`);
+  }
+
+  private createReadModels(db: Database.Database, projections: Projection[]): void {
+    for (const projection of projections) {
+      for (const statement of Object.values(projection.tables)) db.exec(statement);
+      projection.prepare?.(db);
+    }
   }
 
   /** Where every read model has got to. */
@@ -132,12 +143,16 @@ export class ProjectionRunner {
 
   start(): void {
     if (this.running) return;
-    // Unfiltered on purpose: the checkpoint must move past events no projection handles, or a caller waiting
-    // for the head of the log would wait for ever.
-    const from = this.checkpoint;
-    this.subscription = this.store.subscribeToAll({ fromPosition: from === 0n ? undefined : from });
-    const subscription = this.subscription;
+    this.stopped = false;
+    this.aligned = this.alignWithLog();
     this.running = (async () => {
+      await this.aligned;
+      if (this.stopped) return;
+      // Unfiltered on purpose: the checkpoint must move past events no projection handles, or a caller waiting
+      // for the head of the log would wait for ever.
+      const from = this.checkpoint;
+      const subscription = this.store.subscribeToAll({ fromPosition: from === 0n ? undefined : from });
+      this.subscription = subscription;
       for await (const event of subscription) {
         if (this.failure) break;
         this.buffer.push(event);
@@ -198,8 +213,26 @@ export class ProjectionRunner {
     });
   }
 
+  /**
+   * A checkpoint past the end of the log means it is not the log these read models were built from (it was restored
+   * from a backup): they may show events that no longer exist, and events appended from now on would be skipped up
+   * to the old checkpoint. They are dropped and rebuilt from this log.
+   */
+  private async alignWithLog(): Promise<void> {
+    const head = (await this.store.headPosition()) ?? 0n;
+    if (this.first.position <= head && this.second.position <= head) return;
+    process.stderr.write(`projection runner ${this.name}: its checkpoint is past the end of the log (was the log restored?); rebuilding its read models from the log\n`);
+    this.db.transaction(() => {
+      this.dropReadModels(this.db, this.projections);
+      this.createReadModels(this.db, this.projections);
+    })();
+    this.first.position = 0n;
+    this.second.position = 0n;
+  }
+
   /** Applies everything already in the log, however long it takes; for startup, tests and the rebuild command. */
   async catchUp(): Promise<void> {
+    await this.aligned;
     const head = await this.store.headPosition();
     // A long log (a rebuild after a machine crash) takes minutes: an API served before then would show partial
     // queues and refuse tokens it issued. A failed read model ends the wait; health reports it.
@@ -211,6 +244,8 @@ export class ProjectionRunner {
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
+    await this.aligned.catch(() => undefined);
     await this.subscription?.close();
     await this.running;
     this.running = null;
