@@ -1,4 +1,4 @@
-import { Inject, Module, type DynamicModule, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Module, type BeforeApplicationShutdown, type DynamicModule, type OnApplicationBootstrap } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { CqrsModule } from '@nestjs/cqrs';
 import type { KafkaRelay } from '@spoc/kafka-relay';
@@ -34,7 +34,7 @@ import { AuthGuard } from './shared/auth/auth.guard';
 import { ProblemFilter } from './shared/http/problem.filter';
 
 @Module({})
-export class AppModule implements OnApplicationBootstrap, OnApplicationShutdown {
+export class AppModule implements OnApplicationBootstrap, BeforeApplicationShutdown {
   static forRoot(config: AppConfig, clock?: Clock): DynamicModule {
     return {
       module: AppModule,
@@ -75,7 +75,8 @@ export class AppModule implements OnApplicationBootstrap, OnApplicationShutdown 
     this.relay?.start();
   }
 
-  async onApplicationShutdown(): Promise<void> {
+  // Before any module's onApplicationShutdown: the store (InfrastructureModule) must outlive its readers.
+  async beforeApplicationShutdown(): Promise<void> {
     await this.relay?.stop();
     await this.router?.stop();
     await this.projections.stop();

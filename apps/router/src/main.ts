@@ -35,6 +35,12 @@ async function main(): Promise<void> {
     vault.close();
     process.exit(0);
   };
+  // Stopped for good (not even a failure could be recorded): exit, so that whatever supervises the process sees it.
+  setInterval(() => {
+    if (!router.failed && !relay?.failed) return;
+    process.stderr.write(`${router.failed ? 'router' : 'Kafka relay'} stopped: exiting\n`);
+    process.exit(1);
+  }, 1000).unref();
   process.once('SIGTERM', () => void shutdown());
   process.once('SIGINT', () => void shutdown());
 }

@@ -91,7 +91,9 @@ export class Router {
           if ((this.unsaved += 1) >= 100) this.saveCheckpoint();
           if (this.waiters.length > 0) this.waiters = this.waiters.filter((waiter) => (waiter.position <= event.position ? (waiter.resolve(), false) : true));
         }
-        return;
+        if (this.stopping) return;
+        // A subscription that ends on its own (a dropped connection to the server) is read again, not taken as done.
+        throw new Error('the subscription to the log ended');
       } catch (error) {
         if (this.stopping) return;
         if (error instanceof RouterStopped) {

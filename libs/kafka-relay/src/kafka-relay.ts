@@ -137,6 +137,8 @@ export class KafkaRelay {
       this.wake('events');
       while (this.queue.length >= this.batchSize * 4 && !this.stopping && !this.failure) await this.pause('room');
     }
+    // Ended without being stopped (a dropped connection to the server): providers would wait for ever unseen.
+    if (!this.stopping) throw new Error('the subscription to the log ended');
   }
 
   private async send(): Promise<void> {

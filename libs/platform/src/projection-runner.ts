@@ -165,6 +165,8 @@ export class ProjectionRunner {
       }
       this.flush();
       this.flushDeferred();
+      // Ended without being stopped (a dropped connection to the server): the read models would go stale unseen.
+      if (!this.stopped && !this.failure) this.fail(new Error('the subscription to the log ended'));
     })().catch((error: unknown) => this.fail(error));
   }
 
