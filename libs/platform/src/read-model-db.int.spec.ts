@@ -43,6 +43,17 @@ describe('the read-model file', () => {
     again.close();
   });
 
+  it('refuses a second opener while the first has it open (it would apply the same events twice)', () => {
+    const db = openReadModelDb(file);
+    db.prepare("INSERT INTO checkpoints (name, position) VALUES ('api', 42)").run();
+    const started = Date.now();
+    expect(() => openReadModelDb(file)).toThrow(expect.objectContaining({ code: 'SQLITE_BUSY' }));
+    expect(Date.now() - started).toBeGreaterThanOrEqual(9_000); // after waiting out the busy timeout
+    expect(checkpoint(db)).toBe(42);
+    db.close();
+    expect(existsSync(`${file}.open`)).toBe(false);
+  }, 30_000);
+
   it('keeps what was written when the process crashes: the machine still held the pages', () => {
     crashAfterWriting(7);
     expect(existsSync(`${file}.open`)).toBe(true);

@@ -17,10 +17,13 @@ export function openReadModelDb(file: string): Database.Database {
     for (const suffix of ['', '-wal', '-shm']) rmSync(`${file}${suffix}`, { force: true });
   }
   writeDurably(marker, bootId());
-  const db = new Database(file);
+  const db = new Database(file, { timeout: 10_000 });
+  // One opener at a time: a second (the rebuild command beside the running service, two services on one data
+  // directory) would apply the same events twice, or close and drop the marker under the first. It waits out the
+  // busy timeout and fails instead.
+  db.pragma('locking_mode = EXCLUSIVE');
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = OFF');
-  db.pragma('busy_timeout = 10000');
   // Read models are written in large batches with random index updates; a 64 MiB page cache keeps them in memory.
   db.pragma('cache_size = -65536');
   db.exec('CREATE TABLE IF NOT EXISTS checkpoints (name TEXT PRIMARY KEY, position INTEGER NOT NULL) WITHOUT ROWID');
