@@ -69,4 +69,16 @@ describe('rebuilding the read models from the log', () => {
     for (const table of Object.keys(live)) expect({ table, rows: rebuilt[table] }).toEqual({ table, rows: live[table] });
     expect(live.cases.length).toBeGreaterThan(8);
   });
+
+  it('refuses to run while the service still has the read models open, and leaves them as they were', async () => {
+    const app = await TestApp.start();
+    try {
+      const police = (await app.createPrincipal({ role: 'referrer', name: 'Police desk', agency: 'hampshire-police' })).token;
+      const { body } = await app.http().post('/v1/referrals').set(bearer(police)).send(validVictimReferral({ agencyReference: 'BUSY-1' })).expect(202);
+      await expect(rebuildReadModels(loadConfig({ SPOC_DATA_DIR: app.dataDir, PORT: '0' }))).rejects.toMatchObject({ code: 'SQLITE_BUSY' });
+      await app.http().get(`/v1/referrals/${body.referralId}`).set(bearer(police)).expect(200);
+    } finally {
+      await app.close();
+    }
+  }, 30_000);
 });

@@ -4,7 +4,7 @@ import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { EVENT_STORE, type EventStore } from '@spoc/event-store';
-import type { ProjectionRunner } from '@spoc/platform';
+import { openReadModelDb, type ProjectionRunner } from '@spoc/platform';
 import { AppModule } from './app.module';
 import { PROJECTIONS } from './infrastructure/tokens';
 import { loadConfig, type AppConfig } from './config';
@@ -17,6 +17,9 @@ export const READ_MODEL_FILE = 'read-models.sqlite';
  * The router's state and the Kafka relay's checkpoint are left alone: they are not read models of the API.
  */
 export async function rebuildReadModels(config: AppConfig): Promise<{ events: number; seconds: number }> {
+  // Opened first, so that a service still running on this directory (it holds the file's lock) stops the rebuild
+  // here: deleting the file under it would leave it writing to a file nobody will read.
+  openReadModelDb(path.join(config.dataDir, READ_MODEL_FILE)).close();
   for (const suffix of ['', '-wal', '-shm', '.open']) rmSync(path.join(config.dataDir, `${READ_MODEL_FILE}${suffix}`), { force: true });
   const started = performance.now();
   // Bootstrapping catches every projection up with the log before it returns: that is the rebuild.
