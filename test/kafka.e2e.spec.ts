@@ -19,7 +19,7 @@ const root = path.resolve(__dirname, '..');
 const answers = (yes: number) => Object.fromEntries(Array.from({ length: 24 }, (_, n) => [`Q${n + 1}`, n < yes ? 'yes' : 'no']));
 const OPENED = 'org.spoc.case.opened.v1';
 /** An in-process router that is keeping up: what health shows beside the rest. */
-const ROUTER_OK = { checkpoint: expect.stringMatching(/^\d+$/), retrying: 0, referralsFlaggedForRoutingByHand: 0 };
+const ROUTER_OK = { checkpoint: expect.stringMatching(/^\d+$/), retrying: 0 };
 
 async function policeToken(app: TestApp): Promise<string> {
   return (await app.createPrincipal({ role: 'referrer', name: 'Police desk', agency: 'hampshire-police' })).token;

@@ -13,6 +13,7 @@ import {
 } from '@spoc/domain';
 import { WrongExpectedVersionError, type EventStore, type RecordedEvent } from '@spoc/event-store';
 import { appendOnce, nameBasedUuid, type CommandContext, type EventCodec } from '@spoc/platform';
+import { refugeRequestsOf } from './refuge-requests';
 import type { RouterState } from './router-state';
 
 /**
@@ -76,27 +77,22 @@ export class CaseFollowUps {
   }
 
   /**
-   * Frees the referral's unit (one request per referral, so one release) and offers it on: the fold over the
-   * refuge stream says who holds the units now, and each holder whose case still waits gets its clock started.
+   * Frees the referral's unit (or takes its request off the waiting list) and offers it on: the fold over the refuge
+   * stream says who holds the units now, and each holder whose case still waits gets its clock started.
    */
-  private async releaseRefugeUnit(referralId: string, trigger: RecordedEvent): Promise<void> {
-    const requestId = nameBasedUuid(`refuge\n${referralId}`);
-    const release: RefugeEvent = { type: 'RefugeUnitReleased', data: { requestId, releasedAt: this.now().toISOString() } };
-    const evolve = refugeUnits.evolve(this.policy.provisions.refuge.capacityUnits ?? 0);
-    let units = refugeUnits.initialState();
-    const referralOf = new Map<string, string>();
-    for await (const event of this.store.readStream(streams.refuge())) {
-      const refugeEvent = { type: event.type, data: event.data } as RefugeEvent;
-      if (refugeEvent.type === 'RefugeUnitRequested') referralOf.set(refugeEvent.data.requestId, refugeEvent.data.referralId);
-      units = evolve(units, refugeEvent);
-    }
+  async releaseRefugeUnit(referralId: string, trigger: RecordedEvent): Promise<void> {
+    const capacity = this.policy.provisions.refuge.capacityUnits ?? 0;
+    const requests = await refugeRequestsOf(this.store, capacity, referralId);
+    let units = requests.state;
     // Released once: the stream is long-lived, so a repeat append would not be recognised by the store as a retry.
-    if (refugeUnits.statusOf(units, requestId) !== 'unknown') {
-      await appendOnce(this.store, this.codec, { streamId: streams.refuge(), expected: 'any', idName: `refuge-release\n${referralId}` }, release, routerContext(trigger));
-      units = evolve(units, release);
+    if (requests.live) {
+      const { requestId } = requests.live;
+      const release: RefugeEvent = { type: 'RefugeUnitReleased', data: { requestId, releasedAt: this.now().toISOString() } };
+      await appendOnce(this.store, this.codec, { streamId: streams.refuge(), expected: 'any', idName: `refuge-release\n${requestId}` }, release, routerContext(trigger));
+      units = refugeUnits.evolve(capacity)(units, release);
     }
     for (const placed of units.placed) {
-      for (const refugeCase of this.state.casesOf(referralOf.get(placed) ?? '').filter((known) => known.provision === 'refuge')) {
+      for (const refugeCase of this.state.casesOf(requests.referralOf.get(placed) ?? '').filter((known) => known.provision === 'refuge')) {
         await this.decideOnCase(refugeCase.caseId, { type: 'OfferRefugePlace', data: { caseId: refugeCase.caseId, at: this.now().toISOString(), policy: this.policy } }, trigger);
       }
     }

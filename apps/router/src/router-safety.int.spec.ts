@@ -119,6 +119,49 @@ describe('the router, when things do not go in the usual order', () => {
     expect((await refugeRoute(second)).status).toBe('waitlisted');
   });
 
+  it('asks anew for a person who needs the refuge again after a stay ended, ahead of those who come later', async () => {
+    const router = startRouter(oneRefugeUnit);
+    const again = await receive('TWICE', needsRefuge, 'victim', oneRefugeUnit);
+    await settle(router);
+    const stay = await refugeRoute(again);
+    const at = new Date().toISOString();
+    await appendToCase(stay.caseId, again, [
+      { type: 'CaseClaimed', data: { caseId: stay.caseId, assignee: 'worker', claimedAt: at } },
+      { type: 'CaseClosed', data: { caseId: stay.caseId, outcome: 'engaged-ongoing-risk', note: null, closedAt: at } },
+    ]);
+    await settle(router);
+    const assessment = { tool: 'DASH', answers: answers(15), professionalJudgement: { highRisk: false, rationale: null }, policeCalloutsLast12Months: 1, assessedAt: new Date().toISOString() } as unknown as RiskAssessment;
+    await appendToReferral(again, referralDecider.decide(
+      { type: 'ReassessRisk', data: { referralId: again, riskAssessment: assessment, reassessedAt: new Date().toISOString(), policy: oneRefugeUnit } },
+      { status: 'received', referralId: again, agency: 'hampshire-police', referralType: 'victim', submissionDigest: 'd', assessments: 1 },
+    ));
+    await settle(router);
+    expect((await refugeRoute(again, 1)).status).toBe('routed');
+    expect(await typesOf(streams.refuge())).toEqual(['RefugeUnitRequested', 'RefugeUnitReleased', 'RefugeUnitRequested']);
+
+    const later = await receive('LATER', needsRefuge, 'victim', oneRefugeUnit);
+    await settle(router);
+    expect((await refugeRoute(later)).status).toBe('waitlisted');
+  });
+
+  it('ends the refuge request of a referral whose latest decision holds the refuge route for consent', async () => {
+    const router = startRouter(oneRefugeUnit);
+    const first = await receive('WITHDRAWN', needsRefuge, 'victim', oneRefugeUnit);
+    await settle(router);
+    expect((await refugeRoute(first)).status).toBe('routed');
+    await appendToReferral(first, referralDecider.decide(
+      { type: 'RecordConsent', data: { referralId: first, consent: { given: false, lawfulBasis: 'consent', notes: null }, recordedAt: new Date().toISOString() } },
+      { status: 'received' } as never,
+    ));
+    await settle(router);
+    const types = await typesOf(streams.refuge());
+    expect(types).toEqual(['RefugeUnitRequested', 'RefugeUnitReleased']);
+
+    const next = await receive('NEXT-FOR-THE-UNIT', needsRefuge, 'victim', oneRefugeUnit);
+    await settle(router);
+    expect((await refugeRoute(next)).status).toBe('routed');
+  });
+
   it('asks for a refuge unit only when the decision routes to the refuge (a perpetrator, a child under 13)', async () => {
     const router = startRouter(oneRefugeUnit);
     const perpetrator = await receive('PERP', { needs: { safeAccommodation: true } }, 'perpetrator', oneRefugeUnit);
@@ -262,6 +305,53 @@ describe('the router, when things do not go in the usual order', () => {
     await settle(again);
     expect((await read(streams.referral(broken))).filter((event) => event.type === 'RoutingFailed')).toHaveLength(1);
     expect(await decisionsOf(next)).toHaveLength(1);
+  });
+
+  it('flags a referral whose sealed data does not open (a plain Error, not a TypeError) and goes on', async () => {
+    const router = startRouter();
+    const referralId = nameBasedUuid('test\nTAMPERED');
+    const body = validVictimReferral({ agencyReference: 'TAMPERED', subject: { lastName: 'Person-TAMPERED' } });
+    const events = codec.encode(referralDecider.decide(
+      { type: 'ReceiveReferral', data: { referralId, agency: 'hampshire-police', submission: toReferralSubmission(body as CreateReferralDto), submissionDigest: 'd', receivedAt: new Date().toISOString(), policy: basePolicy } },
+      referralDecider.initialState(),
+    ), context, await vault.newKey());
+    // The authentication tag of the sealed submission no longer matches: opening it fails.
+    const sealed = (events[0].data as { submission: { tag: string } }).submission;
+    sealed.tag = Buffer.alloc(16, 7).toString('base64');
+    await store.append(streams.referral(referralId), events, 'no-stream');
+    const next = await receive('AFTER-TAMPERED');
+    await settle(router);
+
+    expect(router.retrying).toBe(0);
+    // Once where the receipt is read (to index the person) and once where it is decided.
+    const failures = (await read(streams.referral(referralId))).filter((event) => event.type === 'RoutingFailed').map((event) => event.data);
+    expect(failures).toEqual([
+      expect.objectContaining({ errorKind: 'Error', onEventType: 'ReferralReceived' }),
+      expect.objectContaining({ errorKind: 'Error', onEventType: 'RiskAssessed' }),
+    ]);
+    expect(await decisionsOf(next)).toHaveLength(1);
+  });
+
+  it('still decides a consent recorded before a routing failure was flagged on the same referral', async () => {
+    let router = startRouter();
+    const referralId = await receive('HELD', { children: [], consent: { given: false, lawfulBasis: 'consent', notes: null } });
+    await settle(router);
+    const held = (await decisionsOf(referralId))[0].cases[0];
+    await stopRouter(router);
+
+    // While the router is down: a case event it cannot follow (a transfer to a provision the policy has not got),
+    // then the victim's consent on the referral.
+    await appendToCase(held.caseId, referralId, [{ type: 'CaseTransferred', data: { caseId: held.caseId, toProvision: 'nowhere', toCaseId: nameBasedUuid('nowhere'), reason: 'x', transferredAt: new Date().toISOString() } }]);
+    await appendToReferral(referralId, referralDecider.decide(
+      { type: 'RecordConsent', data: { referralId, consent: { given: true, lawfulBasis: 'consent', notes: null }, recordedAt: new Date().toISOString() } },
+      { status: 'received' } as never,
+    ));
+    router = startRouter();
+    await settle(router);
+
+    const types = await typesOf(streams.referral(referralId));
+    expect(types.slice(-3)).toEqual(['ConsentRecorded', 'RoutingFailed', 'ReferralRouted']);
+    expect((await decisionsOf(referralId))[1].cases.every((route) => route.status === 'routed')).toBe(true);
   });
 
   it('waits out a store that refuses its writes for a while, then routes what came in meanwhile', async () => {

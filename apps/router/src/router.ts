@@ -2,7 +2,6 @@ import type Database from 'better-sqlite3';
 import {
   buildDecision,
   caseEventsOf,
-  DomainError,
   evaluateRouting,
   refugeUnits,
   streams,
@@ -15,10 +14,11 @@ import {
   type RoutingFailed,
   type RoutingPolicy,
 } from '@spoc/domain';
-import { WrongExpectedVersionError, type EventStore, type RecordedEvent, type Subscription } from '@spoc/event-store';
+import { EventStoreError, StoreClosedError, WrongExpectedVersionError, type EventStore, type RecordedEvent, type Subscription } from '@spoc/event-store';
 import { appendOnce, nameBasedUuid, sealingKeyId, type EventCodec, type PersonalDataVault } from '@spoc/platform';
 import { CaseFollowUps, caseStateOf, routerContext } from './case-followups';
 import { findRepeats, gatherFacts } from './gather-facts';
+import { refugeRequestsOf } from './refuge-requests';
 import { RouterState } from './router-state';
 
 const CHECKPOINT = 'router';
@@ -78,6 +78,7 @@ export class Router {
       try {
         await this.alignWithLog();
         if (this.stopping) return;
+        this.retrying = 0; // the store answered
         // Unfiltered on purpose: the checkpoint must pass the case events this router appends itself, or a caller
         // waiting for the head of the log would wait for ever. Events that are not routing's business are skipped.
         subscription = this.store.subscribeToAll({ fromPosition: this.position });
@@ -170,7 +171,7 @@ export class Router {
         this.retrying = 0;
         return;
       } catch (error) {
-        if (this.stopping) throw error;
+        if (this.stopping || error instanceof RouterStopped) throw error;
         if (isDataFailure(error)) {
           if (dataFailure) throw new RouterStopped(error); // it cannot even be recorded
           dataFailure = error;
@@ -179,6 +180,7 @@ export class Router {
         if (this.retrying === 0 || attempt % 20 === 0) logFailure(`router retrying at position ${event.position}`, error);
         this.retrying += 1;
         await this.backOff(attempt);
+        if (this.stopping) throw error;
       }
     }
   }
@@ -232,8 +234,11 @@ export class Router {
     const streamId = trigger.streamId;
     const recorded: RecordedEvent[] = [];
     for await (const event of this.store.readStream(streamId)) recorded.push(event);
-    // A later event on the stream means this revision was decided already, or a newer assessment will be.
-    if (recorded[recorded.length - 1].revision !== trigger.revision) return;
+    // A later event on the stream means this revision was decided already, or a newer assessment will be. A routing
+    // failure recorded since is no decision: it must not hide a consent or an assessment still to be decided.
+    const last = recorded.filter((event) => event.type !== 'RoutingFailed').pop()!;
+    if (last.revision !== trigger.revision) return;
+    const head = recorded[recorded.length - 1].revision;
     const decoded = recorded.map((event) => this.codec.decode(event));
     const received = decoded.find((event) => event.type === 'ReferralReceived')!.data as unknown as ReferralReceived['data'];
     if (!received.submission) return; // erased before it was routed: nothing personal left to route on
@@ -250,6 +255,9 @@ export class Router {
     const repeat = received.referralType === 'perpetrator'
       ? { isRepeat: false, previousReferralIds: [], repeatMarac: false, possibleMatchReferralIds: [] }
       : findRepeats(this.personOf(received), this.state, this.policy);
+    // Indexed on receipt already; again here (a no-op then) for a state file whose receipts were read by an older
+    // router that indexed people only as it decided them.
+    this.index(received);
 
     const consentGiven = consent ? consent.given : received.submission.consent.given;
     const factsWith = (refugeUnitsFree: number) => gatherFacts({ received, assessment, consent, repeat, refugeUnitsFree, routedAt, policy: this.policy });
@@ -276,7 +284,7 @@ export class Router {
       notifySchools: decisionNumber === 0,
     });
     try {
-      await this.store.append(streamId, this.codec.encode([decision], routerContext(trigger), { keyId, key }), trigger.revision);
+      await this.store.append(streamId, this.codec.encode([decision], routerContext(trigger), { keyId, key }), head);
     } catch (error) {
       if (error instanceof WrongExpectedVersionError) return; // another router decided this revision
       throw error;
@@ -293,6 +301,13 @@ export class Router {
     // Known at once, not only when each CaseOpened comes back round the log: a decline or a freed refuge unit
     // handled before then must already see these cases.
     for (const caseEvent of opened) this.state.rememberCase(caseEvent.data.caseId, caseEvent.data.referralId, caseEvent.data.provision);
+    // The latest decision no longer sends the person to the refuge (or holds the route for consent): whatever
+    // request the referral has ends with it. Otherwise a request whose decision lost a race to a newer one, or whose
+    // route a later decision dropped before its case opened, would keep a unit from everyone for good.
+    const holdsUnit = routed.cases.some((route) => route.provision === 'refuge' && route.status !== 'held-awaiting-consent');
+    if (routed.facts.needsSafeAccommodation && !holdsUnit && (await this.isLatestDecision(routed))) {
+      await this.followUps.releaseRefugeUnit(routed.referralId, event);
+    }
     // Concurrent, so they share one group commit; a case already opened (a replay) is seen by a read, not a write.
     const toOpen: CaseOpened[] = [];
     for (const caseEvent of opened) if ((await this.store.streamRevision(streams.case(caseEvent.data.caseId))) === null) toOpen.push(caseEvent);
@@ -304,6 +319,14 @@ export class Router {
         appendOnce(this.store, this.codec, { streamId: streams.case(caseEvent.data.caseId), expected: 'any', idName: `superseded\n${caseEvent.data.caseId}\n${caseEvent.data.decisionNumber}` }, caseEvent, context),
       ),
     ]);
+  }
+
+  private async isLatestDecision(routed: ReferralRouted['data']): Promise<boolean> {
+    let latest: number | null = null;
+    for await (const event of this.store.readStream(streams.referral(routed.referralId))) {
+      if (event.type === 'ReferralRouted') latest = (event.data as { decisionNumber: number }).decisionNumber;
+    }
+    return latest === routed.decisionNumber;
   }
 
   private personOf(received: ReferralReceived['data'] & { submission: NonNullable<ReferralReceived['data']['submission']> }) {
@@ -345,32 +368,23 @@ export class Router {
   }
 
   /**
-   * Requests a refuge place for the referral (one request per referral, however often it is routed) and reads who
-   * holds the places. Returns the units that were free when this request was placed, or 0 if it waits.
+   * The referral's refuge request (asked for when it has none that holds or waits for a unit; one per stay), and
+   * the units that were free when it was placed, or 0 if it waits.
    */
   private async requestRefuge(referralId: string, at: string): Promise<number> {
     const capacity = this.policy.provisions.refuge.capacityUnits ?? 0;
-    const requestId = nameBasedUuid(`refuge\n${referralId}`);
-    const request: RefugeEvent = { type: 'RefugeUnitRequested', data: { requestId, referralId, requestedAt: at } };
-    const fold = async () => {
-      let state = refugeUnits.initialState();
-      let before: number | null = null;
-      const evolve = refugeUnits.evolve(capacity);
-      for await (const event of this.store.readStream(streams.refuge())) {
-        if (event.type === 'RefugeUnitRequested' && (event.data as { requestId: string }).requestId === requestId) before ??= refugeUnits.unitsFree(state, capacity);
-        state = evolve(state, { type: event.type, data: event.data } as RefugeEvent);
-      }
-      return { state, before };
-    };
-    let { state, before } = await fold();
+    let requests = await refugeRequestsOf(this.store, capacity, referralId);
     // Asked once: the stream is long-lived, so a repeat append would not be recognised by the store as a retry.
-    if (before === null) {
+    if (!requests.live) {
+      const requestId = requests.nextRequestId;
+      const request: RefugeEvent = { type: 'RefugeUnitRequested', data: { requestId, referralId, requestedAt: at } };
       const [encoded] = this.codec.encode([request], { actor: { id: 'router', role: 'system' }, correlationId: requestId, causationId: null });
       encoded.id = requestId;
       await this.store.append(streams.refuge(), [encoded], 'any');
-      ({ state, before } = await fold());
+      requests = await refugeRequestsOf(this.store, capacity, referralId);
     }
-    return refugeUnits.statusOf(state, requestId) === 'placed' ? Math.max(1, before ?? 0) : 0;
+    const live = requests.live;
+    return live && refugeUnits.statusOf(requests.state, live.requestId) === 'placed' ? Math.max(1, live.unitsFreeBefore) : 0;
   }
 }
 
@@ -381,18 +395,32 @@ class RouterStopped extends Error {
   }
 }
 
-/** Errors the referral's own data causes, which no retry mends; anything else (the store, a file, I/O) may pass. */
+// The store or a file refusing for a while: SQLite busy, locked, out of space or failing I/O; the store closed or its
+// writer gone; EventStoreDB unreachable, changing leader or too slow. Anything else is the referral's own.
+const TRANSIENT_SQLITE = /^SQLITE_(BUSY|LOCKED|IOERR|FULL|CANTOPEN|PROTOCOL|NOMEM|INTERRUPT)/;
+const TRANSIENT_ESDB = new Set(['UnavailableError', 'NotLeaderError', 'DeadlineExceededError', 'TimeoutError', 'CancelledError', 'UnknownError']);
+
+/**
+ * Only what may pass with time is retried; everything else (a rule's assumption broken, a sealed field that does not
+ * open, an event type this router does not know, a bug) would fail every retry and hold up everyone behind it.
+ */
 function isDataFailure(error: unknown): boolean {
-  return error instanceof TypeError || error instanceof RangeError || error instanceof SyntaxError || error instanceof ReferenceError || error instanceof DomainError;
+  if (error instanceof EventStoreError) return !(error instanceof StoreClosedError || error instanceof WrongExpectedVersionError || error.code === 'writer-failed');
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code === 'string' && TRANSIENT_SQLITE.test(code)) return false;
+  return !TRANSIENT_ESDB.has(errorKind(error));
 }
 
+// By the name property rather than instanceof: errors from Node's internals may come from another realm (a vm, Jest).
 function errorKind(error: unknown): string {
-  return error instanceof Error ? error.name : typeof error;
+  const name = (error as { name?: unknown } | null)?.name;
+  return typeof name === 'string' ? name : typeof error;
 }
 
 // By kind and place only: an error's message may quote event data.
 function logFailure(what: string, error: unknown): void {
-  const where = error instanceof Error ? (error.stack ?? '').split('\n')[1]?.trim() : '';
+  const stack = (error as { stack?: unknown } | null)?.stack;
+  const where = typeof stack === 'string' ? stack.split('\n')[1]?.trim() : '';
   process.stderr.write(`${what}: ${errorKind(error)} ${where}\n`);
 }
 

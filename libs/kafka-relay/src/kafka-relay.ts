@@ -96,15 +96,16 @@ export class KafkaRelay {
 
   /**
    * A checkpoint past the end of the log means the log was replaced (restored from a backup): events appended from
-   * now on would be skipped up to the old checkpoint. The relay goes back to the end of this log; what it published
-   * before the restore point is in this log too, under the same ids, so nothing is lost or needs sending again.
+   * now on would be skipped up to the old checkpoint. Which of this log's events were published is not known (some
+   * may have been appended since the restore, before the relay started), so it sends the log again from the start:
+   * providers drop what they already have by `ce_id`.
    */
   private async alignWithLog(): Promise<void> {
     const head = await this.store.headPosition();
     if (this.position === null || this.position <= (head ?? 0n)) return;
-    this.log(`kafka relay: its checkpoint ${this.position} is past the end of the log (was the log restored?); going back to ${head ?? 'the start'}`);
-    this.state.rewind(head);
-    this.position = head;
+    this.log(`kafka relay: its checkpoint ${this.position} is past the end of the log (was the log restored?); sending the log again from the start`);
+    this.state.rewind(null);
+    this.position = null;
   }
 
   /** Resolves true once everything up to `position` is acknowledged by the broker; false on timeout. */

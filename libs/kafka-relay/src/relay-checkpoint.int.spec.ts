@@ -97,7 +97,7 @@ describe('the Kafka relay checkpoint', () => {
     await relay.stop();
   });
 
-  it('goes back to the end of a log shorter than its checkpoint (restored from a backup), and publishes what comes next', async () => {
+  it('sends a log shorter than its checkpoint (restored from a backup) again from the start, and what comes next', async () => {
     const first = new GatedPublisher();
     const before = new KafkaRelay(store, [], stateFile, { publisher: first, log: quiet });
     before.start();
@@ -110,6 +110,9 @@ describe('the Kafka relay checkpoint', () => {
     await store.close();
     for (const suffix of ['', '-wal', '-shm']) rmSync(path.join(directory, `events.sqlite${suffix}`), { force: true });
     store = new SqliteEventStore(path.join(directory, 'events.sqlite'));
+    // Appended to the restored log before the relay started again (a caseworker's action through the API).
+    const meanwhile = newCaseId();
+    await store.append(`case-${meanwhile}`, caseLife(meanwhile, 'idva', 1), 'no-stream');
     const lines: string[] = [];
     const publisher = new GatedPublisher();
     const after = new KafkaRelay(store, [], stateFile, { publisher, log: (line) => lines.push(line) });
@@ -117,7 +120,7 @@ describe('the Kafka relay checkpoint', () => {
     const newCase = newCaseId();
     const appended = await store.append(`case-${newCase}`, caseLife(newCase, 'outreach', 1), 'no-stream');
     expect(await after.waitFor(appended.position)).toBe(true);
-    expect(publisher.published.map((message) => message.key)).toEqual([newCase]);
+    expect(publisher.published.map((message) => message.key)).toEqual([meanwhile, newCase]);
     expect(lines.join('\n')).toContain('past the end of the log');
     await after.stop();
   });

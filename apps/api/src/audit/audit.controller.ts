@@ -13,6 +13,7 @@ import { readAccessLogFilter } from './access-log.filter';
 import { AccessLogProjection } from './access-log.projection';
 import { accessEntries, type AccessLogEntry } from './access-log.query';
 import { QueueProjection } from '../queues/queue.projection';
+import { ReferralStatusProjection } from '../referrals/referral-status.projection';
 import { reEvaluate } from './decision-review';
 import { PolicyLibrary } from './policy-library';
 import { ReferralHistory } from './referral-history';
@@ -32,6 +33,7 @@ export class AuditController {
     private readonly accessLog: AccessLog,
     private readonly accessEntries: AccessLogProjection,
     private readonly cases: QueueProjection,
+    private readonly referrals: ReferralStatusProjection,
     @Inject(EVENT_STORE) private readonly store: EventStore,
     @Inject(PROJECTIONS) private readonly projections: ProjectionRunner,
     @Inject(POLICY) private readonly policy: RoutingPolicy,
@@ -89,6 +91,21 @@ export class AuditController {
     }
     if (!found) throw new NotFoundException('no such referral');
     return { referralId: id, decisions };
+  }
+
+  /** What the router could not decide, for the SPOC team to route by hand (ids and agencies only). */
+  @Get('routing-failures')
+  @Allow('auditor', 'admin')
+  routingFailures(@Req() request: FastifyRequest) {
+    const items = this.referrals.flaggedForRoutingByHand().map((row) => ({
+      referralId: row.referral_id,
+      agency: row.agency,
+      agencyReference: row.agency_reference,
+      referralType: row.referral_type,
+      receivedAt: row.received_at,
+    }));
+    recordAccessed(request, { referralIds: items.map((item) => item.referralId) });
+    return { items };
   }
 
   @Get('access-log')

@@ -5,6 +5,7 @@ import type { KafkaRelay } from '@spoc/kafka-relay';
 import type { ProjectionRunner } from '@spoc/platform';
 import type { Router } from '../../../router/src/router';
 import { KAFKA_RELAY, PROJECTIONS, ROUTER } from '../infrastructure/tokens';
+import { ReferralStatusProjection } from '../referrals/referral-status.projection';
 import { Public } from '../shared/auth/access.decorators';
 
 @ApiTags('operations')
@@ -15,6 +16,7 @@ export class HealthController {
     @Inject(PROJECTIONS) private readonly projections: ProjectionRunner,
     @Inject(KAFKA_RELAY) private readonly relay: KafkaRelay | null,
     @Inject(ROUTER) private readonly router: Router | null,
+    private readonly referrals: ReferralStatusProjection,
   ) {}
 
   /**
@@ -35,9 +37,12 @@ export class HealthController {
     // A stopped router routes nobody; one that is retrying (the store refusing writes for a while) catches up.
     if (this.router?.failed) throw new ServiceUnavailableException('the router stopped: see the log');
     if (this.relay?.failed) throw new ServiceUnavailableException('the Kafka relay stopped: see the log');
+    // A count only (the list is an auditor's): referrals the router could not decide wait for a person.
+    const flagged = this.referrals.flaggedForRoutingByHand().length;
     return {
       status: 'ok',
-      ...(this.router ? { router: { checkpoint: this.router.checkpoint?.toString() ?? null, retrying: this.router.retrying, referralsFlaggedForRoutingByHand: this.router.referralsFailed } } : {}),
+      ...(flagged > 0 ? { referralsFlaggedForRoutingByHand: flagged } : {}),
+      ...(this.router ? { router: { checkpoint: this.router.checkpoint?.toString() ?? null, retrying: this.router.retrying } } : {}),
       ...(this.relay ? { kafkaRelay: { checkpoint: this.relay.checkpoint?.toString() ?? null, retrying: this.relay.retrying } } : {}),
     };
   }

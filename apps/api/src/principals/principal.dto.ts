@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsString, Length, Matches, ValidateIf } from 'class-validator';
+import { IsIn, Matches, ValidateIf } from 'class-validator';
 import { ROLES, type PrincipalRole } from '@spoc/domain';
+import { IsText } from '../shared/validation';
 
 export const PROVISIONS = ['idva', 'outreach', 'refuge', 'victim-support', 'up2u', 'ypva', 'whos-in-charge', 'mash'];
 
@@ -10,8 +11,7 @@ export class CreatePrincipalDto {
   role!: PrincipalRole;
 
   @ApiProperty({ example: 'Hampshire Police referral desk' })
-  @IsString({ message: 'must be a string' })
-  @Length(1, 200, { message: 'must be 1 to 200 characters' })
+  @IsText(200, { required: true })
   name!: string;
 
   @ApiPropertyOptional({ example: 'hampshire-police', description: 'required for a referrer' })

@@ -51,6 +51,7 @@ export class ReferralStatusProjection implements Projection {
     byId: Database.Statement<[string], ReferralStatusRow>;
     routesAndReasons: Database.Statement<[string], Pick<ReferralStatusRow, 'routes' | 'reasons' | 'flags'>>;
     moved: Database.Statement;
+    flagged: Database.Statement<[string], Pick<ReferralStatusRow, 'referral_id' | 'agency' | 'agency_reference' | 'referral_type' | 'received_at'>>;
   };
 
   prepare(db: Database.Database): void {
@@ -69,6 +70,10 @@ export class ReferralStatusProjection implements Projection {
       byId: db.prepare('SELECT * FROM referrals WHERE referral_id = ?'),
       routesAndReasons: db.prepare('SELECT routes, reasons, flags FROM referrals WHERE referral_id = ?'),
       moved: db.prepare('UPDATE referrals SET routes = ?, reasons = ?, flags = ? WHERE referral_id = ?'),
+      // A scan, on purpose: such referrals are rare, and asked for by people, not on every request.
+      flagged: db.prepare(
+        'SELECT referral_id, agency, agency_reference, referral_type, received_at FROM referrals WHERE flags LIKE ? ORDER BY received_at, referral_id',
+      ),
     };
   }
 
@@ -153,5 +158,10 @@ export class ReferralStatusProjection implements Projection {
 
   find(referralId: string): ReferralStatusRow | null {
     return this.statements.byId.get(referralId) ?? null;
+  }
+
+  /** Referrals the router could not decide and no decision has replaced since: the SPOC team routes them by hand. */
+  flaggedForRoutingByHand() {
+    return this.statements.flagged.all(`%"${ROUTING_FAILED_FLAG}"%`);
   }
 }

@@ -2,6 +2,7 @@ import type { RoutingPolicy } from '../policy/policy';
 import { riskInputsOf, scoreRisk, type RiskInputs, type RiskLevel } from '../risk/dash';
 import { assertNever, DomainError } from '../shared/domain-error';
 import type { ReferralRouted } from '../routing/referral-routed';
+import type { RoutingFailed } from '../routing/routing-failed';
 import type { Consent, Gender, ReferralSubmission, ReferralType, RiskAssessment } from './referral.types';
 
 export type ReferralCommand =
@@ -79,7 +80,7 @@ export interface ConsentRecorded {
   data: { referralId: string; given: boolean; lawfulBasis: Consent['lawfulBasis']; recordedAt: string; notes: string | null };
 }
 
-export type ReferralEvent = ReferralReceived | RiskAssessed | ReferralRouted | ConsentRecorded;
+export type ReferralEvent = ReferralReceived | RiskAssessed | ReferralRouted | ConsentRecorded | RoutingFailed;
 
 export type ReferralState =
   | { status: 'none' }
@@ -150,6 +151,8 @@ export const referralDecider = {
         return state.status === 'received' ? { ...state, assessments: state.assessments + 1 } : state;
       case 'ReferralRouted':
       case 'ConsentRecorded':
+      // The router could not decide: a reassessment or consent is how the referral moves on, so nothing is barred.
+      case 'RoutingFailed':
         return state;
       default:
         return assertNever(event);

@@ -84,6 +84,20 @@ describe('the referral decider', () => {
       .thenMatches([{ type: 'RiskAssessed', data: { assessmentNumber: 1, dashScore: 11, level: 'medium', criteria: ['dash-score>=10'] } }]);
   });
 
+  it('reassesses, or records consent on, a referral the router could not decide (the way such a referral moves on)', () => {
+    const body = submission();
+    const failed: ReferralEvent = { type: 'RoutingFailed', data: { referralId: 'r-1', failedAt: '2026-11-21T02:00:01Z', errorKind: 'TypeError', onEventType: 'RiskAssessed' } };
+    const history = [received(body), referralDecider.decide(receive(body), { status: 'none' })[1], failed];
+    spec
+      .given(history)
+      .when({ type: 'ReassessRisk', data: { referralId: 'r-1', riskAssessment: checklist(11), reassessedAt: '2026-11-22T10:00:00Z', policy } })
+      .thenMatches([{ type: 'RiskAssessed', data: { assessmentNumber: 1, level: 'medium' } }]);
+    spec
+      .given(history)
+      .when({ type: 'RecordConsent', data: { referralId: 'r-1', consent: { given: true, lawfulBasis: 'consent', notes: null }, recordedAt: '2026-11-22T09:00:00.000Z' } })
+      .thenMatches([{ type: 'ConsentRecorded' }]);
+  });
+
   it('refuses to reassess a referral that does not exist or a perpetrator referral', () => {
     const reassess = { type: 'ReassessRisk' as const, data: { referralId: 'r-1', riskAssessment: checklist(3), reassessedAt: '2026-11-22T10:00:00Z', policy } };
     spec.given([]).when(reassess).thenThrows('not-found');

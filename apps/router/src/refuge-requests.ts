@@ -1,0 +1,39 @@
+import { refugeUnits, streams, type RefugeEvent, type RefugeState } from '@spoc/domain';
+import type { EventStore } from '@spoc/event-store';
+import { nameBasedUuid } from '@spoc/platform';
+
+/** The refuge stream folded, as the router needs it for one referral. */
+export interface RefugeRequests {
+  state: RefugeState;
+  /** Whose each request is. */
+  referralOf: Map<string, string>;
+  /** The referral's request that holds or waits for a unit, if any, and how many units were free when it was made. */
+  live: { requestId: string; unitsFreeBefore: number } | null;
+  /** The id the referral's next request takes: one per stay, so a person who needs the refuge again asks anew. */
+  nextRequestId: string;
+}
+
+export async function refugeRequestsOf(store: EventStore, capacity: number, referralId: string): Promise<RefugeRequests> {
+  const evolve = refugeUnits.evolve(capacity);
+  let state = refugeUnits.initialState();
+  const referralOf = new Map<string, string>();
+  const freeBefore = new Map<string, number>();
+  let count = 0;
+  for await (const event of store.readStream(streams.refuge())) {
+    const refugeEvent = { type: event.type, data: event.data } as RefugeEvent;
+    if (refugeEvent.type === 'RefugeUnitRequested' && !referralOf.has(refugeEvent.data.requestId)) {
+      referralOf.set(refugeEvent.data.requestId, refugeEvent.data.referralId);
+      freeBefore.set(refugeEvent.data.requestId, refugeUnits.unitsFree(state, capacity));
+      if (refugeEvent.data.referralId === referralId) count += 1;
+    }
+    state = evolve(state, refugeEvent);
+  }
+  const liveId = [...state.placed, ...state.waiting].find((requestId) => referralOf.get(requestId) === referralId) ?? null;
+  return {
+    state,
+    referralOf,
+    live: liveId ? { requestId: liveId, unitsFreeBefore: freeBefore.get(liveId) ?? 0 } : null,
+    // The first keeps the id requests had when there was one per referral, so older logs fold the same.
+    nextRequestId: nameBasedUuid(count === 0 ? `refuge\n${referralId}` : `refuge\n${referralId}\n${count}`),
+  };
+}
