@@ -83,6 +83,15 @@ describe('the router, when things do not go in the usual order', () => {
     await store.append(streams.case(caseId), codec.encode(events, context, { keyId, key: vault.keyFor(keyId)! }), (await store.streamRevision(streams.case(caseId)))!);
   }
 
+  /** A caseworker claims the case and closes it (for a refuge case, the end of the stay). */
+  async function closeCase(caseId: string, referralId: string): Promise<void> {
+    const at = new Date().toISOString();
+    await appendToCase(caseId, referralId, [
+      { type: 'CaseClaimed', data: { caseId, assignee: 'worker', claimedAt: at } },
+      { type: 'CaseClosed', data: { caseId, outcome: 'moved-away', note: null, closedAt: at } },
+    ]);
+  }
+
   async function decisionsOf(referralId: string): Promise<ReferralRouted['data'][]> {
     return (await read(streams.referral(referralId))).filter((event) => event.type === 'ReferralRouted').map((event) => codec.decode<ReferralRouted['data']>(event).data);
   }
@@ -124,11 +133,7 @@ describe('the router, when things do not go in the usual order', () => {
     const again = await receive('TWICE', needsRefuge, 'victim', oneRefugeUnit);
     await settle(router);
     const stay = await refugeRoute(again);
-    const at = new Date().toISOString();
-    await appendToCase(stay.caseId, again, [
-      { type: 'CaseClaimed', data: { caseId: stay.caseId, assignee: 'worker', claimedAt: at } },
-      { type: 'CaseClosed', data: { caseId: stay.caseId, outcome: 'engaged-ongoing-risk', note: null, closedAt: at } },
-    ]);
+    await closeCase(stay.caseId, again);
     await settle(router);
     const assessment = { tool: 'DASH', answers: answers(15), professionalJudgement: { highRisk: false, rationale: null }, policeCalloutsLast12Months: 1, assessedAt: new Date().toISOString() } as unknown as RiskAssessment;
     await appendToReferral(again, referralDecider.decide(
@@ -203,11 +208,7 @@ describe('the router, when things do not go in the usual order', () => {
     await stopRouter(router);
 
     const waiting = await receive('WAITING', needsRefuge, 'victim', oneRefugeUnit);
-    const at = new Date().toISOString();
-    await appendToCase(stay.caseId, first, [
-      { type: 'CaseClaimed', data: { caseId: stay.caseId, assignee: 'worker', claimedAt: at } },
-      { type: 'CaseClosed', data: { caseId: stay.caseId, outcome: 'moved-away', note: null, closedAt: at } },
-    ]);
+    await closeCase(stay.caseId, first);
     router = startRouter(oneRefugeUnit);
     await settle(router);
     const route = await refugeRoute(waiting);
@@ -245,11 +246,7 @@ describe('the router, when things do not go in the usual order', () => {
     const first = await receive('STAYED', needsRefuge, 'victim', oneRefugeUnit);
     await settle(router);
     const stay = await refugeRoute(first);
-    const at = new Date().toISOString();
-    await appendToCase(stay.caseId, first, [
-      { type: 'CaseClaimed', data: { caseId: stay.caseId, assignee: 'worker', claimedAt: at } },
-      { type: 'CaseClosed', data: { caseId: stay.caseId, outcome: 'other', note: null, closedAt: at } },
-    ]);
+    await closeCase(stay.caseId, first);
     // Far more requests after the release than the store looks back over for a retried append to the stream.
     for (let n = 0; n < 40; n += 1) await receive(`LATER-${n}`, needsRefuge, 'victim', oneRefugeUnit);
     await settle(router);
