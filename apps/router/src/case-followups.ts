@@ -2,7 +2,6 @@ import {
   caseDecider,
   caseOpenedElsewhere,
   endsRefugeHold,
-  refugeUnits,
   streams,
   type CaseCommand,
   type CaseEvent,
@@ -37,6 +36,8 @@ export class CaseFollowUps {
     switch (event.type) {
       case 'CaseOpened':
         this.state.rememberCase(caseId, String(data.referralId), String(data.provision));
+        // Another router may have freed the unit between this case's decision and its opening: offer it now.
+        if (data.provision === 'refuge' && data.status === 'waitlisted') await this.offerFreedUnits(String(data.referralId), event);
         return;
       case 'CaseDeclined':
         await this.resolveDecline(caseId, event);
@@ -81,21 +82,27 @@ export class CaseFollowUps {
    * stream says who holds the units now, and each holder whose case still waits gets its clock started.
    */
   async releaseRefugeUnit(referralId: string, trigger: RecordedEvent): Promise<void> {
-    const capacity = this.policy.provisions.refuge.capacityUnits ?? 0;
-    const requests = await refugeRequestsOf(this.store, capacity, referralId);
-    let units = requests.state;
+    const live = (await refugeRequestsOf(this.store, this.capacity, referralId)).live;
     // Released once: the stream is long-lived, so a repeat append would not be recognised by the store as a retry.
-    if (requests.live) {
-      const { requestId } = requests.live;
-      const release: RefugeEvent = { type: 'RefugeUnitReleased', data: { requestId, releasedAt: this.now().toISOString() } };
-      await appendOnce(this.store, this.codec, { streamId: streams.refuge(), expected: 'any', idName: `refuge-release\n${requestId}` }, release, routerContext(trigger));
-      units = refugeUnits.evolve(capacity)(units, release);
+    if (live) {
+      const release: RefugeEvent = { type: 'RefugeUnitReleased', data: { requestId: live.requestId, releasedAt: this.now().toISOString() } };
+      await appendOnce(this.store, this.codec, { streamId: streams.refuge(), expected: 'any', idName: `refuge-release\n${live.requestId}` }, release, routerContext(trigger));
     }
-    for (const placed of units.placed) {
-      for (const refugeCase of this.state.casesOf(requests.referralOf.get(placed) ?? '').filter((known) => known.provision === 'refuge')) {
+    await this.offerFreedUnits(referralId, trigger);
+  }
+
+  /** Each holder of a unit whose refuge case still waits gets its clock started; read after any append of ours. */
+  private async offerFreedUnits(referralId: string, trigger: RecordedEvent): Promise<void> {
+    const { state, referralOf } = await refugeRequestsOf(this.store, this.capacity, referralId);
+    for (const placed of state.placed) {
+      for (const refugeCase of this.state.casesOf(referralOf.get(placed) ?? '').filter((known) => known.provision === 'refuge')) {
         await this.decideOnCase(refugeCase.caseId, { type: 'OfferRefugePlace', data: { caseId: refugeCase.caseId, at: this.now().toISOString(), policy: this.policy } }, trigger);
       }
     }
+  }
+
+  private get capacity(): number {
+    return this.policy.provisions.refuge.capacityUnits ?? 0;
   }
 
   /** Decides on a case and appends at the revision read; a conflict means another router did it first. */
