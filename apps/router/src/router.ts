@@ -15,7 +15,7 @@ import {
   type RoutingPolicy,
 } from '@spoc/domain';
 import { EventStoreError, StoreClosedError, WrongExpectedVersionError, type EventStore, type RecordedEvent, type Subscription } from '@spoc/event-store';
-import { appendOnce, nameBasedUuid, sealingKeyId, type EventCodec, type PersonalDataVault } from '@spoc/platform';
+import { appendOnce, nameBasedUuid, sealingKeyId, type DecodedEvent, type EventCodec, type PersonalDataVault } from '@spoc/platform';
 import { CaseFollowUps, caseStateOf, routerContext } from './case-followups';
 import { findRepeats, gatherFacts } from './gather-facts';
 import { refugeRequestsOf } from './refuge-requests';
@@ -44,6 +44,8 @@ export class Router {
   retrying = 0;
   /** Referrals flagged for routing by hand since this process started (RoutingFailed appended). */
   referralsFailed = 0;
+  /** The last receipt read, opened. */
+  private received: { eventId: string; decoded: DecodedEvent } | null = null;
 
   constructor(
     private readonly store: EventStore,
@@ -222,7 +224,8 @@ export class Router {
         if ((event.data as { referralType?: string }).referralType === 'perpetrator') return this.decide(event);
         // Every victim is indexed as the log is read, decided or not yet: a state file rebuilt from the log (or a
         // second router) must know every earlier referral, or a repeat victim would be taken for a first one.
-        return this.index(this.codec.decode<ReferralReceived['data']>(event).data);
+        this.received = { eventId: event.id, decoded: this.codec.decode(event) };
+        return this.index(this.received.decoded.data as unknown as ReferralReceived['data']);
       case 'ReferralRouted':
         return this.carryOut(this.codec.decode<ReferralRouted['data']>(event).data, event);
       default:
@@ -239,7 +242,8 @@ export class Router {
     const last = recorded.filter((event) => event.type !== 'RoutingFailed').pop()!;
     if (last.revision !== trigger.revision) return;
     const head = recorded[recorded.length - 1].revision;
-    const decoded = recorded.map((event) => this.codec.decode(event));
+    // The receipt was opened a moment ago to index the person (it is the event before its assessment): not twice.
+    const decoded = recorded.map((event) => (event.id === this.received?.eventId ? this.received.decoded : this.codec.decode(event)));
     const received = decoded.find((event) => event.type === 'ReferralReceived')!.data as unknown as ReferralReceived['data'];
     if (!received.submission) return; // erased before it was routed: nothing personal left to route on
     // The latest assessment and the latest consent, whichever of them (or the receipt) triggered this decision.
