@@ -83,6 +83,19 @@ describe('the router, when things do not go in the usual order', () => {
     await store.append(streams.case(caseId), codec.encode(events, context, { keyId, key: vault.keyFor(keyId)! }), (await store.streamRevision(streams.case(caseId)))!);
   }
 
+  /** The referrer records the victim's consent (or its withdrawal) on the referral, as the API would. */
+  async function recordConsent(referralId: string, given: boolean): Promise<void> {
+    const consent = { given, lawfulBasis: 'consent' as const, notes: null };
+    await appendToReferral(referralId, referralDecider.decide({ type: 'RecordConsent', data: { referralId, consent, recordedAt: new Date().toISOString() } }, { status: 'received' } as never));
+  }
+
+  /** A new checklist with `yes` answers yes, as a reassessment through the API would append it. */
+  async function reassess(referralId: string, yes: number, policy: RoutingPolicy): Promise<void> {
+    const riskAssessment = { tool: 'DASH', answers: answers(yes), professionalJudgement: { highRisk: false, rationale: null }, policeCalloutsLast12Months: 1, assessedAt: new Date().toISOString() } as unknown as RiskAssessment;
+    const state = { status: 'received' as const, referralId, agency: 'hampshire-police', referralType: 'victim' as const, submissionDigest: 'd', assessments: 1 };
+    await appendToReferral(referralId, referralDecider.decide({ type: 'ReassessRisk', data: { referralId, riskAssessment, reassessedAt: new Date().toISOString(), policy } }, state));
+  }
+
   /** A caseworker claims the case and closes it (for a refuge case, the end of the stay). */
   async function closeCase(caseId: string, referralId: string): Promise<void> {
     const at = new Date().toISOString();
@@ -114,10 +127,7 @@ describe('the router, when things do not go in the usual order', () => {
     expect((await refugeRoute(first)).status).toBe('held-awaiting-consent');
     expect(await typesOf(streams.refuge())).toEqual([]);
 
-    await appendToReferral(first, referralDecider.decide(
-      { type: 'RecordConsent', data: { referralId: first, consent: { given: true, lawfulBasis: 'consent', notes: null }, recordedAt: new Date().toISOString() } },
-      { status: 'received' } as never,
-    ));
+    await recordConsent(first, true);
     await settle(router);
     // The held refuge case was superseded by the new decision's: that ended no stay, so nothing was released.
     expect((await refugeRoute(first, 1)).status).toBe('routed');
@@ -135,11 +145,7 @@ describe('the router, when things do not go in the usual order', () => {
     const stay = await refugeRoute(again);
     await closeCase(stay.caseId, again);
     await settle(router);
-    const assessment = { tool: 'DASH', answers: answers(15), professionalJudgement: { highRisk: false, rationale: null }, policeCalloutsLast12Months: 1, assessedAt: new Date().toISOString() } as unknown as RiskAssessment;
-    await appendToReferral(again, referralDecider.decide(
-      { type: 'ReassessRisk', data: { referralId: again, riskAssessment: assessment, reassessedAt: new Date().toISOString(), policy: oneRefugeUnit } },
-      { status: 'received', referralId: again, agency: 'hampshire-police', referralType: 'victim', submissionDigest: 'd', assessments: 1 },
-    ));
+    await reassess(again, 15, oneRefugeUnit);
     await settle(router);
     expect((await refugeRoute(again, 1)).status).toBe('routed');
     expect(await typesOf(streams.refuge())).toEqual(['RefugeUnitRequested', 'RefugeUnitReleased', 'RefugeUnitRequested']);
@@ -154,10 +160,7 @@ describe('the router, when things do not go in the usual order', () => {
     const first = await receive('WITHDRAWN', needsRefuge, 'victim', oneRefugeUnit);
     await settle(router);
     expect((await refugeRoute(first)).status).toBe('routed');
-    await appendToReferral(first, referralDecider.decide(
-      { type: 'RecordConsent', data: { referralId: first, consent: { given: false, lawfulBasis: 'consent', notes: null }, recordedAt: new Date().toISOString() } },
-      { status: 'received' } as never,
-    ));
+    await recordConsent(first, false);
     await settle(router);
     const types = await typesOf(streams.refuge());
     expect(types).toEqual(['RefugeUnitRequested', 'RefugeUnitReleased']);
@@ -224,11 +227,7 @@ describe('the router, when things do not go in the usual order', () => {
     await stopRouter(router);
 
     // While the router is behind: a reassessment at medium risk (outreach), then Victim Support declines.
-    const assessment = { tool: 'DASH', answers: answers(11), professionalJudgement: { highRisk: false, rationale: null }, policeCalloutsLast12Months: 1, assessedAt: new Date().toISOString() } as unknown as RiskAssessment;
-    await appendToReferral(referralId, referralDecider.decide(
-      { type: 'ReassessRisk', data: { referralId, riskAssessment: assessment, reassessedAt: new Date().toISOString(), policy: basePolicy } },
-      { status: 'received', referralId, agency: 'hampshire-police', referralType: 'victim', submissionDigest: 'd', assessments: 1 },
-    ));
+    await reassess(referralId, 11, basePolicy);
     await appendToCase(victimSupport.caseId, referralId, [{ type: 'CaseDeclined', data: { caseId: victimSupport.caseId, reason: 'not for us', declinedAt: new Date().toISOString() } }]);
     router = startRouter();
     await settle(router);
@@ -339,10 +338,7 @@ describe('the router, when things do not go in the usual order', () => {
     // While the router is down: a case event it cannot follow (a transfer to a provision the policy has not got),
     // then the victim's consent on the referral.
     await appendToCase(held.caseId, referralId, [{ type: 'CaseTransferred', data: { caseId: held.caseId, toProvision: 'nowhere', toCaseId: nameBasedUuid('nowhere'), reason: 'x', transferredAt: new Date().toISOString() } }]);
-    await appendToReferral(referralId, referralDecider.decide(
-      { type: 'RecordConsent', data: { referralId, consent: { given: true, lawfulBasis: 'consent', notes: null }, recordedAt: new Date().toISOString() } },
-      { status: 'received' } as never,
-    ));
+    await recordConsent(referralId, true);
     router = startRouter();
     await settle(router);
 
