@@ -57,7 +57,7 @@ export class CaseFollowUps {
     // a new refuge case, superseding the held one, and that must not give the new request's unit away.
     const { state } = await this.caseState(caseId);
     if (state.status !== 'none' && state.routeStatus === 'held-awaiting-consent') return;
-    await this.releaseRefugeUnit(known.referralId, event);
+    await this.releaseRefugeUnit(known.referralId, event.position, event);
   }
 
   private async resolveDecline(caseId: string, trigger: RecordedEvent): Promise<void> {
@@ -79,12 +79,14 @@ export class CaseFollowUps {
 
   /**
    * Frees the referral's unit (or takes its request off the waiting list) and offers it on: the fold over the refuge
-   * stream says who holds the units now, and each holder whose case still waits gets its clock started.
+   * stream says who holds the units now, and each holder whose case still waits gets its clock started. Only a
+   * request made before `endedAt` (the stay's end, or the decision that dropped the route) is this one's: a later
+   * request is a new stay's, which an old end read again (a replay, a second router) must not free.
    */
-  async releaseRefugeUnit(referralId: string, trigger: RecordedEvent): Promise<void> {
+  async releaseRefugeUnit(referralId: string, endedAt: bigint, trigger: RecordedEvent): Promise<void> {
     const live = (await refugeRequestsOf(this.store, this.capacity, referralId)).live;
     // Released once: the stream is long-lived, so a repeat append would not be recognised by the store as a retry.
-    if (live) {
+    if (live && live.position < endedAt) {
       const release: RefugeEvent = { type: 'RefugeUnitReleased', data: { requestId: live.requestId, releasedAt: this.now().toISOString() } };
       await appendOnce(this.store, this.codec, { streamId: streams.refuge(), expected: 'any', idName: `refuge-release\n${live.requestId}` }, release, routerContext(trigger));
     }

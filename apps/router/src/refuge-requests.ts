@@ -7,8 +7,11 @@ export interface RefugeRequests {
   state: RefugeState;
   /** Whose each request is. */
   referralOf: Map<string, string>;
-  /** The referral's request that holds or waits for a unit, if any, and how many units were free when it was made. */
-  live: { requestId: string; unitsFreeBefore: number } | null;
+  /**
+   * The referral's request that holds or waits for a unit, if any: where in the log it was made (a stay's end or a
+   * decision releases only a request made before it) and how many units were free then.
+   */
+  live: { requestId: string; position: bigint; unitsFreeBefore: number } | null;
   /** The id the referral's next request takes: one per stay, so a person who needs the refuge again asks anew. */
   nextRequestId: string;
 }
@@ -18,12 +21,14 @@ export async function refugeRequestsOf(store: EventStore, capacity: number, refe
   let state = refugeUnits.initialState();
   const referralOf = new Map<string, string>();
   const freeBefore = new Map<string, number>();
+  const madeAt = new Map<string, bigint>();
   let count = 0;
   for await (const event of store.readStream(streams.refuge())) {
     const refugeEvent = { type: event.type, data: event.data } as RefugeEvent;
     if (refugeEvent.type === 'RefugeUnitRequested' && !referralOf.has(refugeEvent.data.requestId)) {
       referralOf.set(refugeEvent.data.requestId, refugeEvent.data.referralId);
       freeBefore.set(refugeEvent.data.requestId, refugeUnits.unitsFree(state, capacity));
+      madeAt.set(refugeEvent.data.requestId, event.position);
       if (refugeEvent.data.referralId === referralId) count += 1;
     }
     state = evolve(state, refugeEvent);
@@ -32,7 +37,7 @@ export async function refugeRequestsOf(store: EventStore, capacity: number, refe
   return {
     state,
     referralOf,
-    live: liveId ? { requestId: liveId, unitsFreeBefore: freeBefore.get(liveId) ?? 0 } : null,
+    live: liveId ? { requestId: liveId, position: madeAt.get(liveId)!, unitsFreeBefore: freeBefore.get(liveId) ?? 0 } : null,
     // The first keeps the id requests had when there was one per referral, so older logs fold the same.
     nextRequestId: nameBasedUuid(count === 0 ? `refuge\n${referralId}` : `refuge\n${referralId}\n${count}`),
   };

@@ -150,8 +150,16 @@ describe('the router, when things do not go in the usual order', () => {
     expect((await refugeRoute(again, 1)).status).toBe('routed');
     expect(await typesOf(streams.refuge())).toEqual(['RefugeUnitRequested', 'RefugeUnitReleased', 'RefugeUnitRequested']);
 
+    // A second router (a state file of its own) reads the whole log: the first stay's end must not free the second's.
+    const second = new Router(store, codec, vault, oneRefugeUnit, openReadModelDb(path.join(directory, 'second-router-state.sqlite')));
+    routers.push(second);
+    second.start();
+    await settle(second);
+    expect(await typesOf(streams.refuge())).toEqual(['RefugeUnitRequested', 'RefugeUnitReleased', 'RefugeUnitRequested']);
+
     const later = await receive('LATER', needsRefuge, 'victim', oneRefugeUnit);
     await settle(router);
+    await settle(second);
     expect((await refugeRoute(later)).status).toBe('waitlisted');
   });
 

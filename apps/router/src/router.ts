@@ -14,9 +14,10 @@ import {
   type RoutingFailed,
   type RoutingPolicy,
 } from '@spoc/domain';
-import { EventStoreError, StoreClosedError, WrongExpectedVersionError, type EventStore, type RecordedEvent, type Subscription } from '@spoc/event-store';
+import { WrongExpectedVersionError, type EventStore, type RecordedEvent, type Subscription } from '@spoc/event-store';
 import { appendOnce, nameBasedUuid, sealingKeyId, type DecodedEvent, type EventCodec, type PersonalDataVault } from '@spoc/platform';
 import { CaseFollowUps, caseStateOf, routerContext } from './case-followups';
+import { errorKind, isDataFailure, logFailure, RouterStopped } from './failures';
 import { findRepeats, gatherFacts } from './gather-facts';
 import { refugeRequestsOf } from './refuge-requests';
 import { RouterState } from './router-state';
@@ -208,7 +209,12 @@ export class Router {
       data: { referralId, failedAt: this.now().toISOString(), errorKind: errorKind(error), onEventType: event.type },
     };
     const at = await appendOnce(this.store, this.codec, { streamId: streams.referral(referralId), expected: 'any', idName: `routing-failed\n${event.id}` }, failed, routerContext(event));
-    if (at !== null) this.referralsFailed += 1;
+    if (at !== null) {
+      this.referralsFailed += 1;
+      // A refuge unit asked for just before the failure belongs to no decision, and no case of it will ever end.
+      const latest = await this.latestDecisionOf(referralId);
+      if (!latest || !holdsRefugeUnit(latest)) await this.followUps.releaseRefugeUnit(referralId, at, event);
+    }
     logFailure(`router could not handle the event at position ${event.position}; its referral is flagged for routing by hand`, error);
   }
 
@@ -227,7 +233,7 @@ export class Router {
         this.received = { eventId: event.id, decoded: this.codec.decode(event) };
         return this.index(this.received.decoded.data as unknown as ReferralReceived['data']);
       case 'ReferralRouted':
-        return this.carryOut(this.codec.decode<ReferralRouted['data']>(event).data, event);
+        return this.carryOut(this.codec.decode<ReferralRouted['data']>(event).data, event, event.position);
       default:
         return;
     }
@@ -287,18 +293,19 @@ export class Router {
       notificationIdFor: (childIndex) => nameBasedUuid(`encompass\n${received.referralId}\n${childIndex}`),
       notifySchools: decisionNumber === 0,
     });
+    let decidedAt: bigint;
     try {
-      await this.store.append(streamId, this.codec.encode([decision], routerContext(trigger), { keyId, key }), head);
+      decidedAt = (await this.store.append(streamId, this.codec.encode([decision], routerContext(trigger), { keyId, key }), head)).position;
     } catch (error) {
       if (error instanceof WrongExpectedVersionError) return; // another router decided this revision
       throw error;
     }
     // Cases open at once rather than when this decision comes back round the log; that later pass finds them open.
-    await this.carryOut(decision.data, trigger);
+    await this.carryOut(decision.data, trigger, decidedAt);
   }
 
   /** Opens the decision's new cases and supersedes dropped ones: each append is idempotent, so replays are safe. */
-  private async carryOut(routed: ReferralRouted['data'], event: RecordedEvent): Promise<void> {
+  private async carryOut(routed: ReferralRouted['data'], event: RecordedEvent, decidedAt: bigint): Promise<void> {
     if (routed.outcome.marac) this.state.recordMaracListing(routed.referralId, routed.facts.routedAt);
     const context = routerContext(event);
     const { opened, superseded } = caseEventsOf(routed);
@@ -308,9 +315,8 @@ export class Router {
     // The latest decision no longer sends the person to the refuge (or holds the route for consent): whatever
     // request the referral has ends with it. Otherwise a request whose decision lost a race to a newer one, or whose
     // route a later decision dropped before its case opened, would keep a unit from everyone for good.
-    const holdsUnit = routed.cases.some((route) => route.provision === 'refuge' && route.status !== 'held-awaiting-consent');
-    if (routed.facts.needsSafeAccommodation && !holdsUnit && (await this.isLatestDecision(routed))) {
-      await this.followUps.releaseRefugeUnit(routed.referralId, event);
+    if (routed.facts.needsSafeAccommodation && !holdsRefugeUnit(routed) && (await this.latestDecisionOf(routed.referralId))?.decisionNumber === routed.decisionNumber) {
+      await this.followUps.releaseRefugeUnit(routed.referralId, decidedAt, event);
     }
     // Concurrent, so they share one group commit; a case already opened (a replay) is seen by a read, not a write.
     const toOpen: CaseOpened[] = [];
@@ -325,12 +331,13 @@ export class Router {
     ]);
   }
 
-  private async isLatestDecision(routed: ReferralRouted['data']): Promise<boolean> {
-    let latest: number | null = null;
-    for await (const event of this.store.readStream(streams.referral(routed.referralId))) {
-      if (event.type === 'ReferralRouted') latest = (event.data as { decisionNumber: number }).decisionNumber;
+  /** The referral's latest decision, as stored (its sealed parts left sealed). */
+  private async latestDecisionOf(referralId: string): Promise<ReferralRouted['data'] | null> {
+    let latest: ReferralRouted['data'] | null = null;
+    for await (const event of this.store.readStream(streams.referral(referralId))) {
+      if (event.type === 'ReferralRouted') latest = event.data as unknown as ReferralRouted['data'];
     }
-    return latest === routed.decisionNumber;
+    return latest;
   }
 
   private personOf(received: ReferralReceived['data'] & { submission: NonNullable<ReferralReceived['data']['submission']> }) {
@@ -392,40 +399,8 @@ export class Router {
   }
 }
 
-class RouterStopped extends Error {
-  constructor(override readonly cause: unknown) {
-    super('the router stopped');
-    this.name = 'RouterStopped';
-  }
-}
-
-// The store or a file refusing for a while: SQLite busy, locked, out of space or failing I/O; the store closed or its
-// writer gone; EventStoreDB unreachable, changing leader or too slow. Anything else is the referral's own.
-const TRANSIENT_SQLITE = /^SQLITE_(BUSY|LOCKED|IOERR|FULL|CANTOPEN|PROTOCOL|NOMEM|INTERRUPT)/;
-const TRANSIENT_ESDB = new Set(['UnavailableError', 'NotLeaderError', 'DeadlineExceededError', 'TimeoutError', 'CancelledError', 'UnknownError']);
-
-/**
- * Only what may pass with time is retried; everything else (a rule's assumption broken, a sealed field that does not
- * open, an event type this router does not know, a bug) would fail every retry and hold up everyone behind it.
- */
-function isDataFailure(error: unknown): boolean {
-  if (error instanceof EventStoreError) return !(error instanceof StoreClosedError || error instanceof WrongExpectedVersionError || error.code === 'writer-failed');
-  const code = (error as { code?: unknown } | null)?.code;
-  if (typeof code === 'string' && TRANSIENT_SQLITE.test(code)) return false;
-  return !TRANSIENT_ESDB.has(errorKind(error));
-}
-
-// By the name property rather than instanceof: errors from Node's internals may come from another realm (a vm, Jest).
-function errorKind(error: unknown): string {
-  const name = (error as { name?: unknown } | null)?.name;
-  return typeof name === 'string' ? name : typeof error;
-}
-
-// By kind and place only: an error's message may quote event data.
-function logFailure(what: string, error: unknown): void {
-  const stack = (error as { stack?: unknown } | null)?.stack;
-  const where = typeof stack === 'string' ? stack.split('\n')[1]?.trim() : '';
-  process.stderr.write(`${what}: ${errorKind(error)} ${where}\n`);
+function holdsRefugeUnit(decision: ReferralRouted['data']): boolean {
+  return decision.cases.some((route) => route.provision === 'refuge' && route.status !== 'held-awaiting-consent');
 }
 
 function lastOf<Data>(events: Array<{ type: string; data: unknown }>, type: string): Data | null {

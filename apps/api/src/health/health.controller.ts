@@ -38,7 +38,7 @@ export class HealthController {
     if (this.router?.failed) throw new ServiceUnavailableException('the router stopped: see the log');
     if (this.relay?.failed) throw new ServiceUnavailableException('the Kafka relay stopped: see the log');
     // A count only (the list is an auditor's): referrals the router could not decide wait for a person.
-    const flagged = this.referrals.flaggedForRoutingByHand().length;
+    const flagged = this.referrals.flaggedForRoutingByHandCount();
     return {
       status: 'ok',
       ...(flagged > 0 ? { referralsFlaggedForRoutingByHand: flagged } : {}),
