@@ -41,8 +41,8 @@ describe('the router, when things do not go in the usual order', () => {
     rmSync(directory, { recursive: true, force: true });
   });
 
-  function startRouter(policy: RoutingPolicy = basePolicy): Router {
-    const router = new Router(store, codec, vault, policy, openReadModelDb(path.join(directory, 'router-state.sqlite')));
+  function startRouter(policy: RoutingPolicy = basePolicy, stateFile = 'router-state.sqlite'): Router {
+    const router = new Router(store, codec, vault, policy, openReadModelDb(path.join(directory, stateFile)));
     routers.push(router);
     router.start();
     return router;
@@ -151,9 +151,7 @@ describe('the router, when things do not go in the usual order', () => {
     expect(await typesOf(streams.refuge())).toEqual(['RefugeUnitRequested', 'RefugeUnitReleased', 'RefugeUnitRequested']);
 
     // A second router (a state file of its own) reads the whole log: the first stay's end must not free the second's.
-    const second = new Router(store, codec, vault, oneRefugeUnit, openReadModelDb(path.join(directory, 'second-router-state.sqlite')));
-    routers.push(second);
-    second.start();
+    const second = startRouter(oneRefugeUnit, 'second-router-state.sqlite');
     await settle(second);
     expect(await typesOf(streams.refuge())).toEqual(['RefugeUnitRequested', 'RefugeUnitReleased', 'RefugeUnitRequested']);
 
