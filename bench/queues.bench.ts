@@ -23,7 +23,7 @@ const answers = (yes: number) => Object.fromEntries(Array.from({ length: 24 }, (
  * third each high, medium and standard risk with a child at home. With `worked`, each case is also claimed, has a
  * contact attempt (a sealed note) and is closed, as a year of casework would leave the log.
  */
-async function seedReferrals(directory: string, count: number, worked: boolean): Promise<number> {
+export async function seedReferrals(directory: string, count: number, worked: boolean): Promise<number> {
   const store = new SqliteEventStore(path.join(directory, 'events.sqlite'), { writer: 'inline' });
   const vault = new PersonalDataVault(path.join(directory, 'subject-keys.sqlite'));
   const codec = new EventCodec(vault);

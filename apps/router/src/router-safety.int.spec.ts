@@ -266,23 +266,29 @@ describe('the router, when things do not go in the usual order', () => {
     expect(before.filter((type) => type === 'RefugeUnitRequested')).toHaveLength(41);
   }, 30_000);
 
-  it('reads a log shorter than its checkpoint (restored from a backup) from the start, and routes what comes next', async () => {
+  // A restore leaves a log shorter than the checkpoint; appended to before the router starts again, it may be
+  // longer, with other events at the checkpoint's position.
+  it.each([
+    ['shorter than its checkpoint', 1],
+    ['that has grown past its checkpoint', 12],
+  ])('reads a restored log %s from the start, and routes what comes next', async (_, referrals) => {
     let router = startRouter();
     for (const reference of ['OLD-1', 'OLD-2', 'OLD-3']) await receive(reference);
     await settle(router);
+    const checkpoint = router.checkpoint!;
     await stopRouter(router);
 
-    // Another log in the same place, shorter than the router's checkpoint: what a restore leaves.
     await store.close();
     for (const suffix of ['', '-wal', '-shm']) rmSync(path.join(directory, `events.sqlite${suffix}`), { force: true });
     store = new SqliteEventStore(path.join(directory, 'events.sqlite'));
-    const restored = await receive('RESTORED');
+    const restored: string[] = [];
+    for (let n = 0; n < referrals; n += 1) restored.push(await receive(`RESTORED-${n}`));
+    expect((await store.headPosition())! > checkpoint).toBe(referrals > 1);
     router = startRouter();
     await settle(router);
     const next = await receive('AFTER-RESTORE');
     await settle(router);
-    expect(await decisionsOf(restored)).toHaveLength(1);
-    expect(await decisionsOf(next)).toHaveLength(1);
+    for (const referralId of [...restored, next]) expect(await decisionsOf(referralId)).toHaveLength(1);
   });
 
   it('flags a referral whose data breaks a rule for routing by hand, and goes on routing everyone else', async () => {

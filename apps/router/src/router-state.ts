@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
 import { createHmac } from 'node:crypto';
 import { blockingKey, normaliseName, normalisePostcode, type PersonKeys } from '@spoc/domain';
+import type { LogCheckpoint } from '@spoc/event-store';
 
 /** A referral's subject as the router remembers it for repeat matching: keyed hashes only, no names or dates. */
 export interface IndexedPerson {
@@ -35,8 +36,10 @@ export class RouterState {
     db.exec('CREATE TABLE IF NOT EXISTS cases (case_id TEXT PRIMARY KEY, referral_id TEXT NOT NULL, provision TEXT NOT NULL) WITHOUT ROWID');
     db.exec('CREATE INDEX IF NOT EXISTS cases_referral ON cases (referral_id, provision)');
     this.statements = {
-      checkpoint: db.prepare<[string], { position: number }>('SELECT position FROM checkpoints WHERE name = ?'),
-      saveCheckpoint: db.prepare('INSERT INTO checkpoints (name, position) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET position = excluded.position'),
+      checkpoint: db.prepare<[string], { position: number; event_id: string | null }>('SELECT position, event_id FROM checkpoints WHERE name = ?'),
+      saveCheckpoint: db.prepare(
+        'INSERT INTO checkpoints (name, position, event_id) VALUES (?, ?, ?) ON CONFLICT (name) DO UPDATE SET position = excluded.position, event_id = excluded.event_id',
+      ),
       upsert: db.prepare(`INSERT INTO persons (referral_id, blocking, first_name, postcode, police_person_id, nhs_number, other_blocking, other_police_person_id, received_at)
         VALUES (@referralId, @blocking, @firstName, @postcode, @policePersonId, @nhsNumber, @otherBlocking, @otherPolicePersonId, @receivedAt)
         ON CONFLICT (referral_id) DO NOTHING`),
@@ -51,13 +54,13 @@ export class RouterState {
     };
   }
 
-  checkpoint(name: string): bigint | undefined {
+  checkpoint(name: string): LogCheckpoint | null {
     const row = this.statements.checkpoint.get(name);
-    return row ? BigInt(row.position) : undefined;
+    return row ? { position: BigInt(row.position), eventId: row.event_id } : null;
   }
 
-  saveCheckpoint(name: string, position: bigint): void {
-    this.statements.saveCheckpoint.run(name, Number(position));
+  saveCheckpoint(name: string, checkpoint: LogCheckpoint): void {
+    this.statements.saveCheckpoint.run(name, Number(checkpoint.position), checkpoint.eventId);
   }
 
   /** Hashes a subject's match keys under the service key. Normalised first, so equal people hash equal. */

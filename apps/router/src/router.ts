@@ -14,7 +14,7 @@ import {
   type RoutingFailed,
   type RoutingPolicy,
 } from '@spoc/domain';
-import { WrongExpectedVersionError, type EventStore, type RecordedEvent, type Subscription } from '@spoc/event-store';
+import { checkpointAt, logReplaced, WrongExpectedVersionError, type EventStore, type LogCheckpoint, type RecordedEvent, type Subscription } from '@spoc/event-store';
 import { appendOnce, nameBasedUuid, sealingKeyId, type DecodedEvent, type EventCodec, type PersonalDataVault } from '@spoc/platform';
 import { CaseFollowUps, caseStateOf, routerContext } from './case-followups';
 import { errorKind, isDataFailure, logFailure, RouterStopped } from './failures';
@@ -35,7 +35,8 @@ export class Router {
   private readonly followUps: CaseFollowUps;
   private subscription: Subscription | null = null;
   private running: Promise<void> | null = null;
-  private position: bigint | undefined;
+  /** The last event read and handled: where a restart reads on from. */
+  private read: LogCheckpoint | null;
   private waiters: Array<{ position: bigint; resolve: () => void }> = [];
   private failure: unknown = null;
   private unsaved = 0;
@@ -58,7 +59,7 @@ export class Router {
   ) {
     this.state = new RouterState(db, vault.namedKey('person-match'));
     this.followUps = new CaseFollowUps(store, codec, policy, this.state, now);
-    this.position = this.state.checkpoint(CHECKPOINT);
+    this.read = this.state.checkpoint(CHECKPOINT);
   }
 
   get failed(): unknown {
@@ -66,7 +67,7 @@ export class Router {
   }
 
   get checkpoint(): bigint | undefined {
-    return this.position;
+    return this.read?.position;
   }
 
   start(): void {
@@ -84,12 +85,12 @@ export class Router {
         this.retrying = 0; // the store answered
         // Unfiltered on purpose: the checkpoint must pass the case events this router appends itself, or a caller
         // waiting for the head of the log would wait for ever. Events that are not routing's business are skipped.
-        subscription = this.store.subscribeToAll({ fromPosition: this.position });
+        subscription = this.store.subscribeToAll({ fromPosition: this.read?.position });
         this.subscription = subscription;
         for await (const event of subscription) {
           await this.handleUntilDone(event);
           attempt = 0;
-          this.position = event.position;
+          this.read = checkpointAt(event);
           // Every handling is idempotent, so the checkpoint may lag a little: a write per event (most of them not
           // routing's business) cost a commit each; a restart re-reads at most the last hundred.
           if ((this.unsaved += 1) >= 100) this.saveCheckpoint();
@@ -103,11 +104,11 @@ export class Router {
         if (error instanceof RouterStopped) {
           // Only when even the failure could not be recorded: stop rather than skip a referral; health reports it.
           this.failure = error.cause;
-          logFailure(`router stopped after position ${this.position ?? 'start'}`, error.cause);
+          logFailure(`router stopped after position ${this.read?.position ?? 'start'}`, error.cause);
           return;
         }
         // Reading the log failed: read on from where the router got to, once the store answers again.
-        if (this.retrying === 0 || attempt % 20 === 0) logFailure(`router resubscribing after position ${this.position ?? 'start'}`, error);
+        if (this.retrying === 0 || attempt % 20 === 0) logFailure(`router resubscribing after position ${this.read?.position ?? 'start'}`, error);
         this.retrying += 1;
         await subscription?.close().catch(() => undefined);
         await this.backOff(attempt);
@@ -116,17 +117,18 @@ export class Router {
   }
 
   /**
-   * A checkpoint past the end of the log means the log was replaced (restored from a backup): the state may know
-   * people and cases that no longer exist, and referrals appended from now on would be skipped up to the old
-   * checkpoint, never routed. The state is a cache of the log: it is emptied, and the router reads the log again
-   * (every decision is made once per revision, so re-reading decides nothing twice).
+   * A log that is not the one the state was read from (restored from a backup: shorter than the checkpoint, or
+   * grown again with other events at its positions): the state may know people and cases that no longer exist, and
+   * referrals appended from now on would be skipped up to the old checkpoint, never routed. The state is a cache of
+   * the log: it is emptied, and the router reads the log again (every decision is made once per revision, so
+   * re-reading decides nothing twice).
    */
   private async alignWithLog(): Promise<void> {
-    const head = await this.store.headPosition();
-    if (this.position === undefined || this.position <= (head ?? 0n)) return;
-    process.stderr.write(`router: its checkpoint ${this.position} is past the end of the log (was the log restored?); reading the log again from the start\n`);
+    const replaced = await logReplaced(this.store, this.read);
+    if (replaced === null) return;
+    process.stderr.write(`router: ${replaced} (was the log restored?); reading the log again from the start\n`);
     this.state.forgetAll();
-    this.position = undefined;
+    this.read = null;
   }
 
   /** Stops after the event in hand and closes the router's state file (the router owns it). */
@@ -141,13 +143,13 @@ export class Router {
   }
 
   private saveCheckpoint(): void {
-    if (this.position !== undefined) this.state.saveCheckpoint(CHECKPOINT, this.position);
+    if (this.read) this.state.saveCheckpoint(CHECKPOINT, this.read);
     this.unsaved = 0;
   }
 
   /** Resolves once the router has handled the log up to `position` (for callers that want the routes at once). */
   waitFor(position: bigint, timeoutMs = 5000): Promise<boolean> {
-    if (this.position !== undefined && this.position >= position) return Promise.resolve(true);
+    if (this.read && this.read.position >= position) return Promise.resolve(true);
     return new Promise((resolve) => {
       const waiter = { position, resolve: () => resolve(true) };
       this.waiters.push(waiter);

@@ -3,3 +3,4 @@ export * from './errors';
 export * from './hash-chain';
 export { SqliteEventStore, type SqliteEventStoreOptions } from './sqlite/sqlite-event-store';
 export { EventStoreDbEventStore } from './esdb/esdb-event-store';
+export * from './log-checkpoint';

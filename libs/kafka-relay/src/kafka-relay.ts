@@ -1,5 +1,5 @@
 import { PROVISION_IDS } from '@spoc/domain';
-import type { EventStore, RecordedEvent, Subscription } from '@spoc/event-store';
+import { checkpointAt, logReplaced, type EventStore, type LogCheckpoint, type RecordedEvent, type Subscription } from '@spoc/event-store';
 import type { CasePublisher } from './case-publisher';
 import { caseIdOf, learnCase, toCaseMessage, topicFor, type CaseMessage, type KnownCase } from './cloud-event';
 import { KafkajsPublisher, type KafkajsPublisherOptions } from './kafkajs-publisher';
@@ -38,7 +38,8 @@ export class KafkaRelay {
   private readonly retryInitialMs: number;
   private readonly retryMaxMs: number;
   private readonly log: (line: string) => void;
-  private position: bigint | null;
+  /** The last event the broker acknowledged. */
+  private acknowledged: LogCheckpoint | null;
   private subscription: Subscription | null = null;
   private running: Promise<unknown> | null = null;
   private queue: RecordedEvent[] = [];
@@ -55,7 +56,7 @@ export class KafkaRelay {
     options: KafkaRelayOptions = {},
   ) {
     this.state = new RelayState(stateDbFile);
-    this.position = this.state.checkpoint();
+    this.acknowledged = this.state.checkpoint();
     this.publisher = options.publisher ?? new KafkajsPublisher(brokers, options);
     this.provisionTopics = (options.provisions ?? PROVISION_IDS).map(topicFor);
     this.batchSize = options.batchSize ?? 500;
@@ -66,7 +67,7 @@ export class KafkaRelay {
 
   /** The last log position the broker acknowledged (everything up to it is published), or null before any. */
   get checkpoint(): bigint | null {
-    return this.position;
+    return this.acknowledged?.position ?? null;
   }
 
   /** Set when the relay stopped on an event it cannot map; a restart (after a fix) retries that event. */
@@ -87,7 +88,7 @@ export class KafkaRelay {
         await this.alignWithLog();
         if (this.stopping) return;
         // Unfiltered on purpose: the checkpoint must move past events of other streams too, or it would lag the log.
-        const subscription = this.store.subscribeToAll({ fromPosition: this.position ?? undefined });
+        const subscription = this.store.subscribeToAll({ fromPosition: this.acknowledged?.position });
         this.subscription = subscription;
         await Promise.all([guard(this.read(subscription)), guard(this.send())]);
       })(),
@@ -95,22 +96,22 @@ export class KafkaRelay {
   }
 
   /**
-   * A checkpoint past the end of the log means the log was replaced (restored from a backup): events appended from
-   * now on would be skipped up to the old checkpoint. Which of this log's events were published is not known (some
-   * may have been appended since the restore, before the relay started), so it sends the log again from the start:
-   * providers drop what they already have by `ce_id`.
+   * A log that is not the one the relay read (restored from a backup: shorter than the checkpoint, or grown again
+   * with other events at its positions): events appended from now on would be skipped up to the old checkpoint.
+   * Which of this log's events were published is not known (some may have been appended since the restore, before
+   * the relay started), so it sends the log again from the start: providers drop what they already have by `ce_id`.
    */
   private async alignWithLog(): Promise<void> {
-    const head = await this.store.headPosition();
-    if (this.position === null || this.position <= (head ?? 0n)) return;
-    this.log(`kafka relay: its checkpoint ${this.position} is past the end of the log (was the log restored?); sending the log again from the start`);
-    this.state.rewind(null);
-    this.position = null;
+    const replaced = await logReplaced(this.store, this.acknowledged);
+    if (replaced === null) return;
+    this.log(`kafka relay: ${replaced} (was the log restored?); sending the log again from the start`);
+    this.state.rewind();
+    this.acknowledged = null;
   }
 
   /** Resolves true once everything up to `position` is acknowledged by the broker; false on timeout. */
   waitFor(position: bigint, timeoutMs = 5000): Promise<boolean> {
-    if (this.position !== null && this.position >= position) return Promise.resolve(true);
+    if (this.acknowledged && this.acknowledged.position >= position) return Promise.resolve(true);
     return new Promise((resolve) => {
       const waiter = { position, resolve: () => (clearTimeout(timer), resolve(true)) };
       const timer = setTimeout(() => {
@@ -174,11 +175,11 @@ export class KafkaRelay {
     });
     if (!sent) return false;
     newTopics.forEach((topic) => this.topicsReady.add(topic));
-    const last = batch[batch.length - 1].position;
+    const last = checkpointAt(batch[batch.length - 1]);
     this.state.commit(last, learned);
-    this.position = last;
-    const ready = this.waiters.filter((waiter) => waiter.position <= last);
-    this.waiters = this.waiters.filter((waiter) => waiter.position > last);
+    this.acknowledged = last;
+    const ready = this.waiters.filter((waiter) => waiter.position <= last.position);
+    this.waiters = this.waiters.filter((waiter) => waiter.position > last.position);
     ready.forEach((waiter) => waiter.resolve());
     return true;
   }
@@ -195,7 +196,7 @@ export class KafkaRelay {
         this.failedAttempts += 1;
         const waitMs = Math.min(this.retryMaxMs, this.retryInitialMs * 2 ** Math.min(this.failedAttempts - 1, 16));
         const kind = error instanceof Error ? `${error.name}: ${error.message}`.slice(0, 200) : 'error';
-        this.log(`kafka relay: broker unreachable or refused (${kind}); attempt ${this.failedAttempts}, retrying in ${waitMs} ms from checkpoint ${this.position ?? 'none'}`);
+        this.log(`kafka relay: broker unreachable or refused (${kind}); attempt ${this.failedAttempts}, retrying in ${waitMs} ms from checkpoint ${this.acknowledged?.position ?? 'none'}`);
         await this.publisher.reset();
         await this.pause('backoff', waitMs);
       }
@@ -236,6 +237,6 @@ export class KafkaRelay {
     this.queue = [];
     this.wakeAll();
     void this.subscription?.close();
-    this.log(`kafka relay stopped after position ${this.position ?? 'none'}: ${error instanceof Error ? `${error.name}: ${error.message}` : 'error'}`);
+    this.log(`kafka relay stopped after position ${this.acknowledged?.position ?? 'none'}: ${error instanceof Error ? `${error.name}: ${error.message}` : 'error'}`);
   }
 }

@@ -1,4 +1,5 @@
 import Database from 'better-sqlite3';
+import type { LogCheckpoint } from '@spoc/event-store';
 import type { KnownCase } from './cloud-event';
 
 /**
@@ -9,9 +10,9 @@ import type { KnownCase } from './cloud-event';
  */
 export class RelayState {
   private readonly db: Database.Database;
-  private readonly readCheckpoint: Database.Statement<[], { position: bigint }>;
+  private readonly readCheckpoint: Database.Statement<[], { position: bigint; event_id: string | null }>;
   private readonly readCase: Database.Statement<[string], { provision: string; referral_id: string }>;
-  private readonly save: (position: bigint, learned: ReadonlyMap<string, KnownCase>) => void;
+  private readonly save: (checkpoint: LogCheckpoint, learned: ReadonlyMap<string, KnownCase>) => void;
 
   constructor(file: string) {
     this.db = new Database(file);
@@ -19,28 +20,34 @@ export class RelayState {
     this.db.pragma('synchronous = NORMAL');
     this.db.pragma('busy_timeout = 10000');
     this.db.exec(`
-      CREATE TABLE IF NOT EXISTS relay_checkpoint (id INTEGER PRIMARY KEY CHECK (id = 1), position INTEGER NOT NULL);
+      CREATE TABLE IF NOT EXISTS relay_checkpoint (id INTEGER PRIMARY KEY CHECK (id = 1), position INTEGER NOT NULL, event_id TEXT);
       CREATE TABLE IF NOT EXISTS relay_cases (case_id TEXT PRIMARY KEY, provision TEXT NOT NULL, referral_id TEXT NOT NULL) WITHOUT ROWID;
     `);
-    this.readCheckpoint = this.db.prepare<[], { position: bigint }>('SELECT position FROM relay_checkpoint WHERE id = 1').safeIntegers(true);
+    // The id of the event at the checkpoint tells a restored log that has grown past it from the log it was read in.
+    if (!(this.db.pragma('table_info(relay_checkpoint)') as Array<{ name: string }>).some((column) => column.name === 'event_id')) {
+      this.db.exec('ALTER TABLE relay_checkpoint ADD COLUMN event_id TEXT');
+    }
+    this.readCheckpoint = this.db.prepare<[], { position: bigint; event_id: string | null }>('SELECT position, event_id FROM relay_checkpoint WHERE id = 1').safeIntegers(true);
     this.readCase = this.db.prepare<[string], { provision: string; referral_id: string }>('SELECT provision, referral_id FROM relay_cases WHERE case_id = ?');
-    const saveCheckpoint = this.db.prepare('INSERT INTO relay_checkpoint (id, position) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET position = excluded.position');
+    const saveCheckpoint = this.db.prepare(
+      'INSERT INTO relay_checkpoint (id, position, event_id) VALUES (1, ?, ?) ON CONFLICT (id) DO UPDATE SET position = excluded.position, event_id = excluded.event_id',
+    );
     const saveCase = this.db.prepare('INSERT OR IGNORE INTO relay_cases (case_id, provision, referral_id) VALUES (?, ?, ?)');
-    this.save = this.db.transaction((position: bigint, learned: ReadonlyMap<string, KnownCase>) => {
+    this.save = this.db.transaction((checkpoint: LogCheckpoint, learned: ReadonlyMap<string, KnownCase>) => {
       for (const [caseId, known] of learned) saveCase.run(caseId, known.provision, known.referralId);
-      saveCheckpoint.run(position);
+      saveCheckpoint.run(checkpoint.position, checkpoint.eventId);
     });
   }
 
-  /** The last position the broker acknowledged (everything up to it is published), or null before the first. */
-  checkpoint(): bigint | null {
-    return this.readCheckpoint.get()?.position ?? null;
+  /** The last event the broker acknowledged (everything up to it is published), or null before the first. */
+  checkpoint(): LogCheckpoint | null {
+    const row = this.readCheckpoint.get();
+    return row ? { position: row.position, eventId: row.event_id } : null;
   }
 
-  /** Back to `position` (null: before the first event), for a log that was replaced by a shorter one. */
-  rewind(position: bigint | null): void {
-    if (position === null) this.db.prepare('DELETE FROM relay_checkpoint').run();
-    else this.db.prepare('UPDATE relay_checkpoint SET position = ? WHERE id = 1').run(position);
+  /** Back to before the first event, for a log that was replaced (restored from a backup). */
+  rewind(): void {
+    this.db.prepare('DELETE FROM relay_checkpoint').run();
   }
 
   knownCase(caseId: string): KnownCase | null {
@@ -48,8 +55,8 @@ export class RelayState {
     return row ? { provision: row.provision, referralId: row.referral_id } : null;
   }
 
-  commit(position: bigint, learned: ReadonlyMap<string, KnownCase>): void {
-    this.save(position, learned);
+  commit(checkpoint: LogCheckpoint, learned: ReadonlyMap<string, KnownCase>): void {
+    this.save(checkpoint, learned);
   }
 
   close(): void {

@@ -87,7 +87,12 @@ describe('the projection runner', () => {
     second.db.close();
   });
 
-  it('rebuilds its read models from a log shorter than its checkpoint (restored from a backup), and then follows it', async () => {
+  // A restore leaves a log shorter than the checkpoint; appended to before the service starts again, it may be
+  // longer, with other events at the checkpoint's position.
+  it.each([
+    ['shorter than its checkpoint', 2],
+    ['that has grown past its checkpoint', 8],
+  ])('rebuilds its read models from a restored log %s, and then follows it', async (_, restored) => {
     await store.append('old', Array.from({ length: 5 }, () => testEvent('Counted')), 'no-stream');
     const before = runner();
     before.runner.start();
@@ -95,16 +100,15 @@ describe('the projection runner', () => {
     await before.runner.stop();
     before.db.close();
 
-    // Another log in the same place, shorter than the read models' checkpoint: what a restore leaves.
     await store.close();
     for (const suffix of ['', '-wal', '-shm']) rmSync(path.join(directory, `events.sqlite${suffix}`), { force: true });
     store = new SqliteEventStore(path.join(directory, 'events.sqlite'));
-    await store.append('restored', [testEvent('Counted'), testEvent('Counted')], 'no-stream');
+    await store.append('restored', Array.from({ length: restored }, () => testEvent('Counted')), 'no-stream');
 
     const after = runner();
     after.runner.start();
     await after.runner.catchUp();
-    expect([count(after.db, 'old'), count(after.db, 'restored')]).toEqual([0, 2]);
+    expect([count(after.db, 'old'), count(after.db, 'restored')]).toEqual([0, restored]);
     await store.append('new', [testEvent('Counted')], 'no-stream');
     expect(await after.runner.waitFor((await store.headPosition())!, 5000)).toBe(true);
     expect(count(after.db, 'new')).toBe(1);

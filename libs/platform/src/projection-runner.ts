@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import type { EventStore, RecordedEvent, Subscription } from '@spoc/event-store';
+import { logReplaced, type EventStore, type RecordedEvent, type Subscription } from '@spoc/event-store';
 import type { DecodedEvent, EventCodec } from './event-codec';
 
 /** A read model fed by the log. `apply` runs inside the runner's transaction and must only touch its own tables. */
@@ -31,6 +31,8 @@ interface Lane {
   checkpointName: string;
   byType: Map<string, Projection[]>;
   position: bigint;
+  /** The id of the event at `position`: null before the first, or in a file saved before ids were kept. */
+  eventId: string | null;
   apply: (events: RecordedEvent[]) => void;
 }
 
@@ -71,10 +73,10 @@ export class ProjectionRunner {
     this.rebuildIfChanged(db, projections);
     this.createReadModels(db, projections);
     const saveCheckpoint = db.prepare(
-      'INSERT INTO checkpoints (name, position) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET position = excluded.position',
+      'INSERT INTO checkpoints (name, position, event_id) VALUES (?, ?, ?) ON CONFLICT (name) DO UPDATE SET position = excluded.position, event_id = excluded.event_id',
     );
-    const stored = db.prepare<[string], { position: number }>('SELECT position FROM checkpoints WHERE name = ?');
-    const lane = (checkpointName: string, members: Projection[], fallback?: bigint): Lane => {
+    const stored = db.prepare<[string], { position: number; event_id: string | null }>('SELECT position, event_id FROM checkpoints WHERE name = ?');
+    const lane = (checkpointName: string, members: Projection[], fallback?: Lane): Lane => {
       const byType = new Map<string, Projection[]>();
       for (const projection of members) for (const type of projection.eventTypes) byType.set(type, [...(byType.get(type) ?? []), projection]);
       const row = stored.get(checkpointName);
@@ -90,17 +92,18 @@ export class ProjectionRunner {
             projection.apply(view, db);
           }
         }
-        saveCheckpoint.run(checkpointName, Number(events[events.length - 1].position));
+        const last = events[events.length - 1];
+        saveCheckpoint.run(checkpointName, Number(last.position), last.id);
       });
-      return { checkpointName, byType, position: row ? BigInt(row.position) : (fallback ?? 0n), apply };
+      return { checkpointName, byType, position: row ? BigInt(row.position) : (fallback?.position ?? 0n), eventId: row ? row.event_id : (fallback?.eventId ?? null), apply };
     };
     this.first = lane(name, projections.filter((projection) => projection.readYourWrites));
     // A file written before there were two lanes has one checkpoint, which covered every read model. The later
     // lane's row is written at once, so that from now on a missing row can only mean such a file.
     const deferred = `${name}/deferred`;
     const migrating = stored.get(deferred) === undefined;
-    this.second = lane(deferred, projections.filter((projection) => !projection.readYourWrites), this.first.position);
-    if (migrating) saveCheckpoint.run(deferred, Number(this.second.position));
+    this.second = lane(deferred, projections.filter((projection) => !projection.readYourWrites), this.first);
+    if (migrating) saveCheckpoint.run(deferred, Number(this.second.position), this.second.eventId);
   }
 
   /** A read model whose shape changed is dropped with the runner's checkpoint, so it is rebuilt from the log. */
@@ -122,7 +125,7 @@ export class ProjectionRunner {
   /** Every read model's tables and checkpoints, gone: what is left is rebuilt from the log. */
   private dropReadModels(db: Database.Database, projections: Projection[]): void {
     for (const projection of projections) for (const table of Object.keys(projection.tables)) db.exec(`DROP TABLE IF EXISTS ${table}`);
-    db.prepare('UPDATE checkpoints SET position = 0 WHERE name = ? OR name = ?').run(this.name, `${this.name}/deferred`);
+    db.prepare('UPDATE checkpoints SET position = 0, event_id = NULL WHERE name = ? OR name = ?').run(this.name, `${this.name}/deferred`);
   }
 
   private createReadModels(db: Database.Database, projections: Projection[]): void {
@@ -216,20 +219,23 @@ export class ProjectionRunner {
   }
 
   /**
-   * A checkpoint past the end of the log means it is not the log these read models were built from (it was restored
-   * from a backup): they may show events that no longer exist, and events appended from now on would be skipped up
-   * to the old checkpoint. They are dropped and rebuilt from this log.
+   * A log that is not the one these read models were built from (restored from a backup: shorter than a checkpoint,
+   * or grown again with other events at its positions): they may show events that no longer exist, and events
+   * appended from now on would be skipped up to the old checkpoint. They are dropped and rebuilt from this log.
    */
   private async alignWithLog(): Promise<void> {
-    const head = (await this.store.headPosition()) ?? 0n;
-    if (this.first.position <= head && this.second.position <= head) return;
-    process.stderr.write(`projection runner ${this.name}: its checkpoint is past the end of the log (was the log restored?); rebuilding its read models from the log\n`);
+    const checkpointOf = (lane: Lane) => (lane.position === 0n ? null : { position: lane.position, eventId: lane.eventId });
+    const replaced = (await logReplaced(this.store, checkpointOf(this.first))) ?? (await logReplaced(this.store, checkpointOf(this.second)));
+    if (replaced === null) return;
+    process.stderr.write(`projection runner ${this.name}: ${replaced} (was the log restored?); rebuilding its read models from the log\n`);
     this.db.transaction(() => {
       this.dropReadModels(this.db, this.projections);
       this.createReadModels(this.db, this.projections);
     })();
-    this.first.position = 0n;
-    this.second.position = 0n;
+    for (const lane of [this.first, this.second]) {
+      lane.position = 0n;
+      lane.eventId = null;
+    }
   }
 
   /** Applies everything already in the log, however long it takes; for startup, tests and the rebuild command. */
@@ -299,6 +305,7 @@ export class ProjectionRunner {
       return;
     }
     lane.position = events[events.length - 1].position;
+    lane.eventId = events[events.length - 1].id;
     if (this.flushListeners.size > 0) {
       const touched = new Set<string>();
       for (const event of events) {

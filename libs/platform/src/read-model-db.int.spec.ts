@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import Database from 'better-sqlite3';
 import { openReadModelDb } from './read-model-db';
 
 const root = path.resolve(__dirname, '../../..');
@@ -41,6 +42,15 @@ describe('the read-model file', () => {
     const again = openReadModelDb(file);
     expect(checkpoint(again)).toBe(42);
     again.close();
+  });
+
+  it('adds the checkpoint event id to a file written before ids were kept, and keeps its checkpoints', () => {
+    const old = new Database(file);
+    old.exec("CREATE TABLE checkpoints (name TEXT PRIMARY KEY, position INTEGER NOT NULL) WITHOUT ROWID; INSERT INTO checkpoints VALUES ('api', 7)");
+    old.close();
+    const db = openReadModelDb(file);
+    expect(db.prepare("SELECT position, event_id FROM checkpoints WHERE name = 'api'").get()).toEqual({ position: 7, event_id: null });
+    db.close();
   });
 
   it('refuses a second opener while the first has it open (it would apply the same events twice)', () => {

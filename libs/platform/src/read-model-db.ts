@@ -26,7 +26,9 @@ export function openReadModelDb(file: string): Database.Database {
   db.pragma('synchronous = OFF');
   // Read models are written in large batches with random index updates; a 64 MiB page cache keeps them in memory.
   db.pragma('cache_size = -65536');
-  db.exec('CREATE TABLE IF NOT EXISTS checkpoints (name TEXT PRIMARY KEY, position INTEGER NOT NULL) WITHOUT ROWID');
+  db.exec('CREATE TABLE IF NOT EXISTS checkpoints (name TEXT PRIMARY KEY, position INTEGER NOT NULL, event_id TEXT) WITHOUT ROWID');
+  // The id of the event at the checkpoint tells a restored log that has grown past it from the log it was read in.
+  if (!(db.pragma('table_info(checkpoints)') as Array<{ name: string }>).some((column) => column.name === 'event_id')) db.exec('ALTER TABLE checkpoints ADD COLUMN event_id TEXT');
   // A clean close puts the file on disk before it drops the marker, so a later reboot has nothing to throw away.
   const close = db.close.bind(db);
   db.close = () => {
