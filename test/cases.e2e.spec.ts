@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { distinctSurname, validRiskAssessment, validVictimReferral, type ReferralBody } from '../apps/api/src/referrals/referral.fixtures';
@@ -20,11 +20,12 @@ async function eventually<T>(read: () => Promise<T>, done: (value: T) => boolean
 
 describe('provider queues and the case lifecycle over HTTP', () => {
   let app: TestApp;
+  let policyDir: string;
   const tokens: Record<string, string> = {};
 
   beforeAll(async () => {
     // A refuge of one unit, so that a release and the offer to the next person can be seen with two referrals.
-    const dir = mkdtempSync(path.join(tmpdir(), 'spoc-cases-'));
+    const dir = (policyDir = mkdtempSync(path.join(tmpdir(), 'spoc-cases-')));
     const policy = JSON.parse(readFileSync(path.resolve(__dirname, '../policies/portsmouth-2026-1.json'), 'utf8'));
     policy.provisions.refuge.capacityUnits = 1;
     const policyFile = path.join(dir, 'policy.json');
@@ -37,7 +38,10 @@ describe('provider queues and the case lifecycle over HTTP', () => {
     }
     tokens.idva2 = (await app.createPrincipal({ role: 'caseworker', name: 'second IDVA', provision: 'idva' })).token;
   });
-  afterAll(() => app.close());
+  afterAll(async () => {
+    await app.close();
+    rmSync(policyDir, { recursive: true, force: true });
+  });
 
   /** Posts a referral and returns it once routed, with a map provision → case id. */
   async function routed(overrides: ReferralBody) {

@@ -5,7 +5,7 @@ import { nameBasedUuid, type EventCodec, type PersonalDataVault } from '@spoc/pl
 import { CODEC, POLICY, VAULT } from '../apps/api/src/infrastructure/tokens';
 import type { CreateReferralDto } from '../apps/api/src/referrals/referral.dto';
 import { toReferralSubmission } from '../apps/api/src/referrals/referral.mapper';
-import { bearer, TestApp } from './support/test-app';
+import { ADMIN_TOKEN, bearer, TestApp } from './support/test-app';
 
 const answers = (yes: number) => Object.fromEntries(Array.from({ length: 24 }, (_, n) => [`Q${n + 1}`, n < yes ? 'yes' : 'no']));
 
@@ -48,6 +48,11 @@ describe('routing over HTTP', () => {
     const notificationId = referral.encompass[0].notificationId;
     const due = await app.http().get('/v1/encompass/notifications?status=due').set(bearer(idva)).expect(200);
     expect(due.body.items.map((item: { notificationId: string }) => item.notificationId)).toContain(notificationId);
+    // The admin keeps the schedule without case data: which school the child attends is withheld.
+    const forAdmin = await app.http().get('/v1/encompass/notifications?status=due').set(bearer(ADMIN_TOKEN)).expect(200);
+    expect(forAdmin.body.items.find((item: { notificationId: string }) => item.notificationId === notificationId)).toMatchObject({ school: null, schoolWithheld: true, status: 'due' });
+    expect(JSON.stringify(forAdmin.body)).not.toContain('Example Primary School');
+    expect(due.body.items.find((item: { notificationId: string }) => item.notificationId === notificationId)).toMatchObject({ school: 'Example Primary School', schoolWithheld: false });
     await app.http().post(`/v1/encompass/notifications/${notificationId}/sent`).set(bearer(auditor)).expect(403);
     const sent = await app.http().post(`/v1/encompass/notifications/${notificationId}/sent`).set(bearer(idva)).expect(200);
     expect(sent.body).toMatchObject({ status: 'sent', school: 'Example Primary School' });

@@ -35,7 +35,7 @@ export class EncompassController {
     throwIfProblems(problems);
     const statuses: Array<'due' | 'sent'> = status === 'due' || status === 'sent' ? [status] : ['due', 'sent'];
     const rows = this.notifications.list(statuses, page.limit + 1, page.offset);
-    const items = rows.slice(0, page.limit).map((row) => this.view(row));
+    const items = rows.slice(0, page.limit).map((row) => this.view(row, caller));
     recordAccessed(request, { referralIds: items.map((item) => item.referralId) });
     return { items, nextCursor: nextCursor(page, items.length, rows.length > page.limit) };
   }
@@ -54,18 +54,24 @@ export class EncompassController {
     if (!row) throw new NotFoundException('no such notification');
     recordAccessed(request, { referralIds: [row.referral_id] });
     await this.commands.execute(new MarkEncompassSent(id, row.referral_id, { actor: actorOf(caller), correlationId, causationId: null }));
-    return this.view(this.notifications.find(id)!);
+    return this.view(this.notifications.find(id)!, caller);
   }
 
-  private view(row: EncompassRow) {
-    const sealed = JSON.parse(row.schools) as unknown;
+  /**
+   * An admin keeps the schedule (what is due, overdue, sent) but gets no case data (docs/decisions/0010): which
+   * school a child of a victim attends is withheld, and the sealed field is not even opened.
+   */
+  private view(row: EncompassRow, caller: Principal) {
+    const withheld = caller.role === 'admin';
+    const sealed = withheld ? null : (JSON.parse(row.schools) as unknown);
     const schools = isSealed(sealed) ? this.vault.open<Record<string, string>>(sealed) : null;
     return {
       notificationId: row.notification_id,
       referralId: row.referral_id,
       childIndex: row.child_index,
-      // null once the referral's personal data has been erased
+      // null once the referral's personal data has been erased, or for an admin
       school: schools?.[String(row.child_index)] ?? null,
+      schoolWithheld: withheld,
       dueBy: row.due_by,
       status: row.status,
       sentAt: row.sent_at,
