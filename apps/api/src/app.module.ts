@@ -26,6 +26,8 @@ import { PrincipalsController } from './principals/principals.controller';
 import { QueuesController } from './queues/queues.controller';
 import { ReassessRiskHandler } from './referrals/reassess-risk.command';
 import { RecordConsentHandler } from './referrals/record-consent.command';
+import { EraseReferralHandler } from './referrals/erase-referral.command';
+import { ErasureController } from './referrals/erasure.controller';
 import { ReceiveReferralHandler } from './referrals/receive-referral.command';
 import { ReferralsController } from './referrals/referrals.controller';
 import { PerformanceQuery } from './reports/performance.query';
@@ -39,7 +41,7 @@ export class AppModule implements OnApplicationBootstrap, BeforeApplicationShutd
     return {
       module: AppModule,
       imports: [InfrastructureModule.forRoot(config, clock), CqrsModule.forRoot()],
-      controllers: [HealthController, MetricsController, PrincipalsController, ReferralsController, MaracController, EncompassController, QueuesController, CasesController, AuditController, ReportsController],
+      controllers: [HealthController, MetricsController, PrincipalsController, ReferralsController, ErasureController, MaracController, EncompassController, QueuesController, CasesController, AuditController, ReportsController],
       providers: [
         ...READ_MODELS,
         PerformanceQuery,
@@ -53,6 +55,7 @@ export class AppModule implements OnApplicationBootstrap, BeforeApplicationShutd
         ReceiveReferralHandler,
         ReassessRiskHandler,
         RecordConsentHandler,
+        EraseReferralHandler,
         ActOnCaseHandler,
         ...AUDIT_PROVIDERS,
         { provide: APP_GUARD, useClass: AuthGuard },

@@ -92,7 +92,7 @@ describe('the router, when things do not go in the usual order', () => {
   /** A new checklist with `yes` answers yes, as a reassessment through the API would append it. */
   async function reassess(referralId: string, yes: number, policy: RoutingPolicy): Promise<void> {
     const riskAssessment = { tool: 'DASH', answers: answers(yes), professionalJudgement: { highRisk: false, rationale: null }, policeCalloutsLast12Months: 1, assessedAt: new Date().toISOString() } as unknown as RiskAssessment;
-    const state = { status: 'received' as const, referralId, agency: 'hampshire-police', referralType: 'victim' as const, submissionDigest: 'd', assessments: 1 };
+    const state = { status: 'received' as const, referralId, agency: 'hampshire-police', referralType: 'victim' as const, submissionDigest: 'd', assessments: 1, erased: false };
     await appendToReferral(referralId, referralDecider.decide({ type: 'ReassessRisk', data: { referralId, riskAssessment, reassessedAt: new Date().toISOString(), policy } }, state));
   }
 
@@ -289,6 +289,20 @@ describe('the router, when things do not go in the usual order', () => {
     const next = await receive('AFTER-RESTORE');
     await settle(router);
     for (const referralId of [...restored, next]) expect(await decisionsOf(referralId)).toHaveLength(1);
+  });
+
+  it('finishes an erasure the API recorded but could not finish (the key still there): the key is destroyed', async () => {
+    const router = startRouter();
+    const referralId = await receive('ERASED-HALFWAY');
+    await settle(router);
+    const [received] = await read(streams.referral(referralId));
+    const keyId = sealingKeyId(received)!;
+    expect(vault.keyFor(keyId)).not.toBeNull();
+    // What the API appends before it destroys the key; here it stopped in between.
+    await appendToReferral(referralId, [{ type: 'ReferralErased', data: { referralId, reason: 'made-in-error', erasedAt: new Date().toISOString() } }]);
+    await settle(router);
+    expect(vault.keyFor(keyId)).toBeNull();
+    expect(codec.decode(received).erased).toBe(true);
   });
 
   it('flags a referral whose data breaks a rule for routing by hand, and goes on routing everyone else', async () => {

@@ -48,6 +48,7 @@ export class RouterState {
       byBlocking: db.prepare<[string], PersonRow>('SELECT * FROM persons WHERE blocking = ?'),
       byPolice: db.prepare<[string], PersonRow>('SELECT * FROM persons WHERE police_person_id = ? AND police_person_id IS NOT NULL'),
       byNhs: db.prepare<[string], PersonRow>('SELECT * FROM persons WHERE nhs_number = ? AND nhs_number IS NOT NULL'),
+      forget: db.prepare('DELETE FROM persons WHERE referral_id = ?'),
       caseOpened: db.prepare('INSERT OR IGNORE INTO cases (case_id, referral_id, provision) VALUES (?, ?, ?)'),
       caseById: db.prepare<[string], { referral_id: string; provision: string }>('SELECT referral_id, provision FROM cases WHERE case_id = ?'),
       casesOf: db.prepare<[string], { case_id: string; provision: string }>('SELECT case_id, provision FROM cases WHERE referral_id = ?'),
@@ -82,6 +83,11 @@ export class RouterState {
     this.db.transaction(() => {
       this.db.exec('DELETE FROM persons; DELETE FROM cases; DELETE FROM checkpoints');
     })();
+  }
+
+  /** An erased referral is no one's earlier referral: its subject leaves the index. */
+  forgetPerson(referralId: string): void {
+    this.statements.forget.run(referralId);
   }
 
   remember(person: Omit<IndexedPerson, 'maracListedAt'>): void {

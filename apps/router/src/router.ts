@@ -236,9 +236,24 @@ export class Router {
         return this.index(this.received.decoded.data as unknown as ReferralReceived['data']);
       case 'ReferralRouted':
         return this.carryOut(this.codec.decode<ReferralRouted['data']>(event).data, event, event.position);
+      case 'ReferralErased':
+        return this.forgetErased(event);
       default:
         return;
     }
+  }
+
+  /**
+   * The API destroys the key right after recording an erasure; a crash between the two would leave the data
+   * readable, so the router destroys it too (it is idempotent). The person leaves the repeat index: a referral made
+   * in error, or kept past retention, is no one's earlier referral.
+   */
+  private async forgetErased(event: RecordedEvent): Promise<void> {
+    for await (const first of this.store.readStream(event.streamId, { maxCount: 1 })) {
+      const keyId = sealingKeyId(first);
+      if (keyId) this.vault.destroyKey(keyId);
+    }
+    this.state.forgetPerson((event.data as { referralId: string }).referralId);
   }
 
   private async decide(trigger: RecordedEvent): Promise<void> {

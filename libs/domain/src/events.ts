@@ -21,6 +21,8 @@ export const EVENT_SCHEMAS = {
   CaseReturnedToReferrer: 1,
   /** The router could not decide on a referral; kinds only, never data. */
   RoutingFailed: 1,
+  /** A referral's personal data made unreadable; why, never what. */
+  ReferralErased: 1,
   RefugeUnitRequested: 1,
   RefugeUnitReleased: 1,
   EncompassNotificationSent: 1,

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { PersonalDataVault } from './personal-data-vault';
@@ -31,5 +31,13 @@ describe('the personal-data vault', () => {
     const sealed = vault.seal(key, keyId, { lastName: 'Taylor' });
     vault.destroyKey(keyId);
     expect(vault.open(sealed)).toBeNull();
+  });
+
+  it("leaves a destroyed key's bytes in no file: not in the database, not in its write-ahead log", async () => {
+    const { keyId, key } = await vault.newKey();
+    const files = () => ['keys.sqlite', 'keys.sqlite-wal'].map((name) => path.join(directory, name)).filter(existsSync);
+    expect(files().some((file) => readFileSync(file).includes(key))).toBe(true);
+    vault.destroyKey(keyId);
+    for (const file of files()) expect(readFileSync(file).includes(key)).toBe(false);
   });
 });

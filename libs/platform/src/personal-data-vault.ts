@@ -36,6 +36,8 @@ export class PersonalDataVault {
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = FULL');
     this.db.pragma('busy_timeout = 10000');
+    // A destroyed key's bytes are overwritten in the file, not just unlinked from its page.
+    this.db.pragma('secure_delete = ON');
     this.db.exec(`CREATE TABLE IF NOT EXISTS subject_keys (
       key_id TEXT PRIMARY KEY, key BLOB, created_at TEXT NOT NULL, destroyed_at TEXT
     ) WITHOUT ROWID`);
@@ -124,9 +126,14 @@ export class PersonalDataVault {
     return createHmac('sha256', key).update(JSON.stringify(value)).digest('hex');
   }
 
+  /**
+   * Erases everything sealed with the key. Idempotent. The write-ahead log still holds the page as it was until it
+   * is checkpointed, so it is checkpointed and truncated at once: the key's bytes are then in no file.
+   */
   destroyKey(keyId: string): void {
     this.statements.destroy.run(new Date().toISOString(), keyId);
     this.cache.set(keyId, null);
+    this.db.pragma('wal_checkpoint(TRUNCATE)');
   }
 
   close(): void {

@@ -58,6 +58,7 @@ export class QueueProjection implements Projection {
     byId: Database.Statement<[string], CaseRow>;
     openAt: Database.Statement<[string, string], { case_id: string }>;
     casesOf: Database.Statement<[string], { case_id: string }>;
+    worked: Database.Statement<[string], { n: number }>;
     page: Database.Statement<[string, string, string, string, number, number], CaseRow>;
   };
 
@@ -83,6 +84,7 @@ export class QueueProjection implements Projection {
       byId: db.prepare(`SELECT ${columns} FROM cases c LEFT JOIN case_contacts s USING (referral_id) WHERE c.case_id = ?`),
       openAt: db.prepare("SELECT case_id FROM cases WHERE referral_id = ? AND provision = ? AND status IN ('awaiting', 'active') LIMIT 1"),
       casesOf: db.prepare('SELECT case_id FROM cases WHERE referral_id = ? ORDER BY case_id'),
+      worked: db.prepare("SELECT count(*) AS n FROM cases WHERE referral_id = ? AND lane = 'open'"),
       page: db.prepare(
         `SELECT ${columns} FROM cases c LEFT JOIN case_contacts s USING (referral_id)
          WHERE c.provision = ? AND c.lane = ? AND c.status IN (?, ?)
@@ -146,6 +148,11 @@ export class QueueProjection implements Projection {
   }
 
   /** Whether the referral is routed to this provision now: an open case there. */
+  /** A referral's cases in someone's queue (awaiting or active, held for consent not counted). */
+  casesBeingWorked(referralId: string): number {
+    return this.statements.worked.get(referralId)!.n;
+  }
+
   hasOpenCaseAt(referralId: string, provision: string): boolean {
     return this.statements.openAt.get(referralId, provision) !== undefined;
   }

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type Database from 'better-sqlite3';
-import { ROUTING_FAILED_FLAG, ROUTING_FAILED_REASON, type CaseEvent, type ReferralEvent, type ReferralRouted, type RoutingFailed } from '@spoc/domain';
+import { ERASED_FLAG, ERASED_REASON, ROUTING_FAILED_FLAG, ROUTING_FAILED_REASON, type CaseEvent, type ReferralEvent, type ReferralRouted, type RoutingFailed } from '@spoc/domain';
 import type { DecodedEvent, Projection } from '@spoc/platform';
 
 export interface ReferralStatusRow {
@@ -34,8 +34,8 @@ export interface ReferralStatusRow {
 export class ReferralStatusProjection implements Projection {
   readonly name = 'referral-status';
   readonly readYourWrites = true;
-  readonly version = 4;
-  readonly eventTypes = ['ReferralReceived', 'RiskAssessed', 'ReferralRouted', 'CaseOpened', 'CaseReturnedToReferrer', 'RoutingFailed'];
+  readonly version = 5;
+  readonly eventTypes = ['ReferralReceived', 'RiskAssessed', 'ReferralRouted', 'CaseOpened', 'CaseReturnedToReferrer', 'RoutingFailed', 'ReferralErased'];
   readonly tables = {
     referrals: `CREATE TABLE IF NOT EXISTS referrals (
       referral_id TEXT PRIMARY KEY, agency TEXT NOT NULL, agency_reference TEXT NOT NULL, referral_type TEXT NOT NULL,
@@ -85,7 +85,8 @@ export class ReferralStatusProjection implements Projection {
   apply(event: DecodedEvent): void {
     if (event.type === 'ReferralRouted') return this.routed(event.data as unknown as ReferralRouted['data']);
     if (event.type === 'CaseOpened' || event.type === 'CaseReturnedToReferrer') return this.caseMoved({ type: event.type, data: event.data } as CaseEvent);
-    if (event.type === 'RoutingFailed') return this.routingFailed((event.data as unknown as RoutingFailed['data']).referralId);
+    if (event.type === 'RoutingFailed') return this.flag((event.data as unknown as RoutingFailed['data']).referralId, ROUTING_FAILED_FLAG, ROUTING_FAILED_REASON);
+    if (event.type === 'ReferralErased') return this.flag((event.data as { referralId: string }).referralId, ERASED_FLAG, ERASED_REASON);
     const domain = { type: event.type, data: event.data } as ReferralEvent;
     switch (domain.type) {
       case 'ReferralReceived': {
@@ -128,14 +129,17 @@ export class ReferralStatusProjection implements Projection {
     });
   }
 
-  /** Until a decision replaces them, the flag and the reason tell the referrer and the SPOC team it waits for a person. */
-  private routingFailed(referralId: string): void {
+  /**
+   * A routing failure (until a decision replaces it, the flag and the reason tell the referrer and the SPOC team it
+   * waits for a person) or an erasure (no decision follows one).
+   */
+  private flag(referralId: string, flag: string, reason: string): void {
     const row = this.statements.routesAndReasons.get(referralId);
     if (!row) return;
     const reasons = JSON.parse(row.reasons ?? '[]') as string[];
     const flags = JSON.parse(row.flags ?? '[]') as string[];
-    if (!flags.includes(ROUTING_FAILED_FLAG)) flags.push(ROUTING_FAILED_FLAG);
-    if (!reasons.includes(ROUTING_FAILED_REASON)) reasons.push(ROUTING_FAILED_REASON);
+    if (!flags.includes(flag)) flags.push(flag);
+    if (!reasons.includes(reason)) reasons.push(reason);
     this.statements.moved.run(row.routes, JSON.stringify(reasons), JSON.stringify(flags), referralId);
   }
 

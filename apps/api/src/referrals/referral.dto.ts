@@ -2,11 +2,13 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import {
   DASH_ANSWERS,
   DASH_QUESTION_IDS,
+  ERASURE_REASONS,
   GENDERS,
   LAWFUL_BASES,
   REFERRAL_TYPES,
   RELATIONSHIPS,
   type DashAnswer,
+  type ErasureReason,
   type Gender,
   type LawfulBasis,
   type ReferralType,
@@ -352,4 +354,11 @@ export class ConsentUpdateDto {
   @ApiProperty({ type: () => ConsentDto })
   @all(Required(), IsNested(() => ConsentDto))
   consent!: ConsentDto;
+}
+
+/** The body of POST /v1/admin/referrals/:id/erasure. */
+export class ErasureDto {
+  @ApiProperty({ enum: enumOf(ERASURE_REASONS), description: 'Why the personal data is made unreadable.', example: 'made-in-error' })
+  @IsOneOf(ERASURE_REASONS, { required: true })
+  reason!: ErasureReason;
 }

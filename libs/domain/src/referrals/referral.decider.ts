@@ -22,7 +22,12 @@ export type ReferralCommand =
       type: 'ReassessRisk';
       data: { referralId: string; riskAssessment: RiskAssessment; reassessedAt: string; policy: RoutingPolicy };
     }
-  | { type: 'RecordConsent'; data: { referralId: string; consent: Consent; recordedAt: string } };
+  | { type: 'RecordConsent'; data: { referralId: string; consent: Consent; recordedAt: string } }
+  | { type: 'EraseReferral'; data: { referralId: string; reason: ErasureReason; erasedAt: string } };
+
+/** Why a referral's personal data may be made unreadable (data-protection.md): nothing else justifies it. */
+export const ERASURE_REASONS = ['made-in-error', 'past-retention'] as const;
+export type ErasureReason = (typeof ERASURE_REASONS)[number];
 
 export interface ReferralReceived {
   type: 'ReferralReceived';
@@ -80,7 +85,20 @@ export interface ConsentRecorded {
   data: { referralId: string; given: boolean; lawfulBasis: Consent['lawfulBasis']; recordedAt: string; notes: string | null };
 }
 
-export type ReferralEvent = ReferralReceived | RiskAssessed | ReferralRouted | ConsentRecorded | RoutingFailed;
+/**
+ * The referral's personal data was made unreadable (its key destroyed): who and when are in the metadata, why is
+ * here. It holds no personal data itself; the non-personal facts (dates, levels, routes, rules) stay for the audit
+ * and the reports.
+ */
+export interface ReferralErased {
+  type: 'ReferralErased';
+  data: { referralId: string; reason: ErasureReason; erasedAt: string };
+}
+
+export const ERASED_FLAG = 'personal-data-erased';
+export const ERASED_REASON = "This referral's personal data has been erased; its facts (dates, risk level, routes) remain.";
+
+export type ReferralEvent = ReferralReceived | RiskAssessed | ReferralRouted | ConsentRecorded | RoutingFailed | ReferralErased;
 
 export type ReferralState =
   | { status: 'none' }
@@ -91,6 +109,7 @@ export type ReferralState =
       referralType: ReferralType;
       submissionDigest: string;
       assessments: number;
+      erased: boolean;
     };
 
 export const referralDecider = {
@@ -120,6 +139,7 @@ export const referralDecider = {
       }
       case 'ReassessRisk': {
         if (state.status === 'none') throw new DomainError('not-found', 'no such referral');
+        if (state.erased) throw erasedAlready();
         if (state.referralType === 'perpetrator') {
           throw new DomainError('invalid-transition', 'a perpetrator referral has no risk assessment to repeat');
         }
@@ -128,8 +148,14 @@ export const referralDecider = {
       }
       case 'RecordConsent': {
         if (state.status === 'none') throw new DomainError('not-found', 'no such referral');
+        if (state.erased) throw erasedAlready();
         const { referralId, consent, recordedAt } = command.data;
         return [{ type: 'ConsentRecorded', data: { referralId, given: consent.given, lawfulBasis: consent.lawfulBasis, recordedAt, notes: consent.notes } }];
+      }
+      case 'EraseReferral': {
+        if (state.status === 'none') throw new DomainError('not-found', 'no such referral');
+        if (state.erased) throw erasedAlready();
+        return [{ type: 'ReferralErased', data: command.data }];
       }
       default:
         return assertNever(command);
@@ -146,6 +172,7 @@ export const referralDecider = {
           referralType: event.data.referralType,
           submissionDigest: event.data.submissionDigest,
           assessments: 0,
+          erased: false,
         };
       case 'RiskAssessed':
         return state.status === 'received' ? { ...state, assessments: state.assessments + 1 } : state;
@@ -154,11 +181,17 @@ export const referralDecider = {
       // The router could not decide: a reassessment or consent is how the referral moves on, so nothing is barred.
       case 'RoutingFailed':
         return state;
+      case 'ReferralErased':
+        return state.status === 'received' ? { ...state, erased: true } : state;
       default:
         return assertNever(event);
     }
   },
 };
+
+function erasedAlready(): DomainError {
+  return new DomainError('invalid-transition', "this referral's personal data has been erased");
+}
 
 function assess(
   referralId: string,

@@ -111,4 +111,24 @@ describe('the referral decider', () => {
       .then([{ type: 'ConsentRecorded', data: { referralId: 'r-1', given: true, lawfulBasis: 'consent', recordedAt: '2026-11-22T09:00:00.000Z', notes: 'by phone' } }]);
     spec.given([]).when({ type: 'RecordConsent', data: { referralId: 'r-9', consent, recordedAt: '2026-11-22T09:00:00.000Z' } }).thenThrows('not-found');
   });
+
+  describe('erasure', () => {
+    const erase = (referralId = 'r-1') => ({ type: 'EraseReferral' as const, data: { referralId, reason: 'made-in-error' as const, erasedAt: '2026-11-23T09:00:00.000Z' } });
+    const erased: ReferralEvent = { type: 'ReferralErased', data: { referralId: 'r-1', reason: 'made-in-error', erasedAt: '2026-11-23T09:00:00.000Z' } };
+
+    it('records why a referral was erased, and nothing of what it held', () => {
+      spec.given([received(submission())]).when(erase()).then([erased]);
+    });
+
+    it('refuses to erase a referral that does not exist, or one already erased', () => {
+      spec.given([]).when(erase('r-9')).thenThrows('not-found');
+      spec.given([received(submission()), erased]).when(erase()).thenThrows('invalid-transition', /erased/);
+    });
+
+    it('refuses a reassessment or a consent once the personal data is erased: nothing is left to route on', () => {
+      const history = [received(submission()), erased];
+      spec.given(history).when({ type: 'ReassessRisk', data: { referralId: 'r-1', riskAssessment: checklist(15), reassessedAt: '2026-11-23T10:00:00Z', policy } }).thenThrows('invalid-transition');
+      spec.given(history).when({ type: 'RecordConsent', data: { referralId: 'r-1', consent: { given: true, lawfulBasis: 'consent', notes: null }, recordedAt: '2026-11-23T10:00:00Z' } }).thenThrows('invalid-transition');
+    });
+  });
 });

@@ -1,0 +1,92 @@
+import { validRiskAssessment, validVictimReferral } from '../apps/api/src/referrals/referral.fixtures';
+import { ADMIN_TOKEN, bearer, TestApp } from './support/test-app';
+
+const answers = (yes: number) => Object.fromEntries(Array.from({ length: 24 }, (_, n) => [`Q${n + 1}`, n < yes ? 'yes' : 'no']));
+
+// The person in the referral, as it would be matched again: the same names and date of birth.
+const subject = { firstName: 'Erin', lastName: 'Wrongperson', dateOfBirth: '1990-02-03' };
+
+describe('erasure of a referral made in error (data-protection.md: crypto-shredding)', () => {
+  let app: TestApp;
+  const tokens: Record<string, string> = {};
+
+  beforeAll(async () => {
+    app = await TestApp.start();
+    tokens.police = (await app.createPrincipal({ role: 'referrer', name: 'Police desk', agency: 'hampshire-police' })).token;
+    tokens.auditor = (await app.createPrincipal({ role: 'auditor', name: 'Board' })).token;
+    tokens.idva = (await app.createPrincipal({ role: 'caseworker', name: 'IDVA', provision: 'idva' })).token;
+    tokens.mash = (await app.createPrincipal({ role: 'caseworker', name: 'MASH', provision: 'mash' })).token;
+  });
+  afterAll(() => app.close());
+
+  const erase = (referralId: string, token = ADMIN_TOKEN, body: object = { reason: 'made-in-error' }) =>
+    app.http().post(`/v1/admin/referrals/${referralId}/erasure`).set(bearer(token)).send(body);
+
+  async function routed(agencyReference: string) {
+    const body = validVictimReferral({ agencyReference, subject, riskAssessment: validRiskAssessment({ answers: answers(15) }) });
+    const { body: accepted } = await app.http().post('/v1/referrals').set(bearer(tokens.police)).send(body).expect(202);
+    const { body: referral } = await app.http().get(`/v1/referrals/${accepted.referralId}?waitForRoutes=5000`).set(bearer(tokens.police)).expect(200);
+    const cases = Object.fromEntries((referral.routes as Array<{ provision: string; caseId: string }>).map((route) => [route.provision, route.caseId]));
+    return { referral, cases };
+  }
+
+  async function close(provision: 'idva' | 'mash', caseId: string) {
+    await app.http().post(`/v1/cases/${caseId}/claim`).set(bearer(tokens[provision])).send({}).expect(200);
+    await app.http().post(`/v1/cases/${caseId}/close`).set(bearer(tokens[provision])).send({ outcome: 'other', note: 'referred about the wrong person' }).expect(200);
+  }
+
+  it('erases only for an admin, with a reason, once every case has ended; then nothing personal can be read anywhere', async () => {
+    const { referral, cases } = await routed('ERASE-1');
+    expect(Object.keys(cases).sort()).toEqual(['idva', 'mash']);
+    const caseBefore = await app.http().get(`/v1/cases/${cases.idva}`).set(bearer(tokens.idva)).expect(200);
+    expect(JSON.stringify(caseBefore.body)).toContain('Wrongperson');
+
+    // Only an admin; a valid reason; an existing referral.
+    for (const token of [tokens.police, tokens.auditor, tokens.idva]) await erase(referral.referralId, token).expect(403);
+    const bad = await erase(referral.referralId, ADMIN_TOKEN, { reason: 'because' }).expect(400);
+    expect(bad.body.details).toEqual([expect.objectContaining({ field: 'reason' })]);
+    await erase('00000000-0000-4000-8000-000000000000').expect(404);
+
+    // A caseworker still working the person would lose the details mid-call.
+    const working = await erase(referral.referralId).expect(409);
+    expect(working.body.message ?? working.body.detail ?? JSON.stringify(working.body)).toMatch(/still being worked/);
+    await close('idva', cases.idva);
+    await close('mash', cases.mash);
+
+    const { body: erased } = await erase(referral.referralId).expect(200);
+    expect(erased).toEqual({ referralId: referral.referralId, reason: 'made-in-error', erasedAt: expect.any(String) });
+
+    // The facts stay (risk, routes, dates); the person, the children's school and the caseworkers' notes are gone.
+    const { body: status } = await app.http().get(`/v1/referrals/${referral.referralId}`).set(bearer(tokens.police)).expect(200);
+    expect(status).toMatchObject({ riskLevel: 'high', flags: expect.arrayContaining(['personal-data-erased']) });
+    expect(status.encompass).toEqual([expect.objectContaining({ school: null })]);
+    const { body: caseAfter } = await app.http().get(`/v1/cases/${cases.idva}`).set(bearer(tokens.idva)).expect(200);
+    expect(caseAfter).toMatchObject({ personalDataErased: true });
+    const { body: history } = await app.http().get(`/v1/audit/referrals/${referral.referralId}/history`).set(bearer(tokens.auditor)).expect(200);
+    for (const text of [JSON.stringify(caseAfter), JSON.stringify(history), JSON.stringify(status)]) {
+      for (const personal of ['Wrongperson', 'Erin', 'Example Primary School', 'wrong person', '07700 900123']) expect(text).not.toContain(personal);
+    }
+
+    // The erasure is itself on the record: who, when, why, and nothing of what was erased.
+    const record = (history.events as Array<{ type: string; actor: { role: string }; data: object }>).find((event) => event.type === 'ReferralErased');
+    expect(record).toMatchObject({ actor: { role: 'admin' }, data: { referralId: referral.referralId, reason: 'made-in-error' } });
+    expect(history.chainValid).toBe(true);
+
+    // Nothing is left to route on, or to erase.
+    await app.http().post(`/v1/referrals/${referral.referralId}/reassessments`).set(bearer(tokens.police)).send({ riskAssessment: validRiskAssessment() }).expect(409);
+    await erase(referral.referralId).expect(409);
+  });
+
+  it('takes an erased referral out of repeat matching: the same person referred again is not a repeat of it', async () => {
+    const first = await routed('ERASE-REPEAT-1');
+    const second = await routed('ERASE-REPEAT-2');
+    expect(second.referral.repeat).toMatchObject({ isRepeat: true, previousReferralIds: [first.referral.referralId] });
+    // Erasing `first` needs its cases ended; `second` (routed since) keeps its own.
+    for (const provision of ['idva', 'mash'] as const) await close(provision, first.cases[provision]);
+    await erase(first.referral.referralId).expect(200);
+
+    const third = await routed('ERASE-REPEAT-3');
+    expect(third.referral.repeat.previousReferralIds).toEqual([second.referral.referralId]);
+    expect(third.referral.repeat.previousReferralIds).not.toContain(first.referral.referralId);
+  });
+});
