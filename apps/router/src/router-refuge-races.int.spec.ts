@@ -1,11 +1,7 @@
 import Database from 'better-sqlite3';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { parsePolicy, referralDecider, streams, type ReferralRouted, type RoutingPolicy } from '@spoc/domain';
+import { streams } from '@spoc/domain';
 import {
   InvalidAppendError,
-  SqliteEventStore,
   type EventStore,
   type ExpectedRevision,
   type NewEvent,
@@ -14,16 +10,7 @@ import {
   type RecordedEvent,
   type SubscribeOptions,
 } from '@spoc/event-store';
-import { EventCodec, nameBasedUuid, openReadModelDb, PersonalDataVault, sealingKeyId, type DomainEvent } from '@spoc/platform';
-import type { CreateReferralDto } from '../../api/src/referrals/referral.dto';
-import { validVictimReferral } from '../../api/src/referrals/referral.fixtures';
-import { toReferralSubmission } from '../../api/src/referrals/referral.mapper';
-import { Router } from './router';
-
-const basePolicy: RoutingPolicy = parsePolicy(JSON.parse(readFileSync(path.resolve(__dirname, '../../../policies/portsmouth-2026-1.json'), 'utf8')));
-const oneRefugeUnit: RoutingPolicy = { ...basePolicy, provisions: { ...basePolicy.provisions, refuge: { ...basePolicy.provisions.refuge, capacityUnits: 1 } } };
-const context = { actor: { id: 'test-referrer', role: 'referrer' as const, agency: 'hampshire-police' }, correlationId: 'c', causationId: null };
-const needsRefuge = { needs: { safeAccommodation: true }, children: [] };
+import { needsRefuge, oneRefugeUnit, routerTestKit } from './testing/router-test-kit';
 
 type Matches = (streamId: string, events: readonly NewEvent[]) => boolean;
 
@@ -71,84 +58,11 @@ class RefusingStore implements EventStore {
 }
 
 describe('the router, when a refuge unit is asked for in the middle of a race or a failure', () => {
-  let directory: string;
-  let store: SqliteEventStore;
   let refusing: RefusingStore;
-  let vault: PersonalDataVault;
-  let codec: EventCodec;
-  let routers: Router[];
-
-  beforeEach(() => {
-    directory = mkdtempSync(path.join(tmpdir(), 'spoc-router-refuge-races-'));
-    store = new SqliteEventStore(path.join(directory, 'events.sqlite'));
-    refusing = new RefusingStore(store);
-    vault = new PersonalDataVault(path.join(directory, 'keys.sqlite'));
-    codec = new EventCodec(vault);
-    routers = [];
-  });
-  afterEach(async () => {
-    for (const router of routers.splice(0)) await router.stop();
-    await store.close();
-    vault.close();
-    rmSync(directory, { recursive: true, force: true });
-  });
-
-  function startRouter(): Router {
-    const router = new Router(refusing, codec, vault, oneRefugeUnit, openReadModelDb(path.join(directory, 'router-state.sqlite')));
-    routers.push(router);
-    router.start();
-    return router;
-  }
-
-  async function stopRouter(router: Router): Promise<void> {
-    await router.stop();
-    routers.splice(routers.indexOf(router), 1);
-  }
-
-  async function receive(reference: string): Promise<string> {
-    const body = validVictimReferral({ agencyReference: reference, subject: { lastName: `Person-${reference}` }, ...needsRefuge });
-    const referralId = nameBasedUuid(`test\n${reference}`);
-    const events = referralDecider.decide(
-      { type: 'ReceiveReferral', data: { referralId, agency: 'hampshire-police', submission: toReferralSubmission(body as CreateReferralDto), submissionDigest: 'd', receivedAt: new Date().toISOString(), policy: oneRefugeUnit } },
-      referralDecider.initialState(),
-    );
-    await store.append(streams.referral(referralId), codec.encode(events, context, await vault.newKey()), 'no-stream');
-    return referralId;
-  }
-
-  async function read(streamId: string): Promise<RecordedEvent[]> {
-    const events: RecordedEvent[] = [];
-    for await (const event of store.readStream(streamId)) events.push(event);
-    return events;
-  }
-
-  async function appendToCase(caseId: string, referralId: string, events: DomainEvent[]): Promise<void> {
-    const keyId = sealingKeyId((await read(streams.referral(referralId)))[0])!;
-    await store.append(streams.case(caseId), codec.encode(events, context, { keyId, key: vault.keyFor(keyId)! }), (await store.streamRevision(streams.case(caseId)))!);
-  }
-
-  /** A caseworker claims the refuge case and closes it: the end of the stay. */
-  async function closeCase(caseId: string, referralId: string): Promise<void> {
-    const at = new Date().toISOString();
-    await appendToCase(caseId, referralId, [
-      { type: 'CaseClaimed', data: { caseId, assignee: 'worker', claimedAt: at } },
-      { type: 'CaseClosed', data: { caseId, outcome: 'moved-away', note: null, closedAt: at } },
-    ]);
-  }
-
-  async function decisionsOf(referralId: string): Promise<ReferralRouted['data'][]> {
-    return (await read(streams.referral(referralId))).filter((event) => event.type === 'ReferralRouted').map((event) => codec.decode<ReferralRouted['data']>(event).data);
-  }
-
-  const refugeRoute = async (referralId: string) => (await decisionsOf(referralId))[0].cases.find((route) => route.provision === 'refuge')!;
-  const typesOf = async (streamId: string) => (await read(streamId)).map((event) => event.type);
-
-  async function settle(router: Router): Promise<void> {
-    for (let round = 0; round < 3; round += 1) {
-      expect(await router.waitFor((await store.headPosition())!, 15_000)).toBe(true);
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-  }
+  const kit = routerTestKit({ directoryPrefix: 'spoc-router-refuge-races-', wrapStore: (store) => (refusing = new RefusingStore(store)) });
+  const { stopRouter, read, closeCase, decisionsOf, refugeRoute, typesOf, settle } = kit;
+  const startRouter = () => kit.startRouter(oneRefugeUnit);
+  const receive = (reference: string) => kit.receive(reference, needsRefuge, 'victim', oneRefugeUnit);
 
   it('releases the unit asked for by a referral whose decision could not be stored, so the next person is placed', async () => {
     const router = startRouter();
@@ -198,7 +112,7 @@ describe('the router, when a refuge unit is asked for in the middle of a race or
     const route = await refugeRoute(waiting);
     expect(route.status).toBe('waitlisted');
     const log: RecordedEvent[] = [];
-    for await (const event of store.readAll()) log.push(event);
+    for await (const event of kit.store.readAll()) log.push(event);
     const released = log.find((event) => event.type === 'RefugeUnitReleased')!;
     const opened = log.find((event) => event.streamId === streams.case(route.caseId) && event.type === 'CaseOpened')!;
     // The ordering this test is about: the unit was this request's before the waitlisted case existed.

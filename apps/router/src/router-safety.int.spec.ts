@@ -1,87 +1,23 @@
 import Database from 'better-sqlite3';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { parsePolicy, referralDecider, streams, type ReferralRouted, type RiskAssessment, type RoutingPolicy } from '@spoc/domain';
-import { SqliteEventStore, type RecordedEvent } from '@spoc/event-store';
-import { EventCodec, nameBasedUuid, openReadModelDb, PersonalDataVault, sealingKeyId, type DomainEvent } from '@spoc/platform';
+import { referralDecider, streams, type RiskAssessment, type RoutingPolicy } from '@spoc/domain';
+import { SqliteEventStore } from '@spoc/event-store';
+import { nameBasedUuid, sealingKeyId } from '@spoc/platform';
 import type { CreateReferralDto } from '../../api/src/referrals/referral.dto';
-import { validPerpetratorReferral, validVictimReferral } from '../../api/src/referrals/referral.fixtures';
+import { validVictimReferral } from '../../api/src/referrals/referral.fixtures';
 import { toReferralSubmission } from '../../api/src/referrals/referral.mapper';
-import { Router } from './router';
+import { basePolicy, context, needsRefuge, oneRefugeUnit, routerTestKit } from './testing/router-test-kit';
 
-const basePolicy: RoutingPolicy = parsePolicy(JSON.parse(readFileSync(path.resolve(__dirname, '../../../policies/portsmouth-2026-1.json'), 'utf8')));
-const oneRefugeUnit: RoutingPolicy = { ...basePolicy, provisions: { ...basePolicy.provisions, refuge: { ...basePolicy.provisions.refuge, capacityUnits: 1 } } };
-const context = { actor: { id: 'test-referrer', role: 'referrer' as const, agency: 'hampshire-police' }, correlationId: 'c', causationId: null };
 const answers = (yes: number) => Object.fromEntries(Array.from({ length: 24 }, (_, n) => [`Q${n + 1}`, n < yes ? 'yes' : 'no']));
-const needsRefuge = { needs: { safeAccommodation: true }, children: [] };
 
 /**
  * What the router must get right when things do not go in the usual order: consent that comes later, a state file
  * rebuilt from the log, a router that is behind, a store that refuses for a while, a referral whose data breaks a rule.
  */
 describe('the router, when things do not go in the usual order', () => {
-  let directory: string;
-  let store: SqliteEventStore;
-  let vault: PersonalDataVault;
-  let codec: EventCodec;
-  let routers: Router[];
-
-  beforeEach(() => {
-    directory = mkdtempSync(path.join(tmpdir(), 'spoc-router-safety-'));
-    store = new SqliteEventStore(path.join(directory, 'events.sqlite'));
-    vault = new PersonalDataVault(path.join(directory, 'keys.sqlite'));
-    codec = new EventCodec(vault);
-    routers = [];
-  });
-  afterEach(async () => {
-    for (const router of routers.splice(0)) await router.stop();
-    await store.close();
-    vault.close();
-    rmSync(directory, { recursive: true, force: true });
-  });
-
-  function startRouter(policy: RoutingPolicy = basePolicy, stateFile = 'router-state.sqlite'): Router {
-    const router = new Router(store, codec, vault, policy, openReadModelDb(path.join(directory, stateFile)));
-    routers.push(router);
-    router.start();
-    return router;
-  }
-
-  async function stopRouter(router: Router): Promise<void> {
-    await router.stop();
-    routers.splice(routers.indexOf(router), 1);
-  }
-
-  async function receive(reference: string, overrides: Record<string, unknown> = {}, kind: 'victim' | 'perpetrator' = 'victim', policy = basePolicy): Promise<string> {
-    const body = kind === 'victim'
-      ? validVictimReferral({ agencyReference: reference, subject: { lastName: `Person-${reference}` }, ...overrides })
-      : validPerpetratorReferral({ agencyReference: reference, ...overrides });
-    const referralId = nameBasedUuid(`test\n${reference}`);
-    const events = referralDecider.decide(
-      { type: 'ReceiveReferral', data: { referralId, agency: 'hampshire-police', submission: toReferralSubmission(body as CreateReferralDto), submissionDigest: 'd', receivedAt: new Date().toISOString(), policy } },
-      referralDecider.initialState(),
-    );
-    await store.append(streams.referral(referralId), codec.encode(events, context, await vault.newKey()), 'no-stream');
-    return referralId;
-  }
-
-  async function read(streamId: string): Promise<RecordedEvent[]> {
-    const events: RecordedEvent[] = [];
-    for await (const event of store.readStream(streamId)) events.push(event);
-    return events;
-  }
-
-  async function appendToReferral(referralId: string, events: DomainEvent[]): Promise<void> {
-    const stored = await read(streams.referral(referralId));
-    const keyId = sealingKeyId(stored[0])!;
-    await store.append(streams.referral(referralId), codec.encode(events, context, { keyId, key: vault.keyFor(keyId)! }), stored[stored.length - 1].revision);
-  }
-
-  async function appendToCase(caseId: string, referralId: string, events: DomainEvent[]): Promise<void> {
-    const keyId = sealingKeyId((await read(streams.referral(referralId)))[0])!;
-    await store.append(streams.case(caseId), codec.encode(events, context, { keyId, key: vault.keyFor(keyId)! }), (await store.streamRevision(streams.case(caseId)))!);
-  }
+  const kit = routerTestKit({ directoryPrefix: 'spoc-router-safety-' });
+  const { startRouter, stopRouter, receive, read, appendToReferral, appendToCase, closeCase, decisionsOf, refugeRoute, typesOf, settle } = kit;
 
   /** The referrer records the victim's consent (or its withdrawal) on the referral, as the API would. */
   async function recordConsent(referralId: string, given: boolean): Promise<void> {
@@ -94,30 +30,6 @@ describe('the router, when things do not go in the usual order', () => {
     const riskAssessment = { tool: 'DASH', answers: answers(yes), professionalJudgement: { highRisk: false, rationale: null }, policeCalloutsLast12Months: 1, assessedAt: new Date().toISOString() } as unknown as RiskAssessment;
     const state = { status: 'received' as const, referralId, agency: 'hampshire-police', referralType: 'victim' as const, submissionDigest: 'd', assessments: 1, erased: false };
     await appendToReferral(referralId, referralDecider.decide({ type: 'ReassessRisk', data: { referralId, riskAssessment, reassessedAt: new Date().toISOString(), policy } }, state));
-  }
-
-  /** A caseworker claims the case and closes it (for a refuge case, the end of the stay). */
-  async function closeCase(caseId: string, referralId: string): Promise<void> {
-    const at = new Date().toISOString();
-    await appendToCase(caseId, referralId, [
-      { type: 'CaseClaimed', data: { caseId, assignee: 'worker', claimedAt: at } },
-      { type: 'CaseClosed', data: { caseId, outcome: 'moved-away', note: null, closedAt: at } },
-    ]);
-  }
-
-  async function decisionsOf(referralId: string): Promise<ReferralRouted['data'][]> {
-    return (await read(streams.referral(referralId))).filter((event) => event.type === 'ReferralRouted').map((event) => codec.decode<ReferralRouted['data']>(event).data);
-  }
-
-  const refugeRoute = async (referralId: string, decision = 0) => (await decisionsOf(referralId))[decision].cases.find((route) => route.provision === 'refuge')!;
-  const typesOf = async (streamId: string) => (await read(streamId)).map((event) => event.type);
-
-  /** Until the router has handled everything, including what it appended itself on the way. */
-  async function settle(router: Router): Promise<void> {
-    for (let round = 0; round < 3; round += 1) {
-      expect(await router.waitFor((await store.headPosition())!, 15_000)).toBe(true);
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
   }
 
   it('keeps the refuge unit of a person whose consent came later, and the next person waits for it', async () => {
@@ -198,7 +110,7 @@ describe('the router, when things do not go in the usual order', () => {
     expect((await decisionsOf(before))[0].outcome.marac).not.toBeNull();
     await stopRouter(router);
     // As after a machine crash: the marker beside the state file names another boot, so the file is thrown away.
-    writeFileSync(path.join(directory, 'router-state.sqlite.open'), 'an-earlier-boot');
+    writeFileSync(path.join(kit.directory, 'router-state.sqlite.open'), 'an-earlier-boot');
     router = startRouter();
     await settle(router);
 
@@ -239,7 +151,7 @@ describe('the router, when things do not go in the usual order', () => {
     await settle(router);
 
     const outreachCases = new Set<string>();
-    for await (const event of store.readAll()) {
+    for await (const event of kit.store.readAll()) {
       const data = event.data as { referralId?: string; provision?: string };
       if (event.type === 'CaseOpened' && data.referralId === referralId && data.provision === 'outreach') outreachCases.add(event.streamId);
     }
@@ -258,7 +170,7 @@ describe('the router, when things do not go in the usual order', () => {
     const before = await typesOf(streams.refuge());
     await stopRouter(router);
 
-    rmSync(path.join(directory, 'router-state.sqlite'));
+    rmSync(path.join(kit.directory, 'router-state.sqlite'));
     router = startRouter(oneRefugeUnit);
     await settle(router);
     expect(await typesOf(streams.refuge())).toEqual(before);
@@ -278,12 +190,12 @@ describe('the router, when things do not go in the usual order', () => {
     const checkpoint = router.checkpoint!;
     await stopRouter(router);
 
-    await store.close();
-    for (const suffix of ['', '-wal', '-shm']) rmSync(path.join(directory, `events.sqlite${suffix}`), { force: true });
-    store = new SqliteEventStore(path.join(directory, 'events.sqlite'));
+    await kit.store.close();
+    for (const suffix of ['', '-wal', '-shm']) rmSync(path.join(kit.directory, `events.sqlite${suffix}`), { force: true });
+    kit.store = new SqliteEventStore(path.join(kit.directory, 'events.sqlite'));
     const restored: string[] = [];
     for (let n = 0; n < referrals; n += 1) restored.push(await receive(`RESTORED-${n}`));
-    expect((await store.headPosition())! > checkpoint).toBe(referrals > 1);
+    expect((await kit.store.headPosition())! > checkpoint).toBe(referrals > 1);
     router = startRouter();
     await settle(router);
     const next = await receive('AFTER-RESTORE');
@@ -297,12 +209,12 @@ describe('the router, when things do not go in the usual order', () => {
     await settle(router);
     const [received] = await read(streams.referral(referralId));
     const keyId = sealingKeyId(received)!;
-    expect(vault.keyFor(keyId)).not.toBeNull();
+    expect(kit.vault.keyFor(keyId)).not.toBeNull();
     // What the API appends before it destroys the key; here it stopped in between.
     await appendToReferral(referralId, [{ type: 'ReferralErased', data: { referralId, reason: 'made-in-error', erasedAt: new Date().toISOString() } }]);
     await settle(router);
-    expect(vault.keyFor(keyId)).toBeNull();
-    expect(codec.decode(received).erased).toBe(true);
+    expect(kit.vault.keyFor(keyId)).toBeNull();
+    expect(kit.codec.decode(received).erased).toBe(true);
   });
 
   it('flags a referral whose data breaks a rule for routing by hand, and goes on routing everyone else', async () => {
@@ -322,7 +234,7 @@ describe('the router, when things do not go in the usual order', () => {
 
     // Read again from the start (a lost state file): the failure is recorded once, and nothing is decided twice.
     await stopRouter(router);
-    rmSync(path.join(directory, 'router-state.sqlite'));
+    rmSync(path.join(kit.directory, 'router-state.sqlite'));
     const again = startRouter();
     await settle(again);
     expect((await read(streams.referral(broken))).filter((event) => event.type === 'RoutingFailed')).toHaveLength(1);
@@ -333,14 +245,14 @@ describe('the router, when things do not go in the usual order', () => {
     const router = startRouter();
     const referralId = nameBasedUuid('test\nTAMPERED');
     const body = validVictimReferral({ agencyReference: 'TAMPERED', subject: { lastName: 'Person-TAMPERED' } });
-    const events = codec.encode(referralDecider.decide(
+    const events = kit.codec.encode(referralDecider.decide(
       { type: 'ReceiveReferral', data: { referralId, agency: 'hampshire-police', submission: toReferralSubmission(body as CreateReferralDto), submissionDigest: 'd', receivedAt: new Date().toISOString(), policy: basePolicy } },
       referralDecider.initialState(),
-    ), context, await vault.newKey());
+    ), context, await kit.vault.newKey());
     // The authentication tag of the sealed submission no longer matches: opening it fails.
     const sealed = (events[0].data as { submission: { tag: string } }).submission;
     sealed.tag = Buffer.alloc(16, 7).toString('base64');
-    await store.append(streams.referral(referralId), events, 'no-stream');
+    await kit.store.append(streams.referral(referralId), events, 'no-stream');
     const next = await receive('AFTER-TAMPERED');
     await settle(router);
 
@@ -376,7 +288,7 @@ describe('the router, when things do not go in the usual order', () => {
   it('waits out a store that refuses its writes for a while, then routes what came in meanwhile', async () => {
     const first = await receive('DURING-LOCK');
     // Another connection (a backup, another process) holds the write lock past the writer's 10 s busy timeout.
-    const lock = new Database(path.join(directory, 'events.sqlite'));
+    const lock = new Database(path.join(kit.directory, 'events.sqlite'));
     lock.exec('BEGIN IMMEDIATE');
     const router = startRouter();
     await new Promise((resolve) => setTimeout(resolve, 10_500));
