@@ -15,7 +15,7 @@ import type {
 } from '../event-store.port';
 import { EventStoreError, InvalidAppendError, StoreClosedError } from '../errors';
 import { BatchWriter, toError, type AppendOutcome, type AppendRequest } from './sqlite-batch-writer';
-import { openEventsDb, rowToEvent, type EventRow } from './sqlite-schema';
+import { EVENT_COLUMNS, openEventsDb, rowToEvent, type EventRow } from './sqlite-schema';
 import { subscriptionFilterSql, SubscriptionCursor } from './sqlite-subscription';
 import type { WriterReply, WriterRequest } from './sqlite-writer.worker';
 
@@ -91,13 +91,13 @@ export class SqliteEventStore implements EventStore {
     this.statements = {
       last: this.db.prepare<[string], { revision: number }>('SELECT revision FROM events WHERE stream_id = ? ORDER BY revision DESC LIMIT 1'),
       head: this.db.prepare<[], { position: number | null }>('SELECT max(position) AS position FROM events'),
-      streamForwards: this.db.prepare<[string, number, number], EventRow>(
-        'SELECT * FROM events WHERE stream_id = ? AND revision >= ? ORDER BY revision ASC LIMIT ?',
-      ),
-      streamBackwards: this.db.prepare<[string, number, number], EventRow>(
-        'SELECT * FROM events WHERE stream_id = ? AND revision <= ? ORDER BY revision DESC LIMIT ?',
-      ),
-      all: this.db.prepare<[number, number], EventRow>('SELECT * FROM events WHERE position >= ? ORDER BY position ASC LIMIT ?'),
+      streamForwards: this.db
+        .prepare<[string, number, number], EventRow>(`SELECT ${EVENT_COLUMNS} FROM events WHERE stream_id = ? AND revision >= ? ORDER BY revision ASC LIMIT ?`)
+        .raw(true),
+      streamBackwards: this.db
+        .prepare<[string, number, number], EventRow>(`SELECT ${EVENT_COLUMNS} FROM events WHERE stream_id = ? AND revision <= ? ORDER BY revision DESC LIMIT ?`)
+        .raw(true),
+      all: this.db.prepare<[number, number], EventRow>(`SELECT ${EVENT_COLUMNS} FROM events WHERE position >= ? ORDER BY position ASC LIMIT ?`).raw(true),
     };
   }
 
@@ -187,7 +187,7 @@ export class SqliteEventStore implements EventStore {
       for (const row of rows) yield rowToEvent(row);
       if (rows.length < this.pageSize) return;
       remaining -= rows.length;
-      const lastRevision = BigInt(rows[rows.length - 1].revision);
+      const lastRevision = BigInt(rows[rows.length - 1][2]);
       from = backwards ? lastRevision - 1n : lastRevision + 1n;
       if (from < 0n) return;
     }
@@ -198,7 +198,7 @@ export class SqliteEventStore implements EventStore {
     let from = options.fromPosition ?? 0n;
     const filter = options.filter ? subscriptionFilterSql(options.filter) : null;
     const page = filter
-      ? this.db.prepare<unknown[], EventRow>(`SELECT * FROM events WHERE position >= ? ${filter.where} ORDER BY position ASC LIMIT ?`)
+      ? this.db.prepare<unknown[], EventRow>(`SELECT ${EVENT_COLUMNS} FROM events WHERE position >= ? ${filter.where} ORDER BY position ASC LIMIT ?`).raw(true)
       : null;
     while (remaining > 0) {
       this.assertOpen();
@@ -207,15 +207,13 @@ export class SqliteEventStore implements EventStore {
       for (const row of rows) yield rowToEvent(row);
       if (rows.length < this.pageSize) return;
       remaining -= rows.length;
-      from = BigInt(rows[rows.length - 1].position) + 1n;
+      from = BigInt(rows[rows.length - 1][0]) + 1n;
     }
   }
 
   subscribeToAll(options: SubscribeOptions = {}): Subscription {
     const filter = subscriptionFilterSql(options.filter);
-    const page = this.db.prepare<unknown[], EventRow>(
-      `SELECT * FROM events WHERE position > ? ${filter.where} ORDER BY position ASC LIMIT ?`,
-    );
+    const page = this.db.prepare<unknown[], EventRow>(`SELECT ${EVENT_COLUMNS} FROM events WHERE position > ? ${filter.where} ORDER BY position ASC LIMIT ?`).raw(true);
     return new SubscriptionCursor({
       from: options.fromPosition ?? 0n,
       fetch: (after) => {

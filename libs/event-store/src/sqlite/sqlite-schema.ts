@@ -31,32 +31,38 @@ export function openEventsDb(file: string): Database.Database {
   return db;
 }
 
-export interface EventRow {
-  position: number;
-  stream_id: string;
-  revision: number;
-  event_id: string;
-  type: string;
-  schema_version: number;
-  data: string;
-  metadata: string;
-  recorded_at: string;
-  previous_hash: string | null;
-  hash: string;
-}
+/**
+ * What every read selects, in this order. Rows come back as arrays (statements in `raw` mode): better-sqlite3 builds
+ * them at about twice the rate of objects with a named field per column, and a scan is mostly building rows.
+ */
+export const EVENT_COLUMNS = 'position, stream_id, revision, event_id, type, schema_version, data, metadata, recorded_at, previous_hash, hash';
+
+export type EventRow = [
+  position: number,
+  streamId: string,
+  revision: number,
+  eventId: string,
+  type: string,
+  schemaVersion: number,
+  data: string,
+  metadata: string,
+  recordedAt: string,
+  previousHash: string | null,
+  hash: string,
+];
 
 export function rowToEvent(row: EventRow): RecordedEvent {
   return {
-    id: row.event_id,
-    type: row.type,
-    schemaVersion: row.schema_version,
-    data: JSON.parse(row.data),
-    metadata: JSON.parse(row.metadata),
-    streamId: row.stream_id,
-    revision: BigInt(row.revision),
-    position: BigInt(row.position),
-    recordedAt: row.recorded_at,
-    hash: row.hash,
-    previousHash: row.previous_hash,
+    id: row[3],
+    type: row[4],
+    schemaVersion: row[5],
+    data: JSON.parse(row[6]),
+    metadata: JSON.parse(row[7]),
+    streamId: row[1],
+    revision: BigInt(row[2]),
+    position: BigInt(row[0]),
+    recordedAt: row[8],
+    hash: row[10],
+    previousHash: row[9],
   };
 }
