@@ -1,4 +1,9 @@
+import path from 'node:path';
+import { EVENT_STORE, type EventStore } from '@spoc/event-store';
+import { openReadModelDb } from '@spoc/platform';
+import { CODEC, POLICY, ROUTER, VAULT } from '../apps/api/src/infrastructure/tokens';
 import { validRiskAssessment, validVictimReferral } from '../apps/api/src/referrals/referral.fixtures';
+import { Router } from '../apps/router/src/router';
 import { ADMIN_TOKEN, bearer, TestApp } from './support/test-app';
 
 const answers = (yes: number) => Object.fromEntries(Array.from({ length: 24 }, (_, n) => [`Q${n + 1}`, n < yes ? 'yes' : 'no']));
@@ -16,8 +21,22 @@ describe('erasure of a referral made in error (data-protection.md: crypto-shredd
     tokens.auditor = (await app.createPrincipal({ role: 'auditor', name: 'Board' })).token;
     tokens.idva = (await app.createPrincipal({ role: 'caseworker', name: 'IDVA', provision: 'idva' })).token;
     tokens.mash = (await app.createPrincipal({ role: 'caseworker', name: 'MASH', provision: 'mash' })).token;
+    tokens.vs = (await app.createPrincipal({ role: 'caseworker', name: 'Victim Support', provision: 'victim-support' })).token;
+    tokens.outreach = (await app.createPrincipal({ role: 'caseworker', name: 'Outreach', provision: 'outreach' })).token;
   });
-  afterAll(() => app.close());
+  let laterRouter: Router | null = null;
+  afterAll(async () => {
+    await laterRouter?.stop();
+    await app.close();
+  });
+
+  async function eventually(condition: () => Promise<boolean>, what: string): Promise<void> {
+    for (let attempt = 0; attempt < 250; attempt += 1) {
+      if (await condition()) return;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    throw new Error(`timed out waiting for ${what}`);
+  }
 
   const erase = (referralId: string, token = ADMIN_TOKEN, body: object = { reason: 'made-in-error' }) =>
     app.http().post(`/v1/admin/referrals/${referralId}/erasure`).set(bearer(token)).send(body);
@@ -88,5 +107,41 @@ describe('erasure of a referral made in error (data-protection.md: crypto-shredd
     const third = await routed('ERASE-REPEAT-3');
     expect(third.referral.repeat.previousReferralIds).toEqual([second.referral.referralId]);
     expect(third.referral.repeat.previousReferralIds).not.toContain(first.referral.referralId);
+  });
+
+  it('records each erasure request in the access log, refused or done', async () => {
+    const { referral } = await routed('ERASE-LOG');
+    await erase(referral.referralId, tokens.police).expect(403);
+    await erase(referral.referralId).expect(409); // its cases are still open
+    type Entry = { route: string; statusCode: number };
+    const entries = async () =>
+      ((await app.http().get(`/v1/audit/access-log?referralId=${referral.referralId}`).set(bearer(tokens.auditor)).expect(200)).body.items as Entry[]).filter((entry) => entry.route.includes('erasure'));
+    await eventually(async () => (await entries()).length === 2, 'the erasure requests in the access log');
+    expect((await entries()).map((entry) => entry.statusCode).sort()).toEqual([403, 409]);
+  });
+
+  // Last: it stops the app's router and carries on with another on the same state file.
+  it('opens no case for an erased person when a decline made before the erasure is read after it', async () => {
+    const body = validVictimReferral({ agencyReference: 'ERASE-DECLINE', subject: { lastName: 'Declineperson' }, children: [] });
+    const { body: accepted } = await app.http().post('/v1/referrals').set(bearer(tokens.police)).send(body).expect(202);
+    const referralId = accepted.referralId as string;
+    const { body: referral } = await app.http().get(`/v1/referrals/${referralId}?waitForRoutes=5000`).set(bearer(tokens.police)).expect(200);
+    const declined = (referral.routes as Array<{ provision: string; caseId: string }>).find((route) => route.provision === 'victim-support')!.caseId;
+
+    // The router falls behind (busy, retrying, restarting): the decline waits for it, and the erasure goes ahead.
+    await (app.app.get(ROUTER) as Router).stop();
+    await app.http().post(`/v1/cases/${declined}/decline`).set(bearer(tokens.vs)).send({ reason: 'needs more than we offer' }).expect(200);
+    await erase(referralId).expect(200);
+
+    const store = app.app.get<EventStore>(EVENT_STORE);
+    laterRouter = new Router(store, app.app.get(CODEC), app.app.get(VAULT), app.app.get(POLICY), openReadModelDb(path.join(app.dataDir, 'router-state.sqlite')));
+    laterRouter.start();
+    expect(await laterRouter.waitFor((await store.headPosition())!, 10_000)).toBe(true);
+    // Without the erasure the decline is referred on to outreach (the policy's fallback for Victim Support).
+    const streamsOpened: string[] = [];
+    for await (const event of store.readAll()) if (event.type === 'CaseOpened' && (event.data as { referralId: string }).referralId === referralId) streamsOpened.push(event.streamId);
+    expect(streamsOpened).toEqual([`case-${declined}`]);
+    const { body: queue } = await app.http().get('/v1/queues/outreach').set(bearer(tokens.outreach)).expect(200);
+    expect((queue.items as Array<{ referralId: string }>).filter((item) => item.referralId === referralId)).toEqual([]);
   });
 });

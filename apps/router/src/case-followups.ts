@@ -61,17 +61,26 @@ export class CaseFollowUps {
   }
 
   private async resolveDecline(caseId: string, trigger: RecordedEvent): Promise<void> {
-    const triedProvisions = this.state.casesOf(this.state.caseById(caseId)?.referralId ?? '').map((known) => known.provision as ProvisionId);
+    const referralId = this.state.caseById(caseId)?.referralId ?? '';
+    // Erased since the decline: there is no one left to refer on, and a case opened now could never be worked.
+    if (await this.erased(referralId)) return;
+    const triedProvisions = this.state.casesOf(referralId).map((known) => known.provision as ProvisionId);
     const toCaseId = nameBasedUuid(`decline\n${caseId}`);
     const decided = await this.decideOnCase(caseId, { type: 'ResolveDecline', data: { caseId, toCaseId, at: this.now().toISOString(), policy: this.policy, triedProvisions } }, trigger);
     const referredOn = decided.find((event) => event.type === 'CaseReferredOn');
     if (referredOn) await this.openElsewhere(caseId, referredOn.data.toProvision, toCaseId, referredOn.data.referredAt, 'decline', trigger);
   }
 
+  /** Whether the referral's personal data was erased (declines and transfers are rare: the stream is read). */
+  private async erased(referralId: string): Promise<boolean> {
+    for await (const event of this.store.readStream(streams.referral(referralId), { direction: 'backwards' })) if (event.type === 'ReferralErased') return true;
+    return false;
+  }
+
   /** Opens the case a transfer or referral-on names, with the same event id whoever gets there first. */
   private async openElsewhere(fromCaseId: string, toProvision: ProvisionId, toCaseId: string, at: string, kind: 'transfer' | 'decline', trigger: RecordedEvent): Promise<void> {
     const from = await this.caseState(fromCaseId);
-    if (from.state.status === 'none') return;
+    if (from.state.status === 'none' || (await this.erased(from.state.opened.referralId))) return;
     const opened = caseOpenedElsewhere(from.state.opened, { toProvision, toCaseId, at, kind }, this.policy);
     this.state.rememberCase(toCaseId, opened.data.referralId, toProvision);
     await appendOnce(this.store, this.codec, { streamId: streams.case(toCaseId), expected: 'no-stream', idName: `opened\n${toCaseId}` }, opened, routerContext(trigger));

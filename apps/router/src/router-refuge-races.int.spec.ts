@@ -20,6 +20,7 @@ type Matches = (streamId: string, events: readonly NewEvent[]) => boolean;
  */
 class RefusingStore implements EventStore {
   private refusal: { matches: Matches; error: Error } | null = null;
+  private interposed: { matches: Matches; run: () => Promise<void> } | null = null;
   refused = 0;
 
   constructor(private readonly inner: EventStore) {}
@@ -28,12 +29,22 @@ class RefusingStore implements EventStore {
     this.refusal = { matches, error };
   }
 
-  append(streamId: string, events: readonly NewEvent[], expected: ExpectedRevision) {
+  /** Runs `run` (another writer's append) just before the next matching append reaches the store. */
+  interposeBeforeNext(matches: Matches, run: () => Promise<void>): void {
+    this.interposed = { matches, run };
+  }
+
+  async append(streamId: string, events: readonly NewEvent[], expected: ExpectedRevision) {
     const refusal = this.refusal;
     if (refusal?.matches(streamId, events)) {
       this.refusal = null;
       this.refused += 1;
-      return Promise.reject(refusal.error);
+      throw refusal.error;
+    }
+    const interposed = this.interposed;
+    if (interposed?.matches(streamId, events)) {
+      this.interposed = null;
+      await interposed.run();
     }
     return this.inner.append(streamId, events, expected);
   }
@@ -118,5 +129,27 @@ describe('the router, when a refuge unit is asked for in the middle of a race or
     // The ordering this test is about: the unit was this request's before the waitlisted case existed.
     expect(released.position).toBeLessThan(opened.position);
     expect(await typesOf(streams.case(route.caseId))).toEqual(['CaseOpened', 'RefugePlaceOffered']);
+  });
+
+  it('releases the unit asked for by a decision that an erasure overtook', async () => {
+    const router = startRouter();
+    let erasedFirst = '';
+    // What the API's erasure appends, landing between the router's request for a unit and its decision.
+    refusing.interposeBeforeNext(
+      (streamId, events) => streamId.startsWith('referral-') && events.some((event) => event.type === 'ReferralRouted'),
+      async () => {
+        const referralId = (erasedFirst = (await kit.read(streams.refuge())).map((event) => (event.data as { referralId?: string }).referralId).find(Boolean) ?? '');
+        await kit.appendToReferral(referralId, [{ type: 'ReferralErased', data: { referralId, reason: 'made-in-error', erasedAt: new Date().toISOString() } }]);
+      },
+    );
+    const erased = await receive('ERASED-MID-DECISION');
+    await kit.settle(router);
+    expect(erasedFirst).toBe(erased);
+    expect(await kit.decisionsOf(erased)).toEqual([]);
+    expect(await kit.typesOf(streams.refuge())).toEqual(['RefugeUnitRequested', 'RefugeUnitReleased']);
+
+    const next = await receive('NEXT-NEEDING-REFUGE');
+    await kit.settle(router);
+    expect((await kit.refugeRoute(next)).status).toBe('routed');
   });
 });

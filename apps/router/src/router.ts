@@ -249,11 +249,14 @@ export class Router {
    * in error, or kept past retention, is no one's earlier referral.
    */
   private async forgetErased(event: RecordedEvent): Promise<void> {
+    const { referralId } = event.data as { referralId: string };
     for await (const first of this.store.readStream(event.streamId, { maxCount: 1 })) {
       const keyId = sealingKeyId(first);
       if (keyId) this.vault.destroyKey(keyId);
     }
-    this.state.forgetPerson((event.data as { referralId: string }).referralId);
+    this.state.forgetPerson(referralId);
+    // A unit asked for by a decision the erasure overtook (the append then lost its race) belongs to no case.
+    await this.followUps.releaseRefugeUnit(referralId, event.position, event);
   }
 
   private async decide(trigger: RecordedEvent): Promise<void> {

@@ -1,4 +1,6 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import Database from 'better-sqlite3';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { PersonalDataVault } from './personal-data-vault';
@@ -39,5 +41,47 @@ describe('the personal-data vault', () => {
     expect(files().some((file) => readFileSync(file).includes(key))).toBe(true);
     vault.destroyKey(keyId);
     for (const file of files()) expect(readFileSync(file).includes(key)).toBe(false);
+  });
+
+  it('can be closed while it fills its pool of keys ahead of need, without taking the process down', async () => {
+    for (let n = 0; n < 40; n += 1) await vault.newKey(); // below a quarter of 50 left: a refill is on its way
+    vault.close();
+    await new Promise((resolve) => setImmediate(resolve));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    vault = new PersonalDataVault(path.join(directory, 'keys.sqlite'), 50); // for afterEach
+  });
+
+  describe('after many keys, in a file of this version or of one written before secure_delete', () => {
+    const traces = (destroyed: Array<{ key: Buffer }>) => {
+      const contents = readdirSync(directory).map((name) => readFileSync(path.join(directory, name)));
+      return destroyed.filter(({ key }) => contents.some((content) => content.includes(key))).length;
+    };
+
+    it('leaves no destroyed key in any file, however the pages were split as the keys went in', async () => {
+      const keys: Array<{ keyId: string; key: Buffer }> = [];
+      for (let n = 0; n < 3000; n += 1) keys.push(await vault.newKey());
+      vault.close();
+      vault = new PersonalDataVault(path.join(directory, 'keys.sqlite')); // a later process
+      const destroyed = keys.filter((_, index) => index % 7 === 0);
+      for (const { keyId } of destroyed) vault.destroyKey(keyId);
+      expect(traces(destroyed)).toBe(0);
+    });
+
+    it('rewrites a file written before secure_delete once, so that keys destroyed from then on leave no copy', () => {
+      vault.close();
+      rmSync(path.join(directory, 'keys.sqlite'));
+      const file = path.join(directory, 'legacy.sqlite');
+      const legacy = new Database(file);
+      legacy.pragma('journal_mode = WAL');
+      legacy.exec('CREATE TABLE subject_keys (key_id TEXT PRIMARY KEY, key BLOB, created_at TEXT NOT NULL, destroyed_at TEXT) WITHOUT ROWID');
+      const insert = legacy.prepare('INSERT INTO subject_keys (key_id, key, created_at) VALUES (?, ?, ?)');
+      const keys = Array.from({ length: 3000 }, () => ({ keyId: randomUUID(), key: randomBytes(32) }));
+      for (let batch = 0; batch < 6; batch += 1) legacy.transaction(() => keys.slice(batch * 500, batch * 500 + 500).forEach(({ keyId, key }) => insert.run(keyId, key, 'then')))();
+      legacy.close();
+      vault = new PersonalDataVault(file);
+      const destroyed = keys.filter((_, index) => index % 7 === 0);
+      for (const { keyId } of destroyed) vault.destroyKey(keyId);
+      expect(traces(destroyed)).toBe(0);
+    });
   });
 });

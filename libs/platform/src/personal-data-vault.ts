@@ -41,6 +41,13 @@ export class PersonalDataVault {
     this.db.exec(`CREATE TABLE IF NOT EXISTS subject_keys (
       key_id TEXT PRIMARY KEY, key BLOB, created_at TEXT NOT NULL, destroyed_at TEXT
     ) WITHOUT ROWID`);
+    // A file written before secure_delete was on may still hold destroyed keys' bytes in its free space: rewritten
+    // once (VACUUM copies live rows only), then marked.
+    if (this.db.pragma('user_version', { simple: true }) === 0) {
+      this.db.exec('VACUUM');
+      this.db.pragma('wal_checkpoint(TRUNCATE)');
+      this.db.pragma('user_version = 1');
+    }
     this.statements = {
       insert: this.db.prepare('INSERT INTO subject_keys (key_id, key, created_at) VALUES (?, ?, ?)'),
       insertOrIgnore: this.db.prepare('INSERT OR IGNORE INTO subject_keys (key_id, key, created_at) VALUES (?, ?, ?)'),
@@ -53,7 +60,8 @@ export class PersonalDataVault {
   async newKey(): Promise<{ keyId: string; key: Buffer }> {
     while (this.pool.length === 0) await this.refill();
     const next = this.pool.pop()!;
-    if (this.pool.length < this.batchSize / 4) void this.refill();
+    // Ahead of need; a failure here (the vault closed meanwhile, a full disk) waits for the next caller, who retries.
+    if (this.pool.length < this.batchSize / 4) this.refill().catch(() => undefined);
     return next;
   }
 
@@ -131,8 +139,9 @@ export class PersonalDataVault {
    * is checkpointed, so it is checkpointed and truncated at once: the key's bytes are then in no file.
    */
   destroyKey(keyId: string): void {
-    this.statements.destroy.run(new Date().toISOString(), keyId);
+    // Forgotten here first: should the write fail, this process at least stops opening the data at once.
     this.cache.set(keyId, null);
+    this.statements.destroy.run(new Date().toISOString(), keyId);
     this.db.pragma('wal_checkpoint(TRUNCATE)');
   }
 

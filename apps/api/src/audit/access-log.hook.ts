@@ -5,11 +5,11 @@ import type { AccessLog, AccessRecord } from './access-log';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** Routes whose `:id` is a referral id. */
-const REFERRAL_ROUTES = /^\/v1\/(audit\/)?referrals\/:id(\/|$)/;
+const REFERRAL_ROUTES = /^\/v1\/(audit\/|admin\/)?referrals\/:id(\/|$)/;
 
-/** Case data lives behind every /v1 route but principal management. */
+/** Case data lives behind every /v1 route but principal management (an erasure is recorded: it changes case data). */
 export function isRecordedRoute(pattern: string | undefined): pattern is string {
-  return pattern !== undefined && pattern.startsWith('/v1/') && !pattern.startsWith('/v1/admin/');
+  return pattern !== undefined && pattern.startsWith('/v1/') && (!pattern.startsWith('/v1/admin/') || pattern.startsWith('/v1/admin/referrals/'));
 }
 
 /**

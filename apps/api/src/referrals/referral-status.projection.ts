@@ -86,7 +86,7 @@ export class ReferralStatusProjection implements Projection {
     if (event.type === 'ReferralRouted') return this.routed(event.data as unknown as ReferralRouted['data']);
     if (event.type === 'CaseOpened' || event.type === 'CaseReturnedToReferrer') return this.caseMoved({ type: event.type, data: event.data } as CaseEvent);
     if (event.type === 'RoutingFailed') return this.flag((event.data as unknown as RoutingFailed['data']).referralId, ROUTING_FAILED_FLAG, ROUTING_FAILED_REASON);
-    if (event.type === 'ReferralErased') return this.flag((event.data as { referralId: string }).referralId, ERASED_FLAG, ERASED_REASON);
+    if (event.type === 'ReferralErased') return this.erased((event.data as { referralId: string }).referralId);
     const domain = { type: event.type, data: event.data } as ReferralEvent;
     switch (domain.type) {
       case 'ReferralReceived': {
@@ -129,10 +129,7 @@ export class ReferralStatusProjection implements Projection {
     });
   }
 
-  /**
-   * A routing failure (until a decision replaces it, the flag and the reason tell the referrer and the SPOC team it
-   * waits for a person) or an erasure (no decision follows one).
-   */
+  /** Until a decision replaces them, the flag and the reason tell the referrer and the SPOC team it waits for a person. */
   private flag(referralId: string, flag: string, reason: string): void {
     const row = this.statements.routesAndReasons.get(referralId);
     if (!row) return;
@@ -141,6 +138,16 @@ export class ReferralStatusProjection implements Projection {
     if (!flags.includes(flag)) flags.push(flag);
     if (!reasons.includes(reason)) reasons.push(reason);
     this.statements.moved.run(row.routes, JSON.stringify(reasons), JSON.stringify(flags), referralId);
+  }
+
+  /** Nothing is left to route on, so a routing failure no longer waits for the SPOC team: the erasure replaces it. */
+  private erased(referralId: string): void {
+    const row = this.statements.routesAndReasons.get(referralId);
+    if (!row) return;
+    const flags = (JSON.parse(row.flags ?? '[]') as string[]).filter((flag) => flag !== ROUTING_FAILED_FLAG);
+    const reasons = (JSON.parse(row.reasons ?? '[]') as string[]).filter((reason) => reason !== ROUTING_FAILED_REASON);
+    this.statements.moved.run(row.routes, JSON.stringify(reasons), JSON.stringify(flags), referralId);
+    this.flag(referralId, ERASED_FLAG, ERASED_REASON);
   }
 
   /**
