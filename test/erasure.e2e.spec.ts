@@ -86,6 +86,16 @@ describe('erasure of a referral made in error (data-protection.md: crypto-shredd
       for (const personal of ['Wrongperson', 'Erin', 'Example Primary School', 'wrong person', '07700 900123']) expect(text).not.toContain(personal);
     }
 
+    // Each case says so on its stream, for the providers' own systems (the Kafka relay carries it).
+    const store = app.app.get<EventStore>(EVENT_STORE);
+    const caseTypes = async (caseId: string) => {
+      const types: string[] = [];
+      for await (const event of store.readStream(`case-${caseId}`)) types.push(event.type);
+      return types;
+    };
+    await eventually(async () => (await caseTypes(cases.idva)).includes('CaseDetailsErased') && (await caseTypes(cases.mash)).includes('CaseDetailsErased'), 'each case told of the erasure');
+    expect(await caseTypes(cases.idva)).toEqual(['CaseOpened', 'CaseClaimed', 'CaseClosed', 'CaseDetailsErased']);
+
     // The erasure is itself on the record: who, when, why, and nothing of what was erased.
     const record = (history.events as Array<{ type: string; actor: { role: string }; data: object }>).find((event) => event.type === 'ReferralErased');
     expect(record).toMatchObject({ actor: { role: 'admin' }, data: { referralId: referral.referralId, reason: 'made-in-error' } });

@@ -71,6 +71,14 @@ export class CaseFollowUps {
     if (referredOn) await this.openElsewhere(caseId, referredOn.data.toProvision, toCaseId, referredOn.data.referredAt, 'decline', trigger);
   }
 
+  /** Tells whoever follows the case (a provider's system, through the Kafka relay) that its personal data is gone. */
+  async markDetailsErased(caseId: string, trigger: RecordedEvent): Promise<void> {
+    const { state } = await this.caseState(caseId);
+    if (state.status === 'none') return;
+    const erased: CaseEvent = { type: 'CaseDetailsErased', data: { caseId, referralId: state.opened.referralId, status: state.status, erasedAt: this.now().toISOString() } };
+    await appendOnce(this.store, this.codec, { streamId: streams.case(caseId), expected: 'any', idName: `details-erased\n${caseId}` }, erased, routerContext(trigger));
+  }
+
   /** Whether the referral's personal data was erased (declines and transfers are rare: the stream is read). */
   private async erased(referralId: string): Promise<boolean> {
     for await (const event of this.store.readStream(streams.referral(referralId), { direction: 'backwards' })) if (event.type === 'ReferralErased') return true;

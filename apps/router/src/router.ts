@@ -246,7 +246,8 @@ export class Router {
   /**
    * The API destroys the key right after recording an erasure; a crash between the two would leave the data
    * readable, so the router destroys it too (it is idempotent). The person leaves the repeat index: a referral made
-   * in error, or kept past retention, is no one's earlier referral.
+   * in error, or kept past retention, is no one's earlier referral. Each case says so on its stream, which the Kafka
+   * relay carries to the providers' own systems.
    */
   private async forgetErased(event: RecordedEvent): Promise<void> {
     const { referralId } = event.data as { referralId: string };
@@ -255,6 +256,7 @@ export class Router {
       if (keyId) this.vault.destroyKey(keyId);
     }
     this.state.forgetPerson(referralId);
+    for (const { caseId } of this.state.casesOf(referralId)) await this.followUps.markDetailsErased(caseId, event);
     // A unit asked for by a decision the erasure overtook (the append then lost its race) belongs to no case.
     await this.followUps.releaseRefugeUnit(referralId, event.position, event);
   }

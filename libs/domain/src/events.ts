@@ -19,6 +19,8 @@ export const EVENT_SCHEMAS = {
   RefugePlaceOffered: 1,
   CaseReferredOn: 1,
   CaseReturnedToReferrer: 1,
+  /** Tells a case's followers that its referral's personal data was erased. */
+  CaseDetailsErased: 1,
   /** The router could not decide on a referral; kinds only, never data. */
   RoutingFailed: 1,
   /** A referral's personal data made unreadable; why, never what. */

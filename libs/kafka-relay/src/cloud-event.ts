@@ -72,7 +72,8 @@ type Data = Record<string, unknown>;
 
 interface Mapping {
   ceType: string;
-  status: CaseStatus;
+  /** Where the case is after this type of event; read from the event where the type does not say. */
+  status: CaseStatus | ((data: Data) => CaseStatus);
   /** The type-specific fields, each picked explicitly: nothing is copied through by default. */
   fields(data: Data): Partial<CaseIntegrationEvent>;
 }
@@ -110,6 +111,8 @@ const MAPPINGS: Record<string, Mapping> = {
     fields: (data) => ({ toProvision: code(data.toProvision), toCaseId: code(data.toCaseId) }),
   },
   CaseReturnedToReferrer: { ceType: 'org.spoc.case.returned-to-referrer.v1', status: 'declined', fields: () => ({}) },
+  // The provider's system deletes what it fetched from GET /v1/cases/:caseId: the API can no longer show it.
+  CaseDetailsErased: { ceType: 'org.spoc.case.details-erased.v1', status: (data) => (code(data.status) as CaseStatus | undefined) ?? 'closed', fields: () => ({}) },
 };
 
 /** A case opened by a transfer or a referral-on names the case it came from. */
@@ -154,7 +157,7 @@ export function toCaseMessage(event: RecordedEvent, known: KnownCase | null): Ca
     caseId,
     referralId: kase.referralId,
     provision: kase.provision,
-    status: mapping.status,
+    status: typeof mapping.status === 'function' ? mapping.status(data) : mapping.status,
     occurredAt: event.metadata.occurredAt,
     ...withoutUndefined(mapping.fields(data)),
   };

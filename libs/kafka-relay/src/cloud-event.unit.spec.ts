@@ -92,13 +92,14 @@ describe('a case event as a Kafka message', () => {
       RefugePlaceOffered: 'org.spoc.case.refuge-place-offered.v1',
       CaseReferredOn: 'org.spoc.case.referred-on.v1',
       CaseReturnedToReferrer: 'org.spoc.case.returned-to-referrer.v1',
+      CaseDetailsErased: 'org.spoc.case.details-erased.v1',
     });
   });
 
   it('has a mapping for every event type the case decider can write, so the relay never stops on one', () => {
     const caseEventTypes: Array<CaseEvent['type']> = [
       'CaseOpened', 'CaseSuperseded', 'CaseClaimed', 'ContactAttempted', 'CaseDeclined', 'CaseTransferred', 'CaseClosed',
-      'RefugePlaceOffered', 'CaseReferredOn', 'CaseReturnedToReferrer',
+      'RefugePlaceOffered', 'CaseReferredOn', 'CaseReturnedToReferrer', 'CaseDetailsErased',
     ];
     for (const type of caseEventTypes) expect(EVENT_SCHEMAS).toHaveProperty(type);
     expect(Object.keys(INTEGRATION_TYPES).sort()).toEqual([...caseEventTypes].sort());
@@ -119,6 +120,12 @@ describe('a case event as a Kafka message', () => {
     const closed = body('CaseClosed', { caseId, outcome: 'engaged-risk-reduced', note: 'Safety plan agreed with Jane' });
     expect(closed).toEqual(expect.objectContaining({ status: 'closed', outcome: 'engaged-risk-reduced' }));
     expect(closed).not.toHaveProperty('note');
+  });
+
+  it("tells the provider's system a case's details were erased, with the status the case was left in", () => {
+    const message = toCaseMessage(recorded('CaseDetailsErased', { caseId, referralId, status: 'closed', erasedAt: '2026-03-05T10:00:00.000Z' }), idva);
+    expect(message.headers.ce_type).toBe('org.spoc.case.details-erased.v1');
+    expect(JSON.parse(message.value)).toEqual({ caseId, referralId, provision: 'idva', status: 'closed', occurredAt: '2026-03-02T09:15:00.000Z' });
   });
 
   it('leaves out a field that should hold a code but holds free text', () => {

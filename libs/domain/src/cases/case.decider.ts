@@ -30,7 +30,12 @@ export type CaseEvent =
   /** What the router did after a decline: referred on to the policy's fallback provision... */
   | { type: 'CaseReferredOn'; data: { caseId: string; referralId: string; toProvision: ProvisionId; toCaseId: string; referredAt: string } }
   /** ...or, with no fallback left, handed back to the referrer with a plain reason (never the caseworker's text). */
-  | { type: 'CaseReturnedToReferrer'; data: { caseId: string; referralId: string; reason: string; returnedAt: string } };
+  | { type: 'CaseReturnedToReferrer'; data: { caseId: string; referralId: string; reason: string; returnedAt: string } }
+  /**
+   * The referral's personal data was erased: whoever follows the case (a provider's system, through Kafka) drops
+   * what it fetched of it. `status` is the case's as it stood; nothing else about the case changes.
+   */
+  | { type: 'CaseDetailsErased'; data: { caseId: string; referralId: string; status: CaseStatus; erasedAt: string } };
 
 export type CaseCommand =
   | { type: 'ClaimCase'; data: { caseId: string; assignee: string; at: string } }
@@ -139,6 +144,8 @@ export const caseDecider = {
       case 'CaseReferredOn':
       case 'CaseReturnedToReferrer':
         return { ...state, declineResolved: true };
+      case 'CaseDetailsErased':
+        return state;
       default:
         return assertNever(event);
     }
