@@ -31,6 +31,8 @@ function call(agent: Agent, url: string, method: string, token: string, body?: s
   });
 }
 
+const WARM_UP_SECONDS = 3;
+
 /** From the 202 of POST /v1/referrals to the routes showing on GET /v1/referrals/:id, at a steady rate (open loop). */
 async function routingLag(ratePerSecond: number, seconds: number): Promise<number[]> {
   const child = spawn(process.execPath, [...(process.env.SPOC_BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.SPOC_BENCH_PROFILE}`] : []), '-r', path.resolve(__dirname, '../tools/ts-register.js'), path.join(__dirname, 'intake-server.ts'), 'api'], { stdio: ['ignore', 'pipe', 'inherit'] });
@@ -39,8 +41,8 @@ async function routingLag(ratePerSecond: number, seconds: number): Promise<numbe
   const agent = new Agent({ keepAlive: true, maxSockets: 64 });
   const lags: number[] = [];
   let failures = 0;
-  const one = async (n: number) => {
-    const body = JSON.stringify(validVictimReferral({ agencyReference: `LAG-${n}`, subject: { lastName: distinctSurname('Lag', n) } }));
+  const one = async (reference: string, surname: string, counted: boolean) => {
+    const body = JSON.stringify(validVictimReferral({ agencyReference: reference, subject: { lastName: surname } }));
     const posted = await call(agent, `${base}/v1/referrals`, 'POST', token, body);
     const accepted = performance.now();
     if (posted.status !== 202) {
@@ -49,22 +51,29 @@ async function routingLag(ratePerSecond: number, seconds: number): Promise<numbe
     }
     // One GET that the server answers as soon as the decision is in its read model (no client polling).
     const read = await call(agent, `${base}/v1/referrals/${posted.json.referralId as string}?waitForRoutes=5000`, 'GET', token);
-    if (read.json.routedAt) lags.push(performance.now() - accepted);
-    else {
+    if (read.json.routedAt) {
+      if (counted) lags.push(performance.now() - accepted);
+    } else {
       if (failures === 0) process.stderr.write(`first failure: GET answered ${read.status} ${JSON.stringify(read.json).slice(0, 200)}\n`);
       failures += 1;
     }
   };
-  const total = ratePerSecond * seconds;
-  const started = performance.now();
-  const inFlight: Array<Promise<void>> = [];
-  for (let n = 0; n < total; n += 1) {
-    const due = started + (n * 1000) / ratePerSecond;
-    const wait = due - performance.now();
-    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
-    inFlight.push(one(n));
-  }
-  await Promise.all(inFlight);
+  const atRate = async (seconds: number, counted: boolean) => {
+    const started = performance.now();
+    const inFlight: Array<Promise<void>> = [];
+    for (let n = 0; n < ratePerSecond * seconds; n += 1) {
+      const due = started + (n * 1000) / ratePerSecond;
+      const wait = due - performance.now();
+      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+      inFlight.push(counted ? one(`LAG-${n}`, distinctSurname('Lag', n), true) : one(`WARM-${n}`, distinctSurname('Warm', n), false));
+    }
+    await Promise.all(inFlight);
+  };
+  // A fresh process answers its first second of load at 100-340 ms while V8 optimises the hot paths (measured:
+  // every slow referral of a run fell in its first 0.5-1.3 s): warmed up at the same rate first, as a service that
+  // runs for weeks is, and not counted.
+  await atRate(WARM_UP_SECONDS, false);
+  await atRate(seconds, true);
   agent.destroy();
   child.kill(process.env.SPOC_BENCH_PROFILE ? 'SIGINT' : 'SIGKILL');
   rmSync(dataDir, { recursive: true, force: true });
@@ -101,7 +110,7 @@ export async function routingBench(): Promise<void> {
     p50.push(percentile(lags, 50));
     p99.push(percentile(lags, 99));
   }
-  report('routing.lag.p50.at100rps', 'ms', p50, undefined, 'from the 202 of POST /v1/referrals to routes on GET /v1/referrals/:id; 100 referrals/s for 30 s, open loop');
+  report('routing.lag.p50.at100rps', 'ms', p50, undefined, 'from the 202 of POST /v1/referrals to routes on GET /v1/referrals/:id; 100 referrals/s for 30 s, open loop, after 3 s at the same rate not counted (a fresh process warming up)');
   report('routing.lag.p99.at100rps', 'ms', p99, { atMost: 50 }, 'same runs');
 }
 
