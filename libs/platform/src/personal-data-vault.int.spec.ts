@@ -83,5 +83,25 @@ describe('the personal-data vault', () => {
       for (const { keyId } of destroyed) vault.destroyKey(keyId);
       expect(traces(destroyed)).toBe(0);
     });
+
+    it('rewrites an old file at once even while another process is reading it, and keeps every key', async () => {
+      const { keyId, key } = await vault.newKey();
+      vault.close();
+      const file = path.join(directory, 'keys.sqlite');
+      const marked = new Database(file);
+      marked.pragma('user_version = 0'); // as a file written before the rewrite
+      marked.close();
+      const reader = new Database(file);
+      reader.exec('BEGIN; SELECT count(*) FROM subject_keys;'); // a read transaction held open
+      const started = Date.now();
+      vault = new PersonalDataVault(file, 50);
+      expect(Date.now() - started).toBeLessThan(2000);
+      expect(vault.keyFor(keyId)).toEqual(key);
+      reader.exec('COMMIT');
+      reader.close();
+      const after = new Database(file, { readonly: true });
+      expect(after.pragma('user_version', { simple: true })).toBe(1);
+      after.close();
+    });
   });
 });

@@ -42,11 +42,17 @@ export class PersonalDataVault {
       key_id TEXT PRIMARY KEY, key BLOB, created_at TEXT NOT NULL, destroyed_at TEXT
     ) WITHOUT ROWID`);
     // A file written before secure_delete was on may still hold destroyed keys' bytes in its free space: rewritten
-    // once (VACUUM copies live rows only), then marked.
+    // once (VACUUM copies live rows only), then marked. The rewritten pages reach the file at the next checkpoint
+    // (at once, unless another process is reading it: the API and a separate router share the file; every
+    // erasure checkpoints again). Another process writing it at that moment leaves the rewrite to the next start.
     if (this.db.pragma('user_version', { simple: true }) === 0) {
-      this.db.exec('VACUUM');
-      this.db.pragma('wal_checkpoint(TRUNCATE)');
-      this.db.pragma('user_version = 1');
+      try {
+        this.db.exec('VACUUM');
+        this.db.pragma('wal_checkpoint(PASSIVE)');
+        this.db.pragma('user_version = 1');
+      } catch (error) {
+        if ((error as { code?: string }).code !== 'SQLITE_BUSY') throw error;
+      }
     }
     this.statements = {
       insert: this.db.prepare('INSERT INTO subject_keys (key_id, key, created_at) VALUES (?, ?, ?)'),
