@@ -98,12 +98,13 @@ export class CaseFollowUps {
    * Frees the referral's unit (or takes its request off the waiting list) and offers it on: the fold over the refuge
    * stream says who holds the units now, and each holder whose case still waits gets its clock started. Only a
    * request made before `endedAt` (the stay's end, or the decision that dropped the route) is this one's: a later
-   * request is a new stay's, which an old end read again (a replay, a second router) must not free.
+   * request is a new stay's, which an old end read again (a replay, a second router) must not free. `'any'`: the
+   * referral can have no stay any more (it was erased), so whatever request it holds is released.
    */
-  async releaseRefugeUnit(referralId: string, endedAt: bigint, trigger: RecordedEvent): Promise<void> {
+  async releaseRefugeUnit(referralId: string, endedAt: bigint | 'any', trigger: RecordedEvent): Promise<void> {
     const live = (await refugeRequestsOf(this.store, this.capacity, referralId)).live;
     // Released once: the stream is long-lived, so a repeat append would not be recognised by the store as a retry.
-    if (live && live.position < endedAt) {
+    if (live && (endedAt === 'any' || live.position < endedAt)) {
       const release: RefugeEvent = { type: 'RefugeUnitReleased', data: { requestId: live.requestId, releasedAt: this.now().toISOString() } };
       await appendOnce(this.store, this.codec, { streamId: streams.refuge(), expected: 'any', idName: `refuge-release\n${live.requestId}` }, release, routerContext(trigger));
     }

@@ -10,6 +10,7 @@ import {
   type RecordedEvent,
   type SubscribeOptions,
 } from '@spoc/event-store';
+import { nameBasedUuid } from '@spoc/platform';
 import { needsRefuge, oneRefugeUnit, routerTestKit } from './testing/router-test-kit';
 
 type Matches = (streamId: string, events: readonly NewEvent[]) => boolean;
@@ -149,6 +150,23 @@ describe('the router, when a refuge unit is asked for in the middle of a race or
     expect(await kit.typesOf(streams.refuge())).toEqual(['RefugeUnitRequested', 'RefugeUnitReleased']);
 
     const next = await receive('NEXT-NEEDING-REFUGE');
+    await kit.settle(router);
+    expect((await kit.refugeRoute(next)).status).toBe('routed');
+  });
+
+  it('releases the unit asked for after an erasure was recorded, by a router that had read the stream before it', async () => {
+    const router = startRouter();
+    const referralId = nameBasedUuid('test\nERASED-EARLY'); // the id the kit derives from the reference
+    refusing.interposeBeforeNext(
+      (streamId, events) => streamId === streams.refuge() && events.some((event) => event.type === 'RefugeUnitRequested'),
+      () => kit.appendToReferral(referralId, [{ type: 'ReferralErased', data: { referralId, reason: 'made-in-error', erasedAt: new Date().toISOString() } }]),
+    );
+    expect(await receive('ERASED-EARLY')).toBe(referralId);
+    await kit.settle(router);
+    expect(await kit.decisionsOf(referralId)).toEqual([]);
+    expect(await kit.typesOf(streams.refuge())).toEqual(['RefugeUnitRequested', 'RefugeUnitReleased']);
+
+    const next = await receive('NEXT-AFTER-EARLY-ERASURE');
     await kit.settle(router);
     expect((await kit.refugeRoute(next)).status).toBe('routed');
   });

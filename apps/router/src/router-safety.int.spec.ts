@@ -217,6 +217,23 @@ describe('the router, when things do not go in the usual order', () => {
     expect(kit.codec.decode(received).erased).toBe(true);
   });
 
+  it('opens no case for an erased referral from a decline it reads after the erasure', async () => {
+    let router = kit.startRouter();
+    const referralId = await kit.receive('DECLINED-THEN-ERASED', { children: [] });
+    await kit.settle(router);
+    const declined = (await kit.decisionsOf(referralId))[0].cases.find((route) => route.provision === 'victim-support')!;
+    await kit.stopRouter(router);
+    // Both were recorded while the router was behind; the API refuses the erasure then, so this is a race lost.
+    await kit.appendToCase(declined.caseId, referralId, [{ type: 'CaseDeclined', data: { caseId: declined.caseId, reason: 'not for us', declinedAt: new Date().toISOString() } }]);
+    await kit.appendToReferral(referralId, [{ type: 'ReferralErased', data: { referralId, reason: 'made-in-error', erasedAt: new Date().toISOString() } }]);
+    router = kit.startRouter();
+    await kit.settle(router);
+    const opened: string[] = [];
+    for await (const event of kit.store.readAll()) if (event.type === 'CaseOpened' && (event.data as { referralId: string }).referralId === referralId) opened.push(event.streamId);
+    expect(opened).toHaveLength((await kit.decisionsOf(referralId))[0].cases.filter((route) => route.opened).length);
+    expect(await kit.typesOf(streams.case(declined.caseId))).toEqual(['CaseOpened', 'CaseDeclined', 'CaseDetailsErased']);
+  });
+
   it('flags a referral whose data breaks a rule for routing by hand, and goes on routing everyone else', async () => {
     const router = startRouter();
     // What the API now refuses, but the log may already hold: a list inside the list of children.

@@ -257,8 +257,9 @@ export class Router {
     }
     this.state.forgetPerson(referralId);
     for (const { caseId } of this.state.casesOf(referralId)) await this.followUps.markDetailsErased(caseId, event);
-    // A unit asked for by a decision the erasure overtook (the append then lost its race) belongs to no case.
-    await this.followUps.releaseRefugeUnit(referralId, event.position, event);
+    // A unit asked for by a decision the erasure overtook (the append then lost its race) belongs to no case, even
+    // one asked for after the erasure was recorded (the router read the stream before it): no stay can follow.
+    await this.followUps.releaseRefugeUnit(referralId, 'any', event);
   }
 
   private async decide(trigger: RecordedEvent): Promise<void> {

@@ -1,6 +1,6 @@
 import { Inject } from '@nestjs/common';
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
-import { DomainError, referralDecider, streams, type ErasureReason, type ReferralEvent, type ReferralRouted } from '@spoc/domain';
+import { caseDecider, DomainError, referralDecider, streams, type CaseEvent, type ErasureReason, type ReferralEvent, type ReferralRouted } from '@spoc/domain';
 import { EVENT_STORE, type EventStore } from '@spoc/event-store';
 import { sealingKeyId, type CommandContext, type EventCodec, type PersonalDataVault, type ProjectionRunner } from '@spoc/platform';
 import type { Clock } from '../infrastructure/clock';
@@ -47,11 +47,29 @@ export class EraseReferralHandler implements ICommandHandler<EraseReferral, { er
     if (latest?.data.cases.some((routed) => routed.opened && !this.cases.find(routed.caseId))) {
       throw new DomainError('invalid-transition', 'this referral is being routed now: try again in a moment');
     }
+    if (await this.caseBeingMoved(referralId)) throw new DomainError('invalid-transition', 'a case of this referral is being referred on or transferred now: try again in a moment');
     const working = this.cases.casesBeingWorked(referralId);
     if (working > 0) throw new DomainError('invalid-transition', `this referral has ${working} case(s) still being worked: they are closed first`);
     const result = await this.store.append(streamId, this.codec.encode(decided, context), recorded[recorded.length - 1].revision);
     if (keyId) this.vault.destroyKey(keyId);
     await this.projections.waitFor(result.position, 2000);
     return { erasedAt };
+  }
+
+  /**
+   * A decline the router has not yet referred on or returned, or a transfer or referral-on whose new case is not in
+   * the queues yet: the router is about to open a case, which the count of cases being worked cannot see.
+   */
+  private async caseBeingMoved(referralId: string): Promise<boolean> {
+    for (const caseId of this.cases.casesOf(referralId)) {
+      const events: CaseEvent[] = [];
+      for await (const event of this.store.readStream(streams.case(caseId))) events.push({ type: event.type, data: event.data } as CaseEvent);
+      const state = events.reduce(caseDecider.evolve, caseDecider.initialState());
+      if (state.status === 'declined' && !state.declineResolved) return true;
+      for (const event of events) {
+        if ((event.type === 'CaseTransferred' || event.type === 'CaseReferredOn') && !this.cases.find(event.data.toCaseId)) return true;
+      }
+    }
+    return false;
   }
 }

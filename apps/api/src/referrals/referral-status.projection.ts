@@ -34,7 +34,7 @@ export interface ReferralStatusRow {
 export class ReferralStatusProjection implements Projection {
   readonly name = 'referral-status';
   readonly readYourWrites = true;
-  readonly version = 5;
+  readonly version = 6;
   readonly eventTypes = ['ReferralReceived', 'RiskAssessed', 'ReferralRouted', 'CaseOpened', 'CaseReturnedToReferrer', 'RoutingFailed', 'ReferralErased'];
   readonly tables = {
     referrals: `CREATE TABLE IF NOT EXISTS referrals (
