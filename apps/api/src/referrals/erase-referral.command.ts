@@ -41,13 +41,10 @@ export class EraseReferralHandler implements ICommandHandler<EraseReferral, { er
     if (state.status === 'received' && state.erased && keyId) this.vault.destroyKey(keyId); // finishes one interrupted
     const erasedAt = this.clock().toISOString();
     const decided = referralDecider.decide({ type: 'EraseReferral', data: { referralId, reason, erasedAt } }, state);
-    // A caseworker still working the person would find the details gone mid-call: the cases end first. The cases
-    // of the latest decision must be in the queues already, or one the router is opening now would be missed.
-    const latest = events.filter((event): event is ReferralRouted => event.type === 'ReferralRouted').pop();
-    if (latest?.data.cases.some((routed) => routed.opened && !this.cases.find(routed.caseId))) {
-      throw new DomainError('invalid-transition', 'this referral is being routed now: try again in a moment');
-    }
-    if (await this.caseBeingMoved(referralId)) throw new DomainError('invalid-transition', 'a case of this referral is being referred on or transferred now: try again in a moment');
+    // A caseworker still working the person would find the details gone mid-call: the cases end first, and none may
+    // be about to open.
+    const opening = await this.caseAboutToOpen(referralId, events);
+    if (opening) throw new DomainError('invalid-transition', `${opening}: try again in a moment`);
     const working = this.cases.casesBeingWorked(referralId);
     if (working > 0) throw new DomainError('invalid-transition', `this referral has ${working} case(s) still being worked: they are closed first`);
     const result = await this.store.append(streamId, this.codec.encode(decided, context), recorded[recorded.length - 1].revision);
@@ -57,19 +54,20 @@ export class EraseReferralHandler implements ICommandHandler<EraseReferral, { er
   }
 
   /**
-   * A decline the router has not yet referred on or returned, or a transfer or referral-on whose new case is not in
-   * the queues yet: the router is about to open a case, which the count of cases being worked cannot see.
+   * Why the router may be about to open a case of the referral, which the count of cases being worked cannot see
+   * yet: a decision whose cases are not all in the queues, a decline not yet referred on or returned, or a transfer
+   * or referral-on whose new case is not in the queues. Null when none.
    */
-  private async caseBeingMoved(referralId: string): Promise<boolean> {
+  private async caseAboutToOpen(referralId: string, referralEvents: ReferralEvent[]): Promise<string | null> {
+    const latest = referralEvents.filter((event): event is ReferralRouted => event.type === 'ReferralRouted').pop();
+    if (latest?.data.cases.some((routed) => routed.opened && !this.cases.find(routed.caseId))) return 'this referral is being routed now';
     for (const caseId of this.cases.casesOf(referralId)) {
       const events: CaseEvent[] = [];
       for await (const event of this.store.readStream(streams.case(caseId))) events.push({ type: event.type, data: event.data } as CaseEvent);
       const state = events.reduce(caseDecider.evolve, caseDecider.initialState());
-      if (state.status === 'declined' && !state.declineResolved) return true;
-      for (const event of events) {
-        if ((event.type === 'CaseTransferred' || event.type === 'CaseReferredOn') && !this.cases.find(event.data.toCaseId)) return true;
-      }
+      const moving = events.some((event) => (event.type === 'CaseTransferred' || event.type === 'CaseReferredOn') && !this.cases.find(event.data.toCaseId));
+      if ((state.status === 'declined' && !state.declineResolved) || moving) return 'a case of this referral is being referred on or transferred now';
     }
-    return false;
+    return null;
   }
 }
