@@ -1,4 +1,5 @@
 import Database from 'better-sqlite3';
+import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { loadConfig } from '../apps/api/src/config';
 import { READ_MODEL_FILE, rebuildReadModels } from '../apps/api/src/rebuild-read-models';
@@ -63,6 +64,7 @@ describe('rebuilding the read models from the log', () => {
     const config = loadConfig({ SPOC_DATA_DIR: app.dataDir, PORT: '0' });
     const { events } = await rebuildReadModels(config);
     const rebuilt = snapshot(app.dataDir);
+    rmSync(app.dataDir, { recursive: true, force: true });
 
     expect(events).toBeGreaterThan(40);
     expect(Object.keys(rebuilt)).toEqual(Object.keys(live));
