@@ -158,7 +158,11 @@ async function start() {
   const config = path.join(dataDir, 'server.properties');
   if (!resume) {
     fs.writeFileSync(config, serverProperties(dataDir));
-    const clusterId = crypto.randomBytes(16).toString('base64url');
+    // Base64url may begin with '-', which the storage tool reads as an option (1 start in 64 failed so); Kafka's own
+    // random ids avoid it the same way.
+    let clusterId;
+    do clusterId = crypto.randomBytes(16).toString('base64url');
+    while (clusterId.startsWith('-'));
     const format = await new Promise((resolve) => {
       const child = java(lib, 'kafka.tools.StorageTool', ['format', '-t', clusterId, '-c', config], { stdio: ['ignore', 'pipe', 'pipe'] });
       let output = '';
