@@ -15,6 +15,7 @@ class CountingProjection implements Projection {
   readonly version = 1;
   readonly eventTypes = ['Counted'];
   readonly tables: Record<string, string> = { counts: 'CREATE TABLE IF NOT EXISTS counts (stream_id TEXT PRIMARY KEY, n INTEGER NOT NULL)' };
+  readonly indexes: readonly string[] = ['CREATE INDEX IF NOT EXISTS counts_by_n ON counts (n)'];
   private upsert!: Database.Statement;
 
   prepare(db: Database.Database): void {
@@ -109,11 +110,51 @@ describe('the projection runner', () => {
     after.runner.start();
     await after.runner.catchUp();
     expect([count(after.db, 'old'), count(after.db, 'restored')]).toEqual([0, restored]);
+    expect(after.db.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND name = 'counts_by_n'").get()).toBeDefined();
     await store.append('new', [testEvent('Counted')], 'no-stream');
     expect(await after.runner.waitFor((await store.headPosition())!, 5000)).toBe(true);
     expect(count(after.db, 'new')).toBe(1);
     await after.runner.stop();
     after.db.close();
+  });
+
+  describe('query indexes', () => {
+    const indexed = (db: Database.Database) => db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = 'counts_by_n'").get() !== undefined;
+
+    it('are built once read models filled from the whole log have caught up, not kept up event by event', async () => {
+      await store.append('a', Array.from({ length: 5 }, () => testEvent('Counted')), 'no-stream');
+      const db = openReadModelDb(path.join(directory, 'read-models.sqlite'));
+      const seen: boolean[] = [];
+      const watching = new (class extends CountingProjection {
+        override apply(event: DecodedEvent): void {
+          seen.push(indexed(db));
+          super.apply(event);
+        }
+      })();
+      const rebuilding = new ProjectionRunner('test', store, db, new EventCodec(vault), [watching]);
+      rebuilding.start();
+      await rebuilding.catchUp();
+      expect(seen).toEqual([false, false, false, false, false]);
+      expect(indexed(db)).toBe(true);
+      await rebuilding.stop();
+      db.close();
+    });
+
+    it('are there from the start on an empty log, and kept up as read models already filled go on', async () => {
+      const { runner: empty, db } = runner();
+      empty.start();
+      await empty.catchUp();
+      expect(indexed(db)).toBe(true);
+      await store.append('a', [testEvent('Counted')], 'no-stream');
+      expect(await empty.waitFor((await store.headPosition())!, 5000)).toBe(true);
+      await empty.stop();
+      // Read models stopped half way through being filled (or from before an index was added) get it on opening.
+      db.exec('DROP INDEX counts_by_n');
+      db.close();
+      const reopened = runner();
+      expect(indexed(reopened.db)).toBe(true);
+      reopened.db.close();
+    });
   });
 
   it('stops at a failing event instead of skipping it, and keeps the checkpoint before it', async () => {

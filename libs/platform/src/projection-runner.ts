@@ -9,8 +9,14 @@ export interface Projection {
   readonly version: number;
   /** CREATE TABLE statements; dropped tables are recreated from these on a rebuild. */
   readonly tables: Record<string, string>;
+  /**
+   * CREATE INDEX IF NOT EXISTS statements for indexes only queries read (`apply` never looks a row up through
+   * them). Read models rebuilt from the log get them once caught up, built in one pass over the finished table,
+   * instead of keeping them up event by event. An index `apply` reads through belongs in `prepare`.
+   */
+  readonly indexes?: readonly string[];
   readonly eventTypes: readonly string[];
-  /** Set only by a read model that shows personal data: the others get the events with it still sealed. */
+  /** Set only by a read model that shows personal data (its `apply` gets a `DecodedEvent`): the others get the events with it still sealed. */
   readonly needsPersonalData?: boolean;
   /**
    * Set by a read model a caller reads right after its own write (a referral's status after the 202, a principal
@@ -20,7 +26,7 @@ export interface Projection {
    */
   readonly readYourWrites?: boolean;
   prepare?(db: Database.Database): void;
-  apply(event: DecodedEvent, db: Database.Database): void;
+  apply(event: RecordedEvent, db: Database.Database): void;
 }
 
 /** What a caller waits for: every read model, or only those marked `readYourWrites`. */
@@ -60,6 +66,8 @@ export class ProjectionRunner {
   private failure: unknown = null;
   private stopped = false;
   private aligned: Promise<void> = Promise.resolve();
+  /** Read models being built from the start of the log get their query indexes once they reach this position. */
+  private indexesDue: { at: bigint | null } | null = null;
   private readonly first: Lane;
   private readonly second: Lane;
 
@@ -85,11 +93,9 @@ export class ProjectionRunner {
           const handlers = byType.get(event.type);
           if (!handlers) continue;
           let decoded: DecodedEvent | null = null;
-          let sealed: DecodedEvent | null = null;
           for (const projection of handlers) {
             // Opening sealed data costs a decryption; most read models hold no personal data and skip it.
-            const view = projection.needsPersonalData ? (decoded ??= this.codec.decode(event)) : (sealed ??= { ...(event as DecodedEvent), erased: false });
-            projection.apply(view, db);
+            projection.apply(projection.needsPersonalData ? (decoded ??= this.codec.decode(event)) : event, db);
           }
         }
         const last = events[events.length - 1];
@@ -104,6 +110,10 @@ export class ProjectionRunner {
     const migrating = stored.get(deferred) === undefined;
     this.second = lane(deferred, projections.filter((projection) => !projection.readYourWrites), this.first);
     if (migrating) saveCheckpoint.run(deferred, Number(this.second.position), this.second.eventId);
+    // Read models with something in them keep their indexes up as they go (a rebuild stopped half way builds the
+    // rest here); empty ones are about to be filled from the whole log, and get them at the end.
+    if (this.first.position === 0n && this.second.position === 0n) this.indexesDue = { at: null };
+    else this.buildIndexes();
   }
 
   /** A read model whose shape changed is dropped with the runner's checkpoint, so it is rebuilt from the log. */
@@ -128,6 +138,20 @@ export class ProjectionRunner {
     db.prepare('UPDATE checkpoints SET position = 0, event_id = NULL WHERE name = ? OR name = ?').run(this.name, `${this.name}/deferred`);
   }
 
+  /** Empty read models get their query indexes when they reach the head of the log as it is now: at once if it is empty. */
+  private async scheduleIndexes(): Promise<void> {
+    if (!this.indexesDue) return;
+    this.indexesDue.at = await this.store.headPosition();
+    if (this.indexesDue.at === null) this.buildIndexes();
+  }
+
+  private buildIndexes(): void {
+    this.indexesDue = null;
+    this.db.transaction(() => {
+      for (const projection of this.projections) for (const statement of projection.indexes ?? []) this.db.exec(statement);
+    })();
+  }
+
   private createReadModels(db: Database.Database, projections: Projection[]): void {
     for (const projection of projections) {
       for (const statement of Object.values(projection.tables)) db.exec(statement);
@@ -147,7 +171,7 @@ export class ProjectionRunner {
   start(): void {
     if (this.running) return;
     this.stopped = false;
-    this.aligned = this.alignWithLog();
+    this.aligned = this.alignWithLog().then(() => this.scheduleIndexes());
     this.running = (async () => {
       await this.aligned;
       if (this.stopped) return;
@@ -236,6 +260,7 @@ export class ProjectionRunner {
       lane.position = 0n;
       lane.eventId = null;
     }
+    this.indexesDue = { at: null };
   }
 
   /** Applies everything already in the log, however long it takes; for startup, tests and the rebuild command. */
@@ -306,6 +331,14 @@ export class ProjectionRunner {
     }
     lane.position = events[events.length - 1].position;
     lane.eventId = events[events.length - 1].id;
+    if (this.indexesDue?.at != null && this.checkpoint >= this.indexesDue.at) {
+      try {
+        this.buildIndexes();
+      } catch (error) {
+        this.fail(error);
+        return;
+      }
+    }
     if (this.flushListeners.size > 0) {
       const touched = new Set<string>();
       for (const event of events) {

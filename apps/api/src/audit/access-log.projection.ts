@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type Database from 'better-sqlite3';
-import type { DecodedEvent, Projection } from '@spoc/platform';
+import type { RecordedEvent } from '@spoc/event-store';
+import type { Projection } from '@spoc/platform';
 import type { AccessRecorded } from './access-log';
 
 export interface AccessLogQuery {
@@ -45,8 +46,9 @@ export class AccessLogProjection implements Projection {
   private db!: Database.Database;
   private statements!: { batch: Database.Statement; subject: Database.Statement; actor: Database.Statement };
 
+  readonly indexes = ['CREATE INDEX IF NOT EXISTS access_batches_last_at ON access_batches (last_at)'];
+
   prepare(db: Database.Database): void {
-    db.exec('CREATE INDEX IF NOT EXISTS access_batches_last_at ON access_batches (last_at)');
     this.db = db;
     this.statements = {
       batch: db.prepare('INSERT OR IGNORE INTO access_batches (position, stream_id, revision, first_at, last_at) VALUES (?, ?, ?, ?, ?)'),
@@ -55,7 +57,7 @@ export class AccessLogProjection implements Projection {
     };
   }
 
-  apply(event: DecodedEvent): void {
+  apply(event: RecordedEvent): void {
     const { entries } = event.data as unknown as AccessRecorded['data'];
     if (entries.length === 0) return;
     const position = Number(event.position);

@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import type Database from 'better-sqlite3';
 import type { ReferralRouted } from '@spoc/domain';
-import type { DecodedEvent, Projection } from '@spoc/platform';
+import type { RecordedEvent } from '@spoc/event-store';
+import type { Projection } from '@spoc/platform';
 
 export interface EncompassRow {
   notification_id: string;
@@ -33,8 +34,9 @@ export class EncompassProjection implements Projection {
     page: Database.Statement<[string, string, number, number], EncompassRow>;
   };
 
+  readonly indexes = ['CREATE INDEX IF NOT EXISTS encompass_status_due ON encompass_notifications (status, due_by)'];
+
   prepare(db: Database.Database): void {
-    db.exec('CREATE INDEX IF NOT EXISTS encompass_status_due ON encompass_notifications (status, due_by)');
     this.statements = {
       issue: db.prepare(
         `INSERT OR IGNORE INTO encompass_notifications (notification_id, referral_id, child_index, due_by, status, schools)
@@ -48,7 +50,7 @@ export class EncompassProjection implements Projection {
     };
   }
 
-  apply(event: DecodedEvent): void {
+  apply(event: RecordedEvent): void {
     if (event.type === 'EncompassNotificationSent') {
       const { notificationId, sentAt } = event.data as { notificationId: string; sentAt: string };
       this.statements.sent.run(sentAt, notificationId);

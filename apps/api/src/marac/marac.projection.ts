@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import type Database from 'better-sqlite3';
 import type { ReferralRouted } from '@spoc/domain';
-import type { DecodedEvent, Projection } from '@spoc/platform';
+import type { RecordedEvent } from '@spoc/event-store';
+import type { Projection } from '@spoc/platform';
 
 export interface MaracCaseRow {
   meeting_id: string;
@@ -28,8 +29,9 @@ export class MaracProjection implements Projection {
   };
   private statements!: { unlistFuture: Database.Statement; list: Database.Statement; range: Database.Statement<[string, string], MaracCaseRow> };
 
+  readonly indexes = ['CREATE INDEX IF NOT EXISTS marac_cases_date ON marac_cases (meeting_date)'];
+
   prepare(db: Database.Database): void {
-    db.exec('CREATE INDEX IF NOT EXISTS marac_cases_date ON marac_cases (meeting_date)');
     // Every decision unlists its referral's future meetings: without this, each one scans every listing.
     db.exec('CREATE INDEX IF NOT EXISTS marac_cases_referral ON marac_cases (referral_id, meeting_date)');
     this.statements = {
@@ -42,7 +44,7 @@ export class MaracProjection implements Projection {
     };
   }
 
-  apply(event: DecodedEvent): void {
+  apply(event: RecordedEvent): void {
     const decision = event.data as unknown as ReferralRouted['data'];
     // A reassessment replaces a listing that has not been heard yet; past meetings stay as they were.
     this.statements.unlistFuture.run(decision.referralId, decision.facts.routedAt.slice(0, 10));

@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import type Database from 'better-sqlite3';
 import type { PrincipalEvent } from '@spoc/domain';
-import type { DecodedEvent, Projection } from '@spoc/platform';
+import type { RecordedEvent } from '@spoc/event-store';
+import type { Projection } from '@spoc/platform';
 import type { Principal } from '../shared/auth/principal';
 
 /** Who may call, by token hash. A revoked principal's row stays, marked, so its token is refused at once. */
@@ -39,7 +40,7 @@ export class PrincipalsProjection implements Projection {
     };
   }
 
-  apply(event: DecodedEvent): void {
+  apply(event: RecordedEvent): void {
     const domain = { type: event.type, data: event.data } as PrincipalEvent;
     this.cache.clear();
     switch (domain.type) {

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type Database from 'better-sqlite3';
 import type { CaseOpened } from '@spoc/domain';
-import { openReadModelDb, type DecodedEvent } from '@spoc/platform';
+import type { RecordedEvent } from '@spoc/event-store';
+import { openReadModelDb } from '@spoc/platform';
 import { QueueProjection } from './queue.projection';
 
 describe('the queue read model on a real SQLite file', () => {
@@ -16,7 +17,7 @@ describe('the queue read model on a real SQLite file', () => {
     dir = mkdtempSync(path.join(tmpdir(), 'spoc-queue-'));
     db = openReadModelDb(path.join(dir, 'read-models.sqlite'));
     queue = new QueueProjection();
-    for (const statement of Object.values(queue.tables)) db.exec(statement);
+    for (const statement of [...Object.values(queue.tables), ...queue.indexes]) db.exec(statement);
     queue.prepare(db);
   });
   afterEach(() => {
@@ -26,7 +27,7 @@ describe('the queue read model on a real SQLite file', () => {
 
   function apply(type: string, data: object): void {
     position += 1n;
-    queue.apply({ type, data, streamId: `case-${(data as { caseId?: string }).caseId}`, position, revision: 0n, erased: false } as unknown as DecodedEvent);
+    queue.apply({ type, data, streamId: `case-${(data as { caseId?: string }).caseId}`, position, revision: 0n } as unknown as RecordedEvent);
   }
   function open(caseId: string, overrides: Partial<CaseOpened['data']>): void {
     apply('CaseOpened', {

@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import type Database from 'better-sqlite3';
 import type { CaseEvent, CaseStatus, ProvisionId, RiskLevel } from '@spoc/domain';
-import type { DecodedEvent, Projection } from '@spoc/platform';
+import type { RecordedEvent } from '@spoc/event-store';
+import type { Projection } from '@spoc/platform';
 
 export interface CaseRow {
   case_id: string;
@@ -62,11 +63,14 @@ export class QueueProjection implements Projection {
     page: Database.Statement<[string, string, string, string, number, number], CaseRow>;
   };
 
-  prepare(db: Database.Database): void {
+  readonly indexes = [
     // One lane per kind of list, in priority order: reading a page walks the index and stops at the limit.
-    db.exec('CREATE INDEX IF NOT EXISTS cases_queue ON cases (provision, lane, risk_rank, repeat DESC, has_children DESC, routed_at, case_id)');
+    'CREATE INDEX IF NOT EXISTS cases_queue ON cases (provision, lane, risk_rank, repeat DESC, has_children DESC, routed_at, case_id)',
     // A referral's cases: for its audit history, the access log's filter, and whether it is routed to a provision.
-    db.exec('CREATE INDEX IF NOT EXISTS cases_referral ON cases (referral_id, provision)');
+    'CREATE INDEX IF NOT EXISTS cases_referral ON cases (referral_id, provision)',
+  ];
+
+  prepare(db: Database.Database): void {
     const columns = 'c.*, s.contact';
     this.statements = {
       card: db.prepare('INSERT INTO case_contacts (referral_id, contact) VALUES (?, ?) ON CONFLICT (referral_id) DO NOTHING'),
@@ -93,7 +97,7 @@ export class QueueProjection implements Projection {
     };
   }
 
-  apply(event: DecodedEvent): void {
+  apply(event: RecordedEvent): void {
     if (event.type === 'ReferralReceived') {
       // Referrals received before the card was kept have only the whole submission: it is kept instead.
       const { referralId, contact, submission } = event.data as { referralId: string; contact?: unknown; submission: unknown };

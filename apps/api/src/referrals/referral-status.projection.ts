@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import type Database from 'better-sqlite3';
 import { ERASED_FLAG, ERASED_REASON, ROUTING_FAILED_FLAG, ROUTING_FAILED_REASON, type CaseEvent, type ReferralEvent, type ReferralRouted, type RoutingFailed } from '@spoc/domain';
-import type { DecodedEvent, Projection } from '@spoc/platform';
+import type { RecordedEvent } from '@spoc/event-store';
+import type { Projection } from '@spoc/platform';
 
 export interface ReferralStatusRow {
   referral_id: string;
@@ -82,7 +83,7 @@ export class ReferralStatusProjection implements Projection {
     };
   }
 
-  apply(event: DecodedEvent): void {
+  apply(event: RecordedEvent): void {
     if (event.type === 'ReferralRouted') return this.routed(event.data as unknown as ReferralRouted['data']);
     if (event.type === 'CaseOpened' || event.type === 'CaseReturnedToReferrer') return this.caseMoved({ type: event.type, data: event.data } as CaseEvent);
     if (event.type === 'RoutingFailed') return this.flag((event.data as unknown as RoutingFailed['data']).referralId, ROUTING_FAILED_FLAG, ROUTING_FAILED_REASON);
