@@ -132,6 +132,30 @@ describe('the router, when a refuge unit is asked for in the middle of a race or
     expect(await typesOf(streams.case(route.caseId))).toEqual(['CaseOpened', 'RefugePlaceOffered']);
   });
 
+  it('decides a referral on which another router recorded only a routing failure between its read and its decision', async () => {
+    const router = startRouter();
+    const referralId = nameBasedUuid('test\nOTHER-ROUTER-FAILED'); // the id the kit derives from the reference
+    // What a second router that failed on the same assessment appends, landing just before this router's decision:
+    // the failure, and the release of the unit asked for (which no decision holds).
+    refusing.interposeBeforeNext(
+      (streamId, events) => streamId.startsWith('referral-') && events.some((event) => event.type === 'ReferralRouted'),
+      async () => {
+        const failedAt = new Date().toISOString();
+        await kit.appendToReferral(referralId, [{ type: 'RoutingFailed', data: { referralId, failedAt, errorKind: 'TypeError', onEventType: 'RiskAssessed' } }]);
+        const request = (await read(streams.refuge()))[0].data as { requestId: string };
+        await kit.store.append(streams.refuge(), kit.codec.encode([{ type: 'RefugeUnitReleased', data: { requestId: request.requestId, releasedAt: failedAt } }], { actor: { id: 'router', role: 'system' }, correlationId: 'c', causationId: null }), 'any');
+      },
+    );
+    expect(await receive('OTHER-ROUTER-FAILED')).toBe(referralId);
+    await settle(router);
+
+    expect((await typesOf(streams.referral(referralId))).slice(-2)).toEqual(['RoutingFailed', 'ReferralRouted']);
+    expect(await decisionsOf(referralId)).toHaveLength(1);
+    // The unit the failure released is asked for again, and the person is placed.
+    expect((await refugeRoute(referralId)).status).toBe('routed');
+    expect(await typesOf(streams.refuge())).toEqual(['RefugeUnitRequested', 'RefugeUnitReleased', 'RefugeUnitRequested']);
+  });
+
   it('releases the unit asked for by a decision that an erasure overtook', async () => {
     const router = startRouter();
     let erasedFirst = '';

@@ -23,6 +23,8 @@ import { refugeRequestsOf } from './refuge-requests';
 import { RouterState } from './router-state';
 
 const CHECKPOINT = 'router';
+/** Decisions tried at once, each after reading the referral again, when another writer appended to it in between. */
+const DECISION_ATTEMPTS = 3;
 
 /**
  * The router: reads the log from its checkpoint and, for every received or reassessed referral, gathers the facts,
@@ -262,7 +264,7 @@ export class Router {
     await this.followUps.releaseRefugeUnit(referralId, 'any', event);
   }
 
-  private async decide(trigger: RecordedEvent): Promise<void> {
+  private async decide(trigger: RecordedEvent, attempt = 1): Promise<void> {
     const streamId = trigger.streamId;
     const recorded: RecordedEvent[] = [];
     for await (const event of this.store.readStream(streamId)) recorded.push(event);
@@ -320,7 +322,10 @@ export class Router {
     try {
       decidedAt = (await this.store.append(streamId, this.codec.encode([decision], routerContext(trigger), { keyId, key }), head)).position;
     } catch (error) {
-      if (error instanceof WrongExpectedVersionError) return; // another router decided this revision
+      // The stream moved on since it was read. Read it again: if another router decided (or a newer assessment came),
+      // there is nothing left to do; if all it added was a routing failure, that is no decision, and this one stands.
+      // Past a few lost races in a row, the usual retry with back-off takes over.
+      if (error instanceof WrongExpectedVersionError && attempt < DECISION_ATTEMPTS) return this.decide(trigger, attempt + 1);
       throw error;
     }
     // Cases open at once rather than when this decision comes back round the log; that later pass finds them open.
