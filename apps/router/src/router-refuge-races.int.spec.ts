@@ -10,7 +10,7 @@ import {
   type RecordedEvent,
   type SubscribeOptions,
 } from '@spoc/event-store';
-import { nameBasedUuid } from '@spoc/platform';
+import { appendOnce, nameBasedUuid } from '@spoc/platform';
 import { needsRefuge, oneRefugeUnit, routerTestKit } from './testing/router-test-kit';
 
 type Matches = (streamId: string, events: readonly NewEvent[]) => boolean;
@@ -154,6 +154,36 @@ describe('the router, when a refuge unit is asked for in the middle of a race or
     // The unit the failure released is asked for again, and the person is placed.
     expect((await refugeRoute(referralId)).status).toBe('routed');
     expect(await typesOf(streams.refuge())).toEqual(['RefugeUnitRequested', 'RefugeUnitReleased', 'RefugeUnitRequested']);
+  });
+
+  it('keeps one person to a unit when the other router releases the unit only after this one has read it again', async () => {
+    const router = startRouter();
+    const referralId = nameBasedUuid('test\nRELEASED-LATE');
+    const isDecision: Matches = (streamId, events) => streamId.startsWith('referral-') && events.some((event) => event.type === 'ReferralRouted');
+    // The other router's failure lands before this router's first decision; its release of the unit asked for
+    // before it (recorded once, whoever appends it) only before the decision made after reading the referral again.
+    refusing.interposeBeforeNext(isDecision, async () => {
+      const failedAt = new Date().toISOString();
+      await kit.appendToReferral(referralId, [{ type: 'RoutingFailed', data: { referralId, failedAt, errorKind: 'TypeError', onEventType: 'RiskAssessed' } }]);
+      refusing.interposeBeforeNext(isDecision, async () => {
+        const { requestId } = (await read(streams.refuge()))[0].data as { requestId: string };
+        await appendOnce(kit.store, kit.codec, { streamId: streams.refuge(), expected: 'any', idName: `refuge-release\n${requestId}` }, { type: 'RefugeUnitReleased', data: { requestId, releasedAt: failedAt } }, { actor: { id: 'router', role: 'system' }, correlationId: 'c', causationId: null });
+      });
+    });
+    expect(await receive('RELEASED-LATE')).toBe(referralId);
+    await settle(router);
+    const next = await receive('NEXT-AFTER-LATE-RELEASE');
+    await settle(router);
+
+    expect((await refugeRoute(referralId)).status).toBe('routed');
+    expect((await refugeRoute(next)).status).toBe('waitlisted');
+    const refuge = (await read(streams.refuge())).map((event) => [event.type, (event.data as { referralId?: string }).referralId ?? null]);
+    expect(refuge).toEqual([
+      ['RefugeUnitRequested', referralId],
+      ['RefugeUnitReleased', null],
+      ['RefugeUnitRequested', referralId],
+      ['RefugeUnitRequested', next],
+    ]);
   });
 
   it('releases the unit asked for by a decision that an erasure overtook', async () => {

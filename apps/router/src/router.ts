@@ -317,7 +317,7 @@ export class Router {
     // is asked for only when the decision sends the person there: a request with no refuge case would never be
     // released, and the unit would be lost to everyone.
     if (consentGiven && outcome.routes.some((route) => route.provision === 'refuge')) {
-      facts = factsWith(await this.requestRefuge(received.referralId, routedAt));
+      facts = factsWith(await this.requestRefuge(received.referralId, routedAt, this.releasedByFailure(recorded, previous), trigger));
       outcome = evaluateRouting(facts, this.policy);
     }
     const decisionNumber = previous.length;
@@ -425,9 +425,26 @@ export class Router {
    * The referral's refuge request (asked for when it has none that holds or waits for a unit; one per stay), and
    * the units that were free when it was placed, or 0 if it waits.
    */
-  private async requestRefuge(referralId: string, at: string): Promise<number> {
+  /**
+   * Where on the stream the last routing failure is, when whoever recorded it releases any refuge unit the referral
+   * asked for before it (no decision holds one: see `recordRoutingFailed`); otherwise null.
+   */
+  private releasedByFailure(recorded: RecordedEvent[], previous: ReferralRouted['data'][]): bigint | null {
+    const failure = recorded.filter((event) => event.type === 'RoutingFailed').pop();
+    const latest = previous[previous.length - 1];
+    return failure && !(latest && holdsRefugeUnit(latest)) ? failure.position : null;
+  }
+
+  private async requestRefuge(referralId: string, at: string, releasedBefore: bigint | null, trigger: RecordedEvent): Promise<number> {
     const capacity = this.policy.provisions.refuge.capacityUnits ?? 0;
     let requests = await refugeRequestsOf(this.store, capacity, referralId);
+    // A request made before a routing failure (another router's, recorded while this one decided) is that router's
+    // to release, perhaps only after this read: released here first (the same release, so it counts once) and asked
+    // for anew, or this decision would hold a unit that is about to go to someone else.
+    if (requests.live && releasedBefore !== null && requests.live.position < releasedBefore) {
+      await this.followUps.releaseRefugeUnit(referralId, releasedBefore, trigger);
+      requests = await refugeRequestsOf(this.store, capacity, referralId);
+    }
     // Asked once: the stream is long-lived, so a repeat append would not be recognised by the store as a retry.
     if (!requests.live) {
       const requestId = requests.nextRequestId;
