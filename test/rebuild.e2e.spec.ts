@@ -8,11 +8,12 @@ import { ADMIN_TOKEN, bearer, TestApp } from './support/test-app';
 
 const answers = (yes: number) => Object.fromEntries(Array.from({ length: 24 }, (_, n) => [`Q${n + 1}`, n < yes ? 'yes' : 'no']));
 
-/** Every row of every table in the read-model file, in a stable order. */
+/** Every row of every table in the read-model file, in a stable order, and every index the tables have. */
 function snapshot(dataDir: string): Record<string, string[]> {
   const db = new Database(path.join(dataDir, READ_MODEL_FILE), { readonly: true });
   const tables = db.prepare<[], { name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all();
   const rows = Object.fromEntries(tables.map(({ name }) => [name, db.prepare(`SELECT * FROM "${name}"`).all().map((row) => JSON.stringify(row)).sort()]));
+  rows['(indexes)'] = db.prepare<[], { sql: string }>("SELECT sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL ORDER BY name").all().map((row) => row.sql);
   db.close();
   return rows;
 }

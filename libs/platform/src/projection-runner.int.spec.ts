@@ -140,6 +140,17 @@ describe('the projection runner', () => {
       db.close();
     });
 
+    it('are built when filling the read models stops at a failing event, for the queries served meanwhile', async () => {
+      await store.append('a', [testEvent('Counted'), testEvent('Counted', { poison: true }), testEvent('Counted')], 'no-stream');
+      const { runner: failing, db } = runner();
+      failing.start();
+      await failing.catchUp();
+      expect(failing.failed).toBeInstanceOf(Error);
+      expect(indexed(db)).toBe(true);
+      await failing.stop();
+      db.close();
+    });
+
     it('are there from the start on an empty log, and kept up as read models already filled go on', async () => {
       const { runner: empty, db } = runner();
       empty.start();

@@ -60,7 +60,7 @@ export class ProjectionRunner {
   private deferred: RecordedEvent[] = [];
   private flushScheduled = false;
   private deferredTimer: NodeJS.Timeout | null = null;
-  private waiters: Array<{ position: bigint; scope: WaitScope; resolve: () => void }> = [];
+  private waiters: Array<{ position: bigint; scope: WaitScope; resolve: () => void; give: () => void }> = [];
   /** Waiters on a read model, keyed by the referral they wait on: a batch wakes only those its events concern. */
   private flushListeners = new Map<string, Set<() => void>>();
   private failure: unknown = null;
@@ -146,10 +146,10 @@ export class ProjectionRunner {
   }
 
   private buildIndexes(): void {
-    this.indexesDue = null;
     this.db.transaction(() => {
       for (const projection of this.projections) for (const statement of projection.indexes ?? []) this.db.exec(statement);
     })();
+    this.indexesDue = null;
   }
 
   private createReadModels(db: Database.Database, projections: Projection[]): void {
@@ -200,6 +200,7 @@ export class ProjectionRunner {
   /** Resolves once every event up to `position` is in the read models (read-your-writes for the caller). */
   waitFor(position: bigint, timeoutMs = 5000, scope: WaitScope = 'all'): Promise<boolean> {
     if (this.reached(scope) >= position) return Promise.resolve(true);
+    if (this.failure) return Promise.resolve(false);
     return new Promise((resolve) => {
       // Cleared once answered: a timer per request left to run its two seconds kept every waiter alive that long.
       const timer = setTimeout(() => {
@@ -212,6 +213,11 @@ export class ProjectionRunner {
         resolve: () => {
           clearTimeout(timer);
           resolve(true);
+        },
+        // The runner stopped: it will not get there.
+        give: () => {
+          clearTimeout(timer);
+          resolve(false);
         },
       };
       this.waiters.push(waiter);
@@ -296,6 +302,15 @@ export class ProjectionRunner {
     this.deferred = [];
     if (this.deferredTimer) clearTimeout(this.deferredTimer);
     void this.subscription?.close();
+    for (const waiter of this.waiters.splice(0)) waiter.give();
+    // Stopped part way through filling the read models: queries still get their indexes (health reports the stop).
+    if (this.indexesDue) {
+      try {
+        this.buildIndexes();
+      } catch {
+        // the failure above is the one to report
+      }
+    }
     const where = error instanceof Error ? (error.stack ?? '').split('\n')[1]?.trim() : '';
     process.stderr.write(`projection runner ${this.name} stopped after position ${this.checkpoint}: ${error instanceof Error ? error.name : 'error'} ${where}\n`);
   }

@@ -35,13 +35,13 @@ export interface ReferralStatusRow {
 export class ReferralStatusProjection implements Projection {
   readonly name = 'referral-status';
   readonly readYourWrites = true;
-  readonly version = 7;
+  readonly version = 8;
   readonly eventTypes = ['ReferralReceived', 'RiskAssessed', 'ReferralRouted', 'CaseOpened', 'CaseReturnedToReferrer', 'RoutingFailed', 'ReferralErased'];
   // A rowid table: its rows (2 KB and more, with the routes and reasons) would overflow a WITHOUT ROWID table's
   // pages, which SQLite meant for small rows; every decision rewrote the overflow chain (rebuilds ~30% slower here).
   readonly tables = {
     referrals: `CREATE TABLE IF NOT EXISTS referrals (
-      referral_id TEXT PRIMARY KEY, agency TEXT NOT NULL, agency_reference TEXT NOT NULL, referral_type TEXT NOT NULL,
+      referral_id TEXT NOT NULL PRIMARY KEY, agency TEXT NOT NULL, agency_reference TEXT NOT NULL, referral_type TEXT NOT NULL,
       received_at TEXT NOT NULL, status TEXT NOT NULL, risk_level TEXT, risk_criteria TEXT, dash_score INTEGER,
       policy_version TEXT, routes TEXT, repeat TEXT, marac TEXT, encompass TEXT, schools TEXT, flags TEXT, reasons TEXT,
       routed_at TEXT
