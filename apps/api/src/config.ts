@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
+import { PersonalDataVault } from '@spoc/platform';
 
 /** Configuration, read once from the environment and checked at start; nothing else reads process.env. */
 export interface AppConfig {
@@ -67,4 +68,12 @@ function repositoryRoot(): string {
     directory = path.dirname(directory);
   }
   return directory;
+}
+
+/**
+ * The subject keys, with the ledger of the keys destroyed beside the log rather than the keys: restoring the key
+ * directory from a backup leaves the ledger as it was, and the vault destroys again what it names.
+ */
+export function openVault(config: Pick<AppConfig, 'dataDir' | 'keysDir'>): PersonalDataVault {
+  return new PersonalDataVault(path.join(config.keysDir, 'subject-keys.sqlite'), undefined, path.join(config.dataDir, 'erased-keys.sqlite'));
 }

@@ -2,8 +2,8 @@ import { readFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { parsePolicy } from '@spoc/domain';
 import { EventStoreDbEventStore, SqliteEventStore } from '@spoc/event-store';
-import { EventCodec, openReadModelDb, PersonalDataVault } from '@spoc/platform';
-import { ConfigError, loadConfig } from '../../api/src/config';
+import { EventCodec, openReadModelDb } from '@spoc/platform';
+import { ConfigError, loadConfig, openVault } from '../../api/src/config';
 import { relayBesideRouter } from './relay';
 import { Router } from './router';
 
@@ -21,7 +21,7 @@ async function main(): Promise<void> {
   const store = config.eventStoreConnectionString
     ? new EventStoreDbEventStore(config.eventStoreConnectionString)
     : new SqliteEventStore(path.join(config.dataDir, 'events.sqlite'));
-  const vault = new PersonalDataVault(path.join(config.keysDir, 'subject-keys.sqlite'));
+  const vault = openVault(config);
   const router = new Router(store, new EventCodec(vault), vault, policy, openReadModelDb(path.join(config.dataDir, 'router-state.sqlite')));
   const relay = relayBesideRouter(store, config);
   router.start();

@@ -3,7 +3,7 @@ import { rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { referralDecider, streams, type RiskAssessment, type RoutingPolicy } from '@spoc/domain';
 import { SqliteEventStore } from '@spoc/event-store';
-import { nameBasedUuid, openReadModelDb, sealingKeyId } from '@spoc/platform';
+import { nameBasedUuid, sealingKeyId } from '@spoc/platform';
 import type { CreateReferralDto } from '../../api/src/referrals/referral.dto';
 import { validVictimReferral } from '../../api/src/referrals/referral.fixtures';
 import { toReferralSubmission } from '../../api/src/referrals/referral.mapper';
@@ -215,44 +215,6 @@ describe('the router, when things do not go in the usual order', () => {
     await settle(router);
     expect(kit.vault.keyFor(keyId)).toBeNull();
     expect(kit.codec.decode(received).erased).toBe(true);
-  });
-
-  it('destroys again, as it starts, the key of an erased referral that a restored key file brought back', async () => {
-    let router = startRouter();
-    const kept = await receive('KEPT-ACROSS-RESTORE');
-    const erased = await receive('ERASED-AFTER-BACKUP');
-    await settle(router);
-    await kit.stopRouter(router);
-    const keyOf = async (referralId: string) => sealingKeyId((await read(streams.referral(referralId)))[0])!;
-    const backup = kit.backUpKeyFile();
-    router = startRouter();
-    await appendToReferral(erased, [{ type: 'ReferralErased', data: { referralId: erased, reason: 'made-in-error', erasedAt: new Date().toISOString() } }]);
-    await settle(router);
-    expect(kit.vault.keyFor(await keyOf(erased))).toBeNull();
-    await kit.stopRouter(router);
-
-    kit.restoreKeyFile(backup);
-    expect(kit.vault.keyFor(await keyOf(erased))).not.toBeNull(); // what the restore brought back
-    router = startRouter();
-    // Before it has read anything: an API beside it serves only once the router is built.
-    expect(kit.vault.keyFor(await keyOf(erased))).toBeNull();
-    expect(kit.vault.keyFor(await keyOf(kept))).not.toBeNull();
-    const [received] = await read(streams.referral(erased));
-    expect(kit.codec.decode(received).erased).toBe(true);
-  });
-
-  it('reads the log again from the start with a state file from before erased referrals were kept, to learn them', async () => {
-    const router = startRouter();
-    const referralId = await receive('BEFORE-ERASED-KEYS-WERE-KEPT');
-    await settle(router);
-    await kit.stopRouter(router);
-    const older = openReadModelDb(path.join(kit.directory, 'router-state.sqlite'));
-    older.exec('DROP TABLE erased_keys');
-    older.close();
-    const again = startRouter();
-    expect(again.checkpoint).toBeUndefined();
-    await settle(again);
-    expect(await decisionsOf(referralId)).toHaveLength(1);
   });
 
   it('opens no case for an erased referral from a decline it reads after the erasure', async () => {

@@ -35,10 +35,6 @@ export class RouterState {
     // Every case a referral has had, wherever it was opened: what a decline may not be referred on to again.
     db.exec('CREATE TABLE IF NOT EXISTS cases (case_id TEXT PRIMARY KEY, referral_id TEXT NOT NULL, provision TEXT NOT NULL) WITHOUT ROWID');
     db.exec('CREATE INDEX IF NOT EXISTS cases_referral ON cases (referral_id, provision)');
-    // The key of every referral erased: a key file restored from a backup would bring them back (see Router). A
-    // state file from before they were kept reads the log again from the start, to learn them.
-    const keptErasedKeys = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'erased_keys'").get() !== undefined;
-    db.exec('CREATE TABLE IF NOT EXISTS erased_keys (key_id TEXT PRIMARY KEY) WITHOUT ROWID');
     this.statements = {
       checkpoint: db.prepare<[string], { position: number; event_id: string | null }>('SELECT position, event_id FROM checkpoints WHERE name = ?'),
       saveCheckpoint: db.prepare(
@@ -56,10 +52,7 @@ export class RouterState {
       caseOpened: db.prepare('INSERT OR IGNORE INTO cases (case_id, referral_id, provision) VALUES (?, ?, ?)'),
       caseById: db.prepare<[string], { referral_id: string; provision: string }>('SELECT referral_id, provision FROM cases WHERE case_id = ?'),
       casesOf: db.prepare<[string], { case_id: string; provision: string }>('SELECT case_id, provision FROM cases WHERE referral_id = ?'),
-      erased: db.prepare('INSERT OR IGNORE INTO erased_keys (key_id) VALUES (?)'),
-      erasedKeys: db.prepare<[], { key_id: string }>('SELECT key_id FROM erased_keys'),
     };
-    if (!keptErasedKeys) this.forgetAll();
   }
 
   checkpoint(name: string): LogCheckpoint | null {
@@ -88,21 +81,13 @@ export class RouterState {
   /** Everything this state knows, and its checkpoints, gone: the router reads the log again from the start. */
   forgetAll(): void {
     this.db.transaction(() => {
-      this.db.exec('DELETE FROM persons; DELETE FROM cases; DELETE FROM erased_keys; DELETE FROM checkpoints');
+      this.db.exec('DELETE FROM persons; DELETE FROM cases; DELETE FROM checkpoints');
     })();
   }
 
   /** An erased referral is no one's earlier referral: its subject leaves the index. */
   forgetPerson(referralId: string): void {
     this.statements.forget.run(referralId);
-  }
-
-  rememberErasedKey(keyId: string): void {
-    this.statements.erased.run(keyId);
-  }
-
-  erasedKeys(): string[] {
-    return this.statements.erasedKeys.all().map((row) => row.key_id);
   }
 
   remember(person: Omit<IndexedPerson, 'maracListedAt'>): void {

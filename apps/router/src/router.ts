@@ -62,18 +62,6 @@ export class Router {
     this.state = new RouterState(db, vault.namedKey('person-match'));
     this.followUps = new CaseFollowUps(store, codec, policy, this.state, now);
     this.read = this.state.checkpoint(CHECKPOINT);
-    this.destroyRestoredKeys();
-  }
-
-  /**
-   * A key file restored from a backup brings back the keys of the referrals erased since that backup, and this
-   * router's checkpoint is past their erasures: each key it ever destroyed is destroyed again, here, before the API
-   * beside it (embedded) serves anyone. (A state file rebuilt from the log meets every erasure again anyway.)
-   */
-  private destroyRestoredKeys(): void {
-    const restored = this.state.erasedKeys().filter((keyId) => this.vault.keyFor(keyId) !== null);
-    for (const keyId of restored) this.vault.destroyKey(keyId);
-    if (restored.length > 0) process.stderr.write(`router: the keys of ${restored.length} erased referrals were back in the key file (was it restored?); destroyed again\n`);
   }
 
   get failed(): unknown {
@@ -267,10 +255,7 @@ export class Router {
     const { referralId } = event.data as { referralId: string };
     for await (const first of this.store.readStream(event.streamId, { maxCount: 1 })) {
       const keyId = sealingKeyId(first);
-      if (keyId) {
-        this.vault.destroyKey(keyId);
-        this.state.rememberErasedKey(keyId);
-      }
+      if (keyId) this.vault.destroyKey(keyId);
     }
     this.state.forgetPerson(referralId);
     for (const { caseId } of this.state.casesOf(referralId)) await this.followUps.markDetailsErased(caseId, event);

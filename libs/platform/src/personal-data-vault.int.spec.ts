@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { PersonalDataVault } from './personal-data-vault';
@@ -41,6 +41,46 @@ describe('the personal-data vault', () => {
     expect(files().some((file) => readFileSync(file).includes(key))).toBe(true);
     vault.destroyKey(keyId);
     for (const file of files()) expect(readFileSync(file).includes(key)).toBe(false);
+  });
+
+  describe('restored from a backup', () => {
+    const file = () => path.join(directory, 'keys.sqlite');
+    const backUp = () => {
+      vault.close();
+      copyFileSync(file(), path.join(directory, 'keys.backup.sqlite'));
+      vault = new PersonalDataVault(file(), 50);
+    };
+    const restore = () => {
+      vault.close();
+      for (const suffix of ['-wal', '-shm']) rmSync(`${file()}${suffix}`, { force: true });
+      copyFileSync(path.join(directory, 'keys.backup.sqlite'), file());
+      vault = new PersonalDataVault(file(), 50);
+    };
+
+    it('destroys again, as it opens, each key destroyed since the backup, and keeps the others', async () => {
+      const erased = await vault.newKey();
+      const kept = await vault.newKey();
+      const sealed = vault.seal(erased.key, erased.keyId, { lastName: 'Taylor' });
+      backUp();
+      vault.destroyKey(erased.keyId);
+      restore();
+      expect(readFileSync(file()).includes(erased.key)).toBe(false);
+      expect(vault.keyFor(erased.keyId)).toBeNull();
+      expect(vault.open(sealed)).toBeNull();
+      expect(vault.keyFor(kept.keyId)).toEqual(kept.key);
+    });
+
+    it('knows the keys destroyed in a key file from before the ledger of destroyed keys was kept', async () => {
+      const erased = await vault.newKey();
+      backUp();
+      vault.destroyKey(erased.keyId);
+      vault.close();
+      // The ledger lost (or never written): the key file's own record of the destruction fills it again.
+      for (const suffix of ['', '-wal', '-shm']) rmSync(path.join(directory, `erased-keys.sqlite${suffix}`), { force: true });
+      vault = new PersonalDataVault(file(), 50);
+      restore();
+      expect(vault.keyFor(erased.keyId)).toBeNull();
+    });
   });
 
   it('can be closed while it fills its pool of keys ahead of need, without taking the process down', async () => {

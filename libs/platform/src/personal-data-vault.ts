@@ -1,5 +1,6 @@
 import Database from 'better-sqlite3';
 import { createCipheriv, createDecipheriv, createHmac, randomBytes, randomFillSync, randomUUID } from 'node:crypto';
+import path from 'node:path';
 
 /** Personal data as stored in an event: encrypted with the data subject's own key. */
 export interface Sealed {
@@ -31,7 +32,12 @@ export class PersonalDataVault {
   private refilling: Promise<void> | null = null;
   private readonly statements;
 
-  constructor(file: string, private readonly batchSize = 500) {
+  /**
+   * `erasedKeysFile` is the ledger of destroyed keys' ids (no key, nothing personal): kept apart from the keys, and
+   * never restored from a backup older than the key file, it is what re-destroys keys a restored key file brings
+   * back. The service keeps it with the log (`SPOC_DATA_DIR`), away from the keys (`SPOC_KEYS_DIR`).
+   */
+  constructor(file: string, private readonly batchSize = 500, erasedKeysFile = path.join(path.dirname(file), 'erased-keys.sqlite')) {
     this.db = new Database(file);
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = FULL');
@@ -41,6 +47,11 @@ export class PersonalDataVault {
     this.db.exec(`CREATE TABLE IF NOT EXISTS subject_keys (
       key_id TEXT PRIMARY KEY, key BLOB, created_at TEXT NOT NULL, destroyed_at TEXT
     ) WITHOUT ROWID`);
+    this.db.prepare('ATTACH DATABASE ? AS ledger').run(erasedKeysFile);
+    this.db.pragma('ledger.journal_mode = WAL');
+    this.db.pragma('ledger.synchronous = FULL');
+    this.db.exec('CREATE TABLE IF NOT EXISTS ledger.erased_keys (key_id TEXT PRIMARY KEY, erased_at TEXT NOT NULL) WITHOUT ROWID');
+    this.destroyRestoredKeys();
     // A file written before secure_delete was on may still hold destroyed keys' bytes in its free space: rewritten
     // once (VACUUM copies live rows only), then marked. The rewritten pages reach the file at the next checkpoint
     // (at once, unless another process is reading it: the API and a separate router share the file; every
@@ -59,7 +70,23 @@ export class PersonalDataVault {
       insertOrIgnore: this.db.prepare('INSERT OR IGNORE INTO subject_keys (key_id, key, created_at) VALUES (?, ?, ?)'),
       get: this.db.prepare<[string], { key: Buffer | null }>('SELECT key FROM subject_keys WHERE key_id = ?'),
       destroy: this.db.prepare('UPDATE subject_keys SET key = NULL, destroyed_at = ? WHERE key_id = ?'),
+      erased: this.db.prepare('INSERT OR IGNORE INTO ledger.erased_keys (key_id, erased_at) VALUES (?, ?)'),
     };
+  }
+
+  /**
+   * A key file restored from a backup brings back the keys destroyed since that backup: the ledger knows them, and
+   * they are destroyed again here, before anything can open what they sealed. Keys destroyed before the ledger
+   * existed (or while it was lost) join it from the key file itself.
+   */
+  private destroyRestoredKeys(): void {
+    this.db.exec('INSERT OR IGNORE INTO ledger.erased_keys (key_id, erased_at) SELECT key_id, destroyed_at FROM main.subject_keys WHERE key IS NULL AND destroyed_at IS NOT NULL');
+    const { changes } = this.db
+      .prepare('UPDATE main.subject_keys SET key = NULL, destroyed_at = coalesce(destroyed_at, ?) WHERE key IS NOT NULL AND key_id IN (SELECT key_id FROM ledger.erased_keys)')
+      .run(new Date().toISOString());
+    if (changes === 0) return;
+    this.db.pragma('wal_checkpoint(TRUNCATE)');
+    process.stderr.write(`personal-data vault: ${changes} keys destroyed before were back in the key file (was it restored from a backup?); destroyed again\n`);
   }
 
   /** A fresh key for one data subject, already durable. */
@@ -147,7 +174,10 @@ export class PersonalDataVault {
   destroyKey(keyId: string): void {
     // Forgotten here first: should the write fail, this process at least stops opening the data at once.
     this.cache.set(keyId, null);
-    this.statements.destroy.run(new Date().toISOString(), keyId);
+    const at = new Date().toISOString();
+    // The ledger first: should the key's own write be lost, the next opening of the vault destroys it.
+    this.statements.erased.run(keyId, at);
+    this.statements.destroy.run(at, keyId);
     this.db.pragma('wal_checkpoint(TRUNCATE)');
   }
 

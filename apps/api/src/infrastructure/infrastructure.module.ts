@@ -5,7 +5,7 @@ import type Database from 'better-sqlite3';
 import { parsePolicy } from '@spoc/domain';
 import { EVENT_STORE, EventStoreDbEventStore, SqliteEventStore, type EventStore } from '@spoc/event-store';
 import { EventCodec, openReadModelDb, PersonalDataVault } from '@spoc/platform';
-import { APP_CONFIG, type AppConfig } from '../config';
+import { APP_CONFIG, openVault, type AppConfig } from '../config';
 import { systemClock, type Clock } from './clock';
 import { CLOCK, CODEC, POLICY, READ_DB, VAULT } from './tokens';
 
@@ -31,7 +31,7 @@ export class InfrastructureModule implements OnApplicationShutdown {
               ? new EventStoreDbEventStore(config.eventStoreConnectionString)
               : new SqliteEventStore(path.join(config.dataDir, 'events.sqlite')),
         },
-        { provide: VAULT, useFactory: () => new PersonalDataVault(path.join(config.keysDir, 'subject-keys.sqlite')) },
+        { provide: VAULT, useFactory: () => openVault(config) },
         { provide: CODEC, useFactory: (vault: PersonalDataVault) => new EventCodec(vault), inject: [VAULT] },
         { provide: READ_DB, useFactory: () => openReadModelDb(path.join(config.dataDir, 'read-models.sqlite')) },
         { provide: POLICY, useFactory: () => parsePolicy(JSON.parse(readFileSync(config.policyFile, 'utf8'))) },

@@ -1,4 +1,4 @@
-import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parsePolicy, referralDecider, streams, type ReferralRouted, type RoutingPolicy } from '@spoc/domain';
@@ -109,30 +109,6 @@ export function routerTestKit({ directoryPrefix, wrapStore = (store) => store }:
   const refugeRoute = async (referralId: string, decision = 0) => (await decisionsOf(referralId))[decision].cases.find((route) => route.provision === 'refuge')!;
   const typesOf = async (streamId: string) => (await read(streamId)).map((event) => event.type);
 
-  /** The key file closed, `change` done to it, and opened again; routers started after this use the new vault. */
-  function reopenKeyFile(change: (file: string) => void): void {
-    if (routers.length > 0) throw new Error('stop the routers first: they hold the vault');
-    vault.close();
-    change(path.join(directory, 'keys.sqlite'));
-    vault = new PersonalDataVault(path.join(directory, 'keys.sqlite'));
-    codec = new EventCodec(vault);
-  }
-
-  /** A copy of the key file as a backup takes it; returns where it is. */
-  function backUpKeyFile(): string {
-    const backup = path.join(directory, 'keys.backup.sqlite');
-    reopenKeyFile((file) => copyFileSync(file, backup));
-    return backup;
-  }
-
-  /** The key file put back from a backup, as an operator restoring it would. */
-  function restoreKeyFile(backup: string): void {
-    reopenKeyFile((file) => {
-      for (const suffix of ['-wal', '-shm']) rmSync(`${file}${suffix}`, { force: true });
-      copyFileSync(backup, file);
-    });
-  }
-
   /** Until the router has handled everything, including what it appended itself on the way. */
   async function settle(router: Router): Promise<void> {
     for (let round = 0; round < 3; round += 1) {
@@ -161,8 +137,6 @@ export function routerTestKit({ directoryPrefix, wrapStore = (store) => store }:
     },
     startRouter,
     stopRouter,
-    backUpKeyFile,
-    restoreKeyFile,
     receive,
     read,
     appendToReferral,
