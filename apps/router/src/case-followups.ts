@@ -99,12 +99,14 @@ export class CaseFollowUps {
    * stream says who holds the units now, and each holder whose case still waits gets its clock started. Only a
    * request made before `endedAt` (the stay's end, or the decision that dropped the route) is this one's: a later
    * request is a new stay's, which an old end read again (a replay, a second router) must not free. `'any'`: the
-   * referral can have no stay any more (it was erased), so whatever request it holds is released.
+   * referral can have no stay any more (it was erased), so whatever request it holds is released. `{ requestId }`:
+   * that request only, wherever it stands (the one a decision that failed has just made).
    */
-  async releaseRefugeUnit(referralId: string, endedAt: bigint | 'any', trigger: RecordedEvent): Promise<void> {
+  async releaseRefugeUnit(referralId: string, endedAt: bigint | 'any' | { requestId: string }, trigger: RecordedEvent): Promise<void> {
     const live = (await refugeRequestsOf(this.store, this.capacity, referralId)).live;
+    const ours = live && (endedAt === 'any' || (typeof endedAt === 'bigint' ? live.position < endedAt : live.requestId === endedAt.requestId));
     // Released once: the stream is long-lived, so a repeat append would not be recognised by the store as a retry.
-    if (live && (endedAt === 'any' || live.position < endedAt)) {
+    if (live && ours) {
       const release: RefugeEvent = { type: 'RefugeUnitReleased', data: { requestId: live.requestId, releasedAt: this.now().toISOString() } };
       await appendOnce(this.store, this.codec, { streamId: streams.refuge(), expected: 'any', idName: `refuge-release\n${live.requestId}` }, release, routerContext(trigger));
     }

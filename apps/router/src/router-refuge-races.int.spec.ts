@@ -99,6 +99,26 @@ describe('the router, when a refuge unit is asked for in the middle of a race or
     expect((await refugeRoute(next)).status).toBe('routed');
   });
 
+  it('releases the unit a second reader asks for again on a referral whose decision fails again', async () => {
+    const isDecision: Matches = (streamId, events) => streamId.startsWith('referral-') && events.some((event) => event.type === 'ReferralRouted');
+    refusing.refuseNext(isDecision, new InvalidAppendError('refused by the test'));
+    const first = startRouter();
+    await receive('FAILS-TWICE');
+    await settle(first);
+    await stopRouter(first);
+    // A second router, or a state file rebuilt from the log: the failure does not hide the assessment, so it is
+    // decided again, a unit asked for anew, and the decision fails again (the failure it records is the first one).
+    refusing.refuseNext(isDecision, new InvalidAppendError('refused by the test'));
+    const second = kit.startRouter(oneRefugeUnit, 'another-router-state.sqlite');
+    await settle(second);
+
+    expect(refusing.refused).toBe(2);
+    expect(await typesOf(streams.refuge())).toEqual(['RefugeUnitRequested', 'RefugeUnitReleased', 'RefugeUnitRequested', 'RefugeUnitReleased']);
+    const next = await receive('NEXT-AFTER-TWO-FAILURES');
+    await settle(second);
+    expect((await refugeRoute(next)).status).toBe('routed');
+  });
+
   it('offers the unit at once to a waitlisted case whose request was placed before its opening was read', async () => {
     let router = startRouter();
     const first = await receive('IN-REFUGE');

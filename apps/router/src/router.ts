@@ -50,6 +50,8 @@ export class Router {
   referralsFailed = 0;
   /** The last receipt read, opened. */
   private received: { eventId: string; decoded: DecodedEvent } | null = null;
+  /** The refuge request this router made while deciding on an event, for its routing failure to release. */
+  private requestMade: { eventId: string; requestId: string } | null = null;
 
   constructor(
     private readonly store: EventStore,
@@ -215,9 +217,12 @@ export class Router {
     const at = await appendOnce(this.store, this.codec, { streamId: streams.referral(referralId), expected: 'any', idName: `routing-failed\n${event.id}` }, failed, routerContext(event));
     if (at !== null) {
       this.referralsFailed += 1;
-      // A refuge unit asked for just before the failure belongs to no decision, and no case of it will ever end.
+      // A refuge unit asked for just before the failure belongs to no decision, and no case of it will ever end:
+      // one asked for before the failure was recorded, or by this very attempt (the failure may have been recorded
+      // before, by a router that failed on the same event earlier: its position is then older than the request).
       const latest = await this.latestDecisionOf(referralId);
-      if (!latest || !holdsRefugeUnit(latest)) await this.followUps.releaseRefugeUnit(referralId, at, event);
+      const own = this.requestMade?.eventId === event.id ? { requestId: this.requestMade.requestId } : null;
+      if (!latest || !holdsRefugeUnit(latest)) await this.followUps.releaseRefugeUnit(referralId, own ?? at, event);
     }
     logFailure(`router could not handle the event at position ${event.position}; its referral is flagged for routing by hand`, error);
   }
@@ -433,6 +438,7 @@ export class Router {
     // Asked once: the stream is long-lived, so a repeat append would not be recognised by the store as a retry.
     if (!requests.live) {
       const requestId = requests.nextRequestId;
+      this.requestMade = { eventId: trigger.id, requestId };
       const request: RefugeEvent = { type: 'RefugeUnitRequested', data: { requestId, referralId, requestedAt: at } };
       const [encoded] = this.codec.encode([request], { actor: { id: 'router', role: 'system' }, correlationId: requestId, causationId: null });
       encoded.id = requestId;
