@@ -168,6 +168,20 @@ describe('the projection runner', () => {
     });
   });
 
+  it('answers at once, when it stops at a failing event, everyone still waiting on it', async () => {
+    const { runner: failing, db } = runner();
+    failing.start();
+    await failing.catchUp();
+    const started = Date.now();
+    const waiting = [failing.until('r-1', () => count(db, 'r') > 5, 10_000), failing.waitFor(100n, 10_000)];
+    await store.append('r', [testEvent('Counted', { referralId: 'r-1', poison: true })], 'no-stream');
+    expect(await Promise.all(waiting)).toEqual([false, false]);
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect(await failing.until('r-1', () => false, 10_000)).toBe(false);
+    await failing.stop();
+    db.close();
+  });
+
   it('stops at a failing event instead of skipping it, and keeps the checkpoint before it', async () => {
     const good = await store.append('b', [testEvent('Counted')], 'no-stream');
     const { runner: failing, db } = runner();

@@ -62,7 +62,7 @@ export class ProjectionRunner {
   private deferredTimer: NodeJS.Timeout | null = null;
   private waiters: Array<{ position: bigint; scope: WaitScope; resolve: () => void; give: () => void }> = [];
   /** Waiters on a read model, keyed by the referral they wait on: a batch wakes only those its events concern. */
-  private flushListeners = new Map<string, Set<() => void>>();
+  private flushListeners = new Map<string, Set<(stopped?: boolean) => void>>();
   private failure: unknown = null;
   private stopped = false;
   private aligned: Promise<void> = Promise.resolve();
@@ -231,8 +231,9 @@ export class ProjectionRunner {
    */
   until(referralId: string, condition: () => boolean, timeoutMs: number): Promise<boolean> {
     if (condition()) return Promise.resolve(true);
+    if (this.failure) return Promise.resolve(false);
     return new Promise((resolve) => {
-      const listeners = this.flushListeners.get(referralId) ?? new Set<() => void>();
+      const listeners = this.flushListeners.get(referralId) ?? new Set<(stopped?: boolean) => void>();
       this.flushListeners.set(referralId, listeners);
       const finish = (result: boolean) => {
         clearTimeout(timer);
@@ -240,8 +241,10 @@ export class ProjectionRunner {
         if (listeners.size === 0 && this.flushListeners.get(referralId) === listeners) this.flushListeners.delete(referralId);
         resolve(result);
       };
-      const check = () => {
+      // After a batch, or when the runner stopped (nothing will change any more).
+      const check = (stopped = false) => {
         if (condition()) finish(true);
+        else if (stopped) finish(false);
       };
       const timer = setTimeout(() => finish(false), timeoutMs);
       listeners.add(check);
@@ -303,6 +306,7 @@ export class ProjectionRunner {
     if (this.deferredTimer) clearTimeout(this.deferredTimer);
     void this.subscription?.close();
     for (const waiter of this.waiters.splice(0)) waiter.give();
+    for (const listeners of [...this.flushListeners.values()]) for (const listener of [...listeners]) listener(true);
     // Stopped part way through filling the read models: queries still get their indexes (health reports the stop).
     if (this.indexesDue) {
       try {

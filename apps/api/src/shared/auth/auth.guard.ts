@@ -1,8 +1,10 @@
-import { ForbiddenException, Inject, Injectable, UnauthorizedException, type CanActivate, type ExecutionContext } from '@nestjs/common';
+import { ForbiddenException, Inject, Injectable, ServiceUnavailableException, UnauthorizedException, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { timingSafeEqual } from 'node:crypto';
 import type { PrincipalRole } from '@spoc/domain';
 import { APP_CONFIG, hashToken, type AppConfig } from '../../config';
+import type { ProjectionRunner } from '@spoc/platform';
+import { PROJECTIONS } from '../../infrastructure/tokens';
 import { PrincipalsProjection } from '../../principals/principals.projection';
 import { ALLOWED_ROLES, PUBLIC_ROUTE } from './access.decorators';
 import type { Principal } from './principal';
@@ -19,6 +21,7 @@ export class AuthGuard implements CanActivate {
     private readonly reflector: Reflector,
     private readonly principals: PrincipalsProjection,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(PROJECTIONS) private readonly projections: ProjectionRunner,
   ) {}
 
   canActivate(context: ExecutionContext): boolean {
@@ -40,6 +43,8 @@ export class AuthGuard implements CanActivate {
     const tokenHash = hashToken(match[1]);
     const bootstrap = this.config.bootstrapAdminTokenHash;
     if (bootstrap && timingSafeEqual(Buffer.from(bootstrap, 'hex'), Buffer.from(tokenHash, 'hex'))) return BOOTSTRAP_ADMIN;
+    // Stopped read models would still take a token revoked since: none is taken until they run again (health says why).
+    if (this.projections.failed) throw new ServiceUnavailableException('tokens cannot be checked while the read models are stopped: see /health');
     return this.principals.byTokenHash(tokenHash);
   }
 }

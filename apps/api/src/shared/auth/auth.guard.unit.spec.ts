@@ -1,5 +1,6 @@
 import { ForbiddenException, UnauthorizedException, type ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
+import type { ProjectionRunner } from '@spoc/platform';
 import { hashToken, loadConfig } from '../../config';
 import type { PrincipalsProjection } from '../../principals/principals.projection';
 import { Allow, Public } from './access.decorators';
@@ -20,7 +21,9 @@ class Routes {
 const referrer: Principal = { id: 'p-1', role: 'referrer', agency: 'hampshire-police', provision: null };
 const tokens: Record<string, Principal> = { [hashToken('spoc_referrer-token-0000000000')]: referrer };
 const principals = { byTokenHash: (hash: string) => tokens[hash] ?? null } as unknown as PrincipalsProjection;
-const guard = new AuthGuard(new Reflector(), principals, loadConfig({ SPOC_BOOTSTRAP_ADMIN_TOKEN: 'bootstrap-admin-token-0000' }));
+// The read models running (the e2e suite stops them: test/intake.e2e.spec.ts).
+const projections = { failed: null } as unknown as ProjectionRunner;
+const guard = new AuthGuard(new Reflector(), principals, loadConfig({ SPOC_BOOTSTRAP_ADMIN_TOKEN: 'bootstrap-admin-token-0000' }), projections);
 
 function call(route: keyof Routes, authorization?: string): { allowed: boolean; principal?: Principal } {
   const request: { headers: Record<string, string | undefined>; principal?: Principal } = { headers: { authorization } };
