@@ -43,6 +43,21 @@ describe('the personal-data vault', () => {
     for (const file of files()) expect(readFileSync(file).includes(key)).toBe(false);
   });
 
+  it('stops opening, at once, what another process sharing the key file has erased', async () => {
+    const { keyId, key } = await vault.newKey();
+    const sealed = vault.seal(key, keyId, { lastName: 'Taylor' });
+    const other = new PersonalDataVault(path.join(directory, 'keys.sqlite'), 50);
+    try {
+      expect(other.open(sealed)).toEqual({ lastName: 'Taylor' }); // its key now cached there
+      vault.destroyKey(keyId);
+      await Promise.resolve(); // the next piece of work there (a request, an event)
+      expect(other.open(sealed)).toBeNull();
+      expect(other.keyFor(keyId)).toBeNull();
+    } finally {
+      other.close();
+    }
+  });
+
   describe('restored from a backup', () => {
     const file = () => path.join(directory, 'keys.sqlite');
     const backUp = () => {

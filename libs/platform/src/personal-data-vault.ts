@@ -28,6 +28,8 @@ export function isSealed(value: unknown): value is Sealed {
 export class PersonalDataVault {
   private readonly db: Database.Database;
   private readonly cache = new Map<string, Buffer | null>();
+  private dataVersion = -1;
+  private versionChecked = false;
   private pool: Array<{ keyId: string; key: Buffer }> = [];
   private refilling: Promise<void> | null = null;
   private readonly statements;
@@ -71,6 +73,8 @@ export class PersonalDataVault {
       get: this.db.prepare<[string], { key: Buffer | null }>('SELECT key FROM subject_keys WHERE key_id = ?'),
       destroy: this.db.prepare('UPDATE subject_keys SET key = NULL, destroyed_at = ? WHERE key_id = ?'),
       erased: this.db.prepare('INSERT OR IGNORE INTO ledger.erased_keys (key_id, erased_at) VALUES (?, ?)'),
+      // Changes whenever another connection commits to the key file (not for this connection's own commits).
+      dataVersion: this.db.prepare('PRAGMA main.data_version').pluck(),
     };
   }
 
@@ -113,6 +117,18 @@ export class PersonalDataVault {
 
   /** The key with this id, or null when it was destroyed (the data was erased) or never existed. */
   keyFor(keyId: string): Buffer | null {
+    // Another process sharing the key file (a second API, the router) may have destroyed a key cached here: any
+    // commit of theirs empties the cache, so an erasure anywhere takes effect everywhere at once. Looked at once per
+    // run of synchronous work (a page opens fifty cards in one): the check costs about 2 µs.
+    if (!this.versionChecked) {
+      this.versionChecked = true;
+      queueMicrotask(() => (this.versionChecked = false));
+      const version = this.statements.dataVersion.get() as number;
+      if (version !== this.dataVersion) {
+        this.dataVersion = version;
+        this.cache.clear();
+      }
+    }
     if (this.cache.has(keyId)) return this.cache.get(keyId) ?? null;
     const key = this.statements.get.get(keyId)?.key ?? null;
     this.remember(keyId, key);
