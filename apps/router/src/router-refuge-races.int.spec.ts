@@ -119,6 +119,24 @@ describe('the router, when a refuge unit is asked for in the middle of a race or
     expect((await refugeRoute(next)).status).toBe('routed');
   });
 
+  it('releases the unit a reassessment asked for when its decision failed, after the stay of the decision before had ended', async () => {
+    const router = startRouter();
+    const referralId = await receive('STAYED-THEN-REASSESSED');
+    await settle(router);
+    await closeCase((await refugeRoute(referralId)).caseId, referralId);
+    await settle(router);
+    refusing.refuseNext((streamId, events) => streamId.startsWith('referral-') && events.some((event) => event.type === 'ReferralRouted'), new InvalidAppendError('refused by the test'));
+    await kit.reassess(referralId, 15, oneRefugeUnit);
+    await settle(router);
+
+    expect(refusing.refused).toBe(1);
+    // The decision before still routes to the refuge, but its stay has ended: the request belongs to no one.
+    expect(await typesOf(streams.refuge())).toEqual(['RefugeUnitRequested', 'RefugeUnitReleased', 'RefugeUnitRequested', 'RefugeUnitReleased']);
+    const next = await receive('NEXT-AFTER-FAILED-REASSESSMENT');
+    await settle(router);
+    expect((await refugeRoute(next)).status).toBe('routed');
+  });
+
   it('offers the unit at once to a waitlisted case whose request was placed before its opening was read', async () => {
     let router = startRouter();
     const first = await receive('IN-REFUGE');

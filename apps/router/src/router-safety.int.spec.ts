@@ -17,19 +17,12 @@ const answers = (yes: number) => Object.fromEntries(Array.from({ length: 24 }, (
  */
 describe('the router, when things do not go in the usual order', () => {
   const kit = routerTestKit({ directoryPrefix: 'spoc-router-safety-' });
-  const { startRouter, stopRouter, receive, read, appendToReferral, appendToCase, closeCase, decisionsOf, refugeRoute, typesOf, settle } = kit;
+  const { startRouter, stopRouter, receive, read, appendToReferral, appendToCase, closeCase, reassess, decisionsOf, refugeRoute, typesOf, settle } = kit;
 
   /** The referrer records the victim's consent (or its withdrawal) on the referral, as the API would. */
   async function recordConsent(referralId: string, given: boolean): Promise<void> {
     const consent = { given, lawfulBasis: 'consent' as const, notes: null };
     await appendToReferral(referralId, referralDecider.decide({ type: 'RecordConsent', data: { referralId, consent, recordedAt: new Date().toISOString() } }, { status: 'received' } as never));
-  }
-
-  /** A new checklist with `yes` answers yes, as a reassessment through the API would append it. */
-  async function reassess(referralId: string, yes: number, policy: RoutingPolicy): Promise<void> {
-    const riskAssessment = { tool: 'DASH', answers: answers(yes), professionalJudgement: { highRisk: false, rationale: null }, policeCalloutsLast12Months: 1, assessedAt: new Date().toISOString() } as unknown as RiskAssessment;
-    const state = { status: 'received' as const, referralId, agency: 'hampshire-police', referralType: 'victim' as const, submissionDigest: 'd', assessments: 1, erased: false };
-    await appendToReferral(referralId, referralDecider.decide({ type: 'ReassessRisk', data: { referralId, riskAssessment, reassessedAt: new Date().toISOString(), policy } }, state));
   }
 
   it('keeps the refuge unit of a person whose consent came later, and the next person waits for it', async () => {

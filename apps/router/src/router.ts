@@ -217,12 +217,13 @@ export class Router {
     const at = await appendOnce(this.store, this.codec, { streamId: streams.referral(referralId), expected: 'any', idName: `routing-failed\n${event.id}` }, failed, routerContext(event));
     if (at !== null) {
       this.referralsFailed += 1;
-      // A refuge unit asked for just before the failure belongs to no decision, and no case of it will ever end:
-      // one asked for before the failure was recorded, or by this very attempt (the failure may have been recorded
-      // before, by a router that failed on the same event earlier: its position is then older than the request).
-      const latest = await this.latestDecisionOf(referralId);
+      // A refuge unit asked for just before the failure belongs to no decision, and no case of it will ever end.
+      // The one this very attempt asked for, whatever the decision before holds (its stay may have ended), and
+      // wherever the failure stands (recorded before, by a router that failed on the same event: older than the
+      // request). Otherwise one asked for before the failure, unless the latest decision holds it.
       const own = this.requestMade?.eventId === event.id ? { requestId: this.requestMade.requestId } : null;
-      if (!latest || !holdsRefugeUnit(latest)) await this.followUps.releaseRefugeUnit(referralId, own ?? at, event);
+      const latest = own ? null : await this.latestDecisionOf(referralId);
+      if (own || !latest || !holdsRefugeUnit(latest)) await this.followUps.releaseRefugeUnit(referralId, own ?? at, event);
     }
     logFailure(`router could not handle the event at position ${event.position}; its referral is flagged for routing by hand`, error);
   }

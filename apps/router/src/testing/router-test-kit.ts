@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { parsePolicy, referralDecider, streams, type ReferralRouted, type RoutingPolicy } from '@spoc/domain';
+import { parsePolicy, referralDecider, streams, type ReferralRouted, type RiskAssessment, type RoutingPolicy } from '@spoc/domain';
 import { SqliteEventStore, type EventStore, type RecordedEvent } from '@spoc/event-store';
 import { EventCodec, nameBasedUuid, openReadModelDb, PersonalDataVault, sealingKeyId, type DomainEvent } from '@spoc/platform';
 import type { CreateReferralDto } from '../../../api/src/referrals/referral.dto';
@@ -93,6 +93,14 @@ export function routerTestKit({ directoryPrefix, wrapStore = (store) => store }:
     await store.append(streams.case(caseId), codec.encode(events, context, { keyId, key: vault.keyFor(keyId)! }), (await store.streamRevision(streams.case(caseId)))!);
   }
 
+  /** A new checklist with `yes` answers yes, as a reassessment through the API would append it. */
+  async function reassess(referralId: string, yes: number, policy: RoutingPolicy): Promise<void> {
+    const answers = Object.fromEntries(Array.from({ length: 24 }, (_, n) => [`Q${n + 1}`, n < yes ? 'yes' : 'no']));
+    const riskAssessment = { tool: 'DASH', answers, professionalJudgement: { highRisk: false, rationale: null }, policeCalloutsLast12Months: 1, assessedAt: new Date().toISOString() } as unknown as RiskAssessment;
+    const state = { status: 'received' as const, referralId, agency: 'hampshire-police', referralType: 'victim' as const, submissionDigest: 'd', assessments: 1, erased: false };
+    await appendToReferral(referralId, referralDecider.decide({ type: 'ReassessRisk', data: { referralId, riskAssessment, reassessedAt: new Date().toISOString(), policy } }, state));
+  }
+
   /** A caseworker claims the case and closes it (for a refuge case, the end of the stay). */
   async function closeCase(caseId: string, referralId: string): Promise<void> {
     const at = new Date().toISOString();
@@ -142,6 +150,7 @@ export function routerTestKit({ directoryPrefix, wrapStore = (store) => store }:
     appendToReferral,
     appendToCase,
     closeCase,
+    reassess,
     decisionsOf,
     refugeRoute,
     typesOf,
