@@ -137,6 +137,43 @@ describe('the router, when a refuge unit is asked for in the middle of a race or
     expect((await refugeRoute(next)).status).toBe('routed');
   });
 
+  it('keeps the unit of a stored decision when opening its refuge case fails afterwards', async () => {
+    const router = startRouter();
+    refusing.refuseNext(
+      (streamId, events) => streamId.startsWith('case-') && events.some((event) => event.type === 'CaseOpened' && (event.data as { provision?: string }).provision === 'refuge'),
+      new InvalidAppendError('refused by the test'),
+    );
+    const first = await receive('DECIDED-THEN-OPENING-FAILED');
+    await settle(router);
+    expect(refusing.refused).toBe(1);
+    expect(await decisionsOf(first)).toHaveLength(1);
+    expect(await typesOf(streams.refuge())).toEqual(['RefugeUnitRequested']);
+    const next = await receive('NEXT-FOR-THE-HELD-UNIT');
+    await settle(router);
+    expect((await refugeRoute(next)).status).toBe('waitlisted');
+  });
+
+  it('keeps the unit another router reused for a newer decision before this attempt failed', async () => {
+    const router = startRouter();
+    const referralId = nameBasedUuid('test\nREUSED-BY-ANOTHER');
+    const isDecision: Matches = (streamId, events) => streamId.startsWith('referral-') && events.some((event) => event.type === 'ReferralRouted');
+    refusing.interposeBeforeNext(isDecision, async () => {
+      // This router has asked for the unit and is about to store its decision: a reassessment comes in, another
+      // router decides it (the unit's request is live, so it is that decision's), and then this attempt fails.
+      await kit.reassess(referralId, 15, oneRefugeUnit);
+      const other = kit.startRouter(oneRefugeUnit, 'another-router-state.sqlite');
+      await settle(other);
+      await stopRouter(other);
+      throw new InvalidAppendError('refused by the test');
+    });
+    expect(await receive('REUSED-BY-ANOTHER')).toBe(referralId);
+    await settle(router);
+    expect((await decisionsOf(referralId)).map((decision) => decision.cases.find((route) => route.provision === 'refuge')?.status)).toEqual(['routed']);
+    const next = await receive('NEXT-AFTER-THE-REUSE');
+    await settle(router);
+    expect((await refugeRoute(next)).status).toBe('waitlisted');
+  });
+
   it('offers the unit at once to a waitlisted case whose request was placed before its opening was read', async () => {
     let router = startRouter();
     const first = await receive('IN-REFUGE');

@@ -218,12 +218,15 @@ export class Router {
     if (at !== null) {
       this.referralsFailed += 1;
       // A refuge unit asked for just before the failure belongs to no decision, and no case of it will ever end.
-      // The one this very attempt asked for, whatever the decision before holds (its stay may have ended), and
-      // wherever the failure stands (recorded before, by a router that failed on the same event: older than the
-      // request). Otherwise one asked for before the failure, unless the latest decision holds it.
-      const own = this.requestMade?.eventId === event.id ? { requestId: this.requestMade.requestId } : null;
-      const latest = own ? null : await this.latestDecisionOf(referralId);
-      if (own || !latest || !holdsRefugeUnit(latest)) await this.followUps.releaseRefugeUnit(referralId, own ?? at, event);
+      // The one this very attempt asked for, if it is still live and no decision stored since holds it (another
+      // router's, reusing it), whatever the decision before holds (its stay may have ended) and wherever the failure
+      // stands (recorded before, by a router that failed on the same event: older than the request). Otherwise one
+      // asked for before the failure, unless the latest decision holds it.
+      const latest = await this.latestDecisionOf(referralId);
+      const live = (await refugeRequestsOf(this.store, this.policy.provisions.refuge.capacityUnits ?? 0, referralId)).live;
+      const own = live && this.requestMade?.eventId === event.id && this.requestMade.requestId === live.requestId ? live : null;
+      const held = latest !== null && holdsRefugeUnit(latest.data);
+      if (own ? !(held && latest!.position > own.position) : !held) await this.followUps.releaseRefugeUnit(referralId, own ? { requestId: own.requestId } : at, event);
     }
     logFailure(`router could not handle the event at position ${event.position}; its referral is flagged for routing by hand`, error);
   }
@@ -327,6 +330,7 @@ export class Router {
     let decidedAt: bigint;
     try {
       decidedAt = (await this.store.append(streamId, this.codec.encode([decision], routerContext(trigger), { keyId, key }), head)).position;
+      this.requestMade = null; // the decision holds it now
     } catch (error) {
       // The stream moved on since it was read. Read it again: if another router decided (or a newer assessment came),
       // there is nothing left to do; if all it added was a routing failure, that is no decision, and this one stands.
@@ -349,7 +353,7 @@ export class Router {
     // The latest decision no longer sends the person to the refuge (or holds the route for consent): whatever
     // request the referral has ends with it. Otherwise a request whose decision lost a race to a newer one, or whose
     // route a later decision dropped before its case opened, would keep a unit from everyone for good.
-    if (routed.facts.needsSafeAccommodation && !holdsRefugeUnit(routed) && (await this.latestDecisionOf(routed.referralId))?.decisionNumber === routed.decisionNumber) {
+    if (routed.facts.needsSafeAccommodation && !holdsRefugeUnit(routed) && (await this.latestDecisionOf(routed.referralId))?.data.decisionNumber === routed.decisionNumber) {
       await this.followUps.releaseRefugeUnit(routed.referralId, decidedAt, event);
     }
     // Concurrent, so they share one group commit; a case already opened (a replay) is seen by a read, not a write.
@@ -366,10 +370,10 @@ export class Router {
   }
 
   /** The referral's latest decision, as stored (its sealed parts left sealed). */
-  private async latestDecisionOf(referralId: string): Promise<ReferralRouted['data'] | null> {
-    let latest: ReferralRouted['data'] | null = null;
+  private async latestDecisionOf(referralId: string): Promise<{ data: ReferralRouted['data']; position: bigint } | null> {
+    let latest: { data: ReferralRouted['data']; position: bigint } | null = null;
     for await (const event of this.store.readStream(streams.referral(referralId))) {
-      if (event.type === 'ReferralRouted') latest = event.data as unknown as ReferralRouted['data'];
+      if (event.type === 'ReferralRouted') latest = { data: event.data as unknown as ReferralRouted['data'], position: event.position };
     }
     return latest;
   }
