@@ -40,17 +40,17 @@ export class PersonalDataVault {
    * back. The service keeps it with the log (`SPOC_DATA_DIR`), away from the keys (`SPOC_KEYS_DIR`).
    */
   constructor(file: string, private readonly batchSize = 500, erasedKeysFile = path.join(path.dirname(file), 'erased-keys.sqlite')) {
-    this.db = new Database(file);
-    this.db.pragma('journal_mode = WAL');
+    this.db = new Database(file, { timeout: 10_000 });
+    // Processes starting together (the API and a router) may find a new file locked by the other's setup.
+    whileBusy(() => this.db.pragma('journal_mode = WAL'));
     this.db.pragma('synchronous = FULL');
-    this.db.pragma('busy_timeout = 10000');
     // A destroyed key's bytes are overwritten in the file, not just unlinked from its page.
     this.db.pragma('secure_delete = ON');
     this.db.exec(`CREATE TABLE IF NOT EXISTS subject_keys (
       key_id TEXT PRIMARY KEY, key BLOB, created_at TEXT NOT NULL, destroyed_at TEXT
     ) WITHOUT ROWID`);
     this.db.prepare('ATTACH DATABASE ? AS ledger').run(erasedKeysFile);
-    this.db.pragma('ledger.journal_mode = WAL');
+    whileBusy(() => this.db.pragma('ledger.journal_mode = WAL'));
     this.db.pragma('ledger.synchronous = FULL');
     this.db.exec('CREATE TABLE IF NOT EXISTS ledger.erased_keys (key_id TEXT PRIMARY KEY, erased_at TEXT NOT NULL) WITHOUT ROWID');
     this.destroyRestoredKeys();
@@ -84,11 +84,14 @@ export class PersonalDataVault {
    * existed (or while it was lost) join it from the key file itself.
    */
   private destroyRestoredKeys(): void {
-    this.db.exec('INSERT OR IGNORE INTO ledger.erased_keys (key_id, erased_at) SELECT key_id, destroyed_at FROM main.subject_keys WHERE key IS NULL AND destroyed_at IS NOT NULL');
+    // Read first, written only when there is something to do: an opening takes no write lock from another process.
+    const unrecorded = "FROM main.subject_keys WHERE key IS NULL AND destroyed_at IS NOT NULL AND key_id NOT IN (SELECT key_id FROM ledger.erased_keys)";
+    if (this.db.prepare(`SELECT 1 ${unrecorded} LIMIT 1`).get()) this.db.exec(`INSERT OR IGNORE INTO ledger.erased_keys (key_id, erased_at) SELECT key_id, destroyed_at ${unrecorded}`);
+    const restored = 'FROM main.subject_keys WHERE key IS NOT NULL AND key_id IN (SELECT key_id FROM ledger.erased_keys)';
+    if (!this.db.prepare(`SELECT 1 ${restored} LIMIT 1`).get()) return;
     const { changes } = this.db
       .prepare('UPDATE main.subject_keys SET key = NULL, destroyed_at = coalesce(destroyed_at, ?) WHERE key IS NOT NULL AND key_id IN (SELECT key_id FROM ledger.erased_keys)')
       .run(new Date().toISOString());
-    if (changes === 0) return;
     this.db.pragma('wal_checkpoint(TRUNCATE)');
     process.stderr.write(`personal-data vault: ${changes} keys destroyed before were back in the key file (was it restored from a backup?); destroyed again\n`);
   }
@@ -191,14 +194,31 @@ export class PersonalDataVault {
     // Forgotten here first: should the write fail, this process at least stops opening the data at once.
     this.cache.set(keyId, null);
     const at = new Date().toISOString();
-    // The ledger first: should the key's own write be lost, the next opening of the vault destroys it.
-    this.statements.erased.run(keyId, at);
-    this.statements.destroy.run(at, keyId);
+    // The ledger first: should the key's own write be lost, the next opening of the vault destroys it. Should the
+    // ledger's fail, the key is destroyed all the same (the key file's own record of it fills the ledger later).
+    try {
+      this.statements.erased.run(keyId, at);
+    } finally {
+      this.statements.destroy.run(at, keyId);
+    }
     this.db.pragma('wal_checkpoint(TRUNCATE)');
   }
 
   close(): void {
     this.db.close();
+  }
+}
+
+/** Setting up a new file needs a lock SQLite does not wait for: tried again for up to ten seconds. */
+function whileBusy(work: () => unknown): void {
+  for (let waited = 0; ; waited += 20) {
+    try {
+      work();
+      return;
+    } catch (error) {
+      if ((error as { code?: string }).code !== 'SQLITE_BUSY' || waited >= 10_000) throw error;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
+    }
   }
 }
 
