@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { PersonalDataVault } from '@spoc/platform';
 
@@ -9,6 +9,11 @@ export interface AppConfig {
   dataDir: string;
   /** Where subject keys live: apart from the log, and shared by every process that seals or opens personal data. */
   keysDir: string;
+  /**
+   * Where the ledger of destroyed keys lives: apart from the keys (a restore of them must not take it back), shared
+   * by every process that opens them, backed up with the log.
+   */
+  erasedKeysDir: string;
   /** SHA-256 of SPOC_BOOTSTRAP_ADMIN_TOKEN; the token itself is not kept. */
   bootstrapAdminTokenHash: string | null;
   eventStoreConnectionString: string | null;
@@ -53,6 +58,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     port,
     dataDir: path.resolve(env.SPOC_DATA_DIR ?? './data'),
     keysDir: path.resolve(env.SPOC_KEYS_DIR ?? env.SPOC_DATA_DIR ?? './data'),
+    erasedKeysDir: path.resolve(env.SPOC_ERASED_KEYS_DIR ?? env.SPOC_DATA_DIR ?? './data'),
     bootstrapAdminTokenHash: token ? hashToken(token) : null,
     eventStoreConnectionString: esdb,
     kafkaBrokers: brokers,
@@ -74,6 +80,7 @@ function repositoryRoot(): string {
  * The subject keys, with the ledger of the keys destroyed beside the log rather than the keys: restoring the key
  * directory from a backup leaves the ledger as it was, and the vault destroys again what it names.
  */
-export function openVault(config: Pick<AppConfig, 'dataDir' | 'keysDir'>): PersonalDataVault {
-  return new PersonalDataVault(path.join(config.keysDir, 'subject-keys.sqlite'), undefined, path.join(config.dataDir, 'erased-keys.sqlite'));
+export function openVault(config: Pick<AppConfig, 'keysDir' | 'erasedKeysDir'>): PersonalDataVault {
+  mkdirSync(config.erasedKeysDir, { recursive: true });
+  return new PersonalDataVault(path.join(config.keysDir, 'subject-keys.sqlite'), undefined, path.join(config.erasedKeysDir, 'erased-keys.sqlite'));
 }

@@ -5,6 +5,11 @@ describe('configuration', () => {
     expect(loadConfig({})).toMatchObject({ port: 3000, bootstrapAdminTokenHash: null, eventStoreConnectionString: null, kafkaBrokers: [] });
   });
 
+  it('keeps the keys and the ledger of destroyed keys with the data unless told otherwise', () => {
+    expect(loadConfig({ SPOC_DATA_DIR: '/srv/spoc' })).toMatchObject({ dataDir: '/srv/spoc', keysDir: '/srv/spoc', erasedKeysDir: '/srv/spoc' });
+    expect(loadConfig({ SPOC_DATA_DIR: '/srv/spoc', SPOC_KEYS_DIR: '/keys', SPOC_ERASED_KEYS_DIR: '/erased-keys' })).toMatchObject({ keysDir: '/keys', erasedKeysDir: '/erased-keys' });
+  });
+
   it('keeps only the hash of the bootstrap token', () => {
     const config = loadConfig({ SPOC_BOOTSTRAP_ADMIN_TOKEN: 'a-long-enough-secret' });
     expect(config.bootstrapAdminTokenHash).toBe(hashToken('a-long-enough-secret'));
