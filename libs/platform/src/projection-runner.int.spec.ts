@@ -2,7 +2,7 @@ import type Database from 'better-sqlite3';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { SqliteEventStore } from '@spoc/event-store';
+import { SqliteEventStore, type EventStore } from '@spoc/event-store';
 import { testEvent } from '../../event-store/src/testing/events';
 import { EventCodec, type DecodedEvent } from './event-codec';
 import { PersonalDataVault } from './personal-data-vault';
@@ -42,6 +42,34 @@ class StatusProjection extends CountingProjection {
   override apply(event: DecodedEvent): void {
     this.insert.run(event.streamId);
   }
+}
+
+/** The real store, except that its first subscription breaks after `events` events, as a dropped connection does. */
+function droppingOnce(store: EventStore, events: number): EventStore {
+  let dropped = false;
+  return {
+    append: (...args) => store.append(...args),
+    readStream: (...args) => store.readStream(...args),
+    readAll: (...args) => store.readAll(...args),
+    streamRevision: (...args) => store.streamRevision(...args),
+    headPosition: () => store.headPosition(),
+    close: () => store.close(),
+    subscribeToAll(options) {
+      const inner = store.subscribeToAll(options);
+      if (dropped) return inner;
+      dropped = true;
+      return {
+        close: () => inner.close(),
+        async *[Symbol.asyncIterator]() {
+          let seen = 0;
+          for await (const event of inner) {
+            if (seen++ === events) throw new Error('connection dropped');
+            yield event;
+          }
+        },
+      };
+    },
+  };
 }
 
 describe('the projection runner', () => {
@@ -166,6 +194,20 @@ describe('the projection runner', () => {
       expect(indexed(reopened.db)).toBe(true);
       reopened.db.close();
     });
+  });
+
+  it('reads the log again from its checkpoint when the subscription to it breaks, and applies every event once', async () => {
+    await store.append('a', [testEvent('Counted'), testEvent('Counted'), testEvent('Counted')], 'no-stream');
+    const db = openReadModelDb(path.join(directory, 'read-models.sqlite'));
+    const reading = new ProjectionRunner('test', droppingOnce(store, 2), db, new EventCodec(vault), [new CountingProjection()]);
+    reading.start();
+    await store.append('a', [testEvent('Counted')], 2n);
+    expect(await reading.waitFor((await store.headPosition())!, 5000)).toBe(true);
+    expect(count(db, 'a')).toBe(4);
+    expect(reading.failed).toBeNull();
+    expect(reading.reconnecting).toBe(false);
+    await reading.stop();
+    db.close();
   });
 
   it('answers at once, when it stops at a failing event, everyone still waiting on it', async () => {

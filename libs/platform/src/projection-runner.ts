@@ -65,6 +65,8 @@ export class ProjectionRunner {
   private flushListeners = new Map<string, Set<(stopped?: boolean) => void>>();
   private failure: unknown = null;
   private stopped = false;
+  private readingAgain = false;
+  private wake: (() => void) | null = null;
   private aligned: Promise<void> = Promise.resolve();
   /** Read models being built from the start of the log get their query indexes once they reach this position. */
   private indexesDue: { at: bigint | null } | null = null;
@@ -174,27 +176,50 @@ export class ProjectionRunner {
     this.aligned = this.alignWithLog().then(() => this.scheduleIndexes());
     this.running = (async () => {
       await this.aligned;
-      if (this.stopped) return;
-      // Unfiltered on purpose: the checkpoint must move past events no projection handles, or a caller waiting
-      // for the head of the log would wait for ever.
-      const from = this.checkpoint;
-      const subscription = this.store.subscribeToAll({ fromPosition: from === 0n ? undefined : from });
-      this.subscription = subscription;
-      for await (const event of subscription) {
-        if (this.failure) break;
-        this.buffer.push(event);
-        // Live, a batch is whatever arrived in one turn of the event loop; catching up, large batches.
-        if (this.buffer.length >= MAX_BATCH) this.flush();
-        else if (!this.flushScheduled) {
-          this.flushScheduled = true;
-          setImmediate(() => this.flush());
+      for (let attempt = 1; !this.stopped && !this.failure; attempt += 1) {
+        try {
+          // Unfiltered on purpose: the checkpoint must move past events no projection handles, or a caller waiting
+          // for the head of the log would wait for ever.
+          const from = this.checkpoint;
+          const subscription = this.store.subscribeToAll({ fromPosition: from === 0n ? undefined : from });
+          this.subscription = subscription;
+          for await (const event of subscription) {
+            if (this.failure) break;
+            attempt = 0;
+            this.readingAgain = false;
+            this.buffer.push(event);
+            // Live, a batch is whatever arrived in one turn of the event loop; catching up, large batches.
+            if (this.buffer.length >= MAX_BATCH) this.flush();
+            else if (!this.flushScheduled) {
+              this.flushScheduled = true;
+              setImmediate(() => this.flush());
+            }
+          }
+        } catch (error) {
+          if (this.stopped) break;
+          if (attempt <= 1) process.stderr.write(`projection runner ${this.name}: reading the log failed: ${error instanceof Error ? error.name : 'error'}\n`);
         }
+        this.flush();
+        this.flushDeferred();
+        if (this.stopped || this.failure) break;
+        // Ended or broke without being stopped (a dropped connection to the server, a leader change): read again from
+        // the checkpoint after a pause, for as long as it lasts; health reports it meanwhile.
+        if (attempt <= 1) process.stderr.write(`projection runner ${this.name}: the subscription to the log ended at position ${this.checkpoint}; reading again\n`);
+        this.readingAgain = true;
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, Math.min(5000, 25 * 2 ** Math.min(attempt, 8)));
+          this.wake = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
       }
-      this.flush();
-      this.flushDeferred();
-      // Ended without being stopped (a dropped connection to the server): the read models would go stale unseen.
-      if (!this.stopped && !this.failure) this.fail(new Error('the subscription to the log ended'));
     })().catch((error: unknown) => this.fail(error));
+  }
+
+  /** Reading the log again after the subscription to it ended: the read models may be behind meanwhile. */
+  get reconnecting(): boolean {
+    return this.readingAgain;
   }
 
   /** Resolves once every event up to `position` is in the read models (read-your-writes for the caller). */
@@ -287,6 +312,7 @@ export class ProjectionRunner {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    this.wake?.();
     await this.aligned.catch(() => undefined);
     await this.subscription?.close();
     await this.running;

@@ -34,6 +34,7 @@ export class HealthController {
       throw new ServiceUnavailableException('the event store does not answer');
     }
     if (this.projections.failed) throw new ServiceUnavailableException('the read models stopped: see the log');
+    if (this.projections.reconnecting) throw new ServiceUnavailableException('the read models lost the log and are reading it again');
     // A stopped router routes nobody; one that is retrying (the store refusing writes for a while) catches up.
     if (this.router?.failed) throw new ServiceUnavailableException('the router stopped: see the log');
     if (this.relay?.failed) throw new ServiceUnavailableException('the Kafka relay stopped: see the log');
