@@ -21,7 +21,7 @@ COPY --from=build /app/dist ./dist
 # Anything else the apps read at run time must be copied here too.
 COPY --from=build /app/tools ./tools
 COPY --from=build /app/policies ./policies
-RUN mkdir -p /data && chown node:node /data
+RUN mkdir -p /data /keys /erased-keys && chown node:node /data /keys /erased-keys
 USER node
 ENV SPOC_DATA_DIR=/data PORT=3000
 EXPOSE 3000

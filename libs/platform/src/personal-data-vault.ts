@@ -196,12 +196,15 @@ export class PersonalDataVault {
     const at = new Date().toISOString();
     // The ledger first: should the key's own write be lost, the next opening of the vault destroys it. Should the
     // ledger's fail, the key is destroyed all the same (the key file's own record of it fills the ledger later).
+    let unrecorded: unknown = null;
     try {
       this.statements.erased.run(keyId, at);
-    } finally {
-      this.statements.destroy.run(at, keyId);
+    } catch (error) {
+      unrecorded = error;
     }
+    this.statements.destroy.run(at, keyId);
     this.db.pragma('wal_checkpoint(TRUNCATE)');
+    if (unrecorded) throw unrecorded; // the caller retries, which records it
   }
 
   close(): void {
@@ -209,14 +212,15 @@ export class PersonalDataVault {
   }
 }
 
-/** Setting up a new file needs a lock SQLite does not wait for: tried again for up to ten seconds. */
+/** Setting up a new file needs a lock SQLite does not always wait for: tried again for up to ten seconds in all. */
 function whileBusy(work: () => unknown): void {
-  for (let waited = 0; ; waited += 20) {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
     try {
       work();
       return;
     } catch (error) {
-      if ((error as { code?: string }).code !== 'SQLITE_BUSY' || waited >= 10_000) throw error;
+      if ((error as { code?: string }).code !== 'SQLITE_BUSY' || Date.now() >= deadline) throw error;
       Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
     }
   }

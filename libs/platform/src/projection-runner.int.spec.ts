@@ -2,7 +2,7 @@ import type Database from 'better-sqlite3';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { SqliteEventStore, type EventStore } from '@spoc/event-store';
+import { SqliteEventStore, StoreClosedError, type EventStore } from '@spoc/event-store';
 import { testEvent } from '../../event-store/src/testing/events';
 import { EventCodec, type DecodedEvent } from './event-codec';
 import { PersonalDataVault } from './personal-data-vault';
@@ -62,9 +62,10 @@ function droppingOnce(store: EventStore, events: number): EventStore {
         close: () => inner.close(),
         async *[Symbol.asyncIterator]() {
           let seen = 0;
+          if (events === 0) throw new Error('connection dropped');
           for await (const event of inner) {
-            if (seen++ === events) throw new Error('connection dropped');
             yield event;
+            if (++seen === events) throw new Error('connection dropped');
           }
         },
       };
@@ -206,6 +207,32 @@ describe('the projection runner', () => {
     expect(count(db, 'a')).toBe(4);
     expect(reading.failed).toBeNull();
     expect(reading.reconnecting).toBe(false);
+    await reading.stop();
+    db.close();
+  });
+
+  it('is well again once it has read the log again, though nothing new was appended', async () => {
+    await store.append('a', [testEvent('Counted'), testEvent('Counted')], 'no-stream');
+    const db = openReadModelDb(path.join(directory, 'read-models.sqlite'));
+    const reading = new ProjectionRunner('test', droppingOnce(store, 2), db, new EventCodec(vault), [new CountingProjection()]);
+    reading.start();
+    await reading.catchUp();
+    for (const deadline = Date.now() + 3000; reading.reconnecting && Date.now() < deadline; ) await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(reading.reconnecting).toBe(false);
+    expect([count(db, 'a'), reading.failed]).toEqual([2, null]);
+    await reading.stop();
+    db.close();
+  });
+
+  it('stops, rather than try for ever, when the store it reads is closed for good', async () => {
+    const db = openReadModelDb(path.join(directory, 'read-models.sqlite'));
+    const closing = new SqliteEventStore(path.join(directory, 'other-events.sqlite'));
+    const reading = new ProjectionRunner('test', closing, db, new EventCodec(vault), [new CountingProjection()]);
+    reading.start();
+    await reading.catchUp();
+    await closing.close();
+    for (const deadline = Date.now() + 3000; !reading.failed && Date.now() < deadline; ) await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(reading.failed).toBeInstanceOf(StoreClosedError);
     await reading.stop();
     db.close();
   });

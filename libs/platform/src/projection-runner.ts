@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import { logReplaced, type EventStore, type RecordedEvent, type Subscription } from '@spoc/event-store';
+import { logReplaced, StoreClosedError, type EventStore, type RecordedEvent, type Subscription } from '@spoc/event-store';
 import type { DecodedEvent, EventCodec } from './event-codec';
 
 /** A read model fed by the log. `apply` runs inside the runner's transaction and must only touch its own tables. */
@@ -178,6 +178,7 @@ export class ProjectionRunner {
       await this.aligned;
       for (let attempt = 1; !this.stopped && !this.failure; attempt += 1) {
         try {
+          if (this.readingAgain && !(await this.stillTheSameLog())) break;
           // Unfiltered on purpose: the checkpoint must move past events no projection handles, or a caller waiting
           // for the head of the log would wait for ever.
           const from = this.checkpoint;
@@ -207,7 +208,7 @@ export class ProjectionRunner {
         if (attempt <= 1) process.stderr.write(`projection runner ${this.name}: the subscription to the log ended at position ${this.checkpoint}; reading again\n`);
         this.readingAgain = true;
         await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, Math.min(5000, 25 * 2 ** Math.min(attempt, 8)));
+          const timer = setTimeout(resolve, Math.min(5000, 25 * 2 ** Math.min(attempt, 8))).unref();
           this.wake = () => {
             clearTimeout(timer);
             resolve();
@@ -215,6 +216,30 @@ export class ProjectionRunner {
         });
       }
     })().catch((error: unknown) => this.fail(error));
+  }
+
+  /**
+   * Before reading the log again: a store closed for good, or a log replaced meanwhile (restored from a backup while
+   * the service ran), stops the runner (a restart rebuilds the read models before serving) rather than read on from
+   * an old checkpoint. Otherwise true, and `reconnecting` ends once the read models are at the head again.
+   */
+  private async stillTheSameLog(): Promise<boolean> {
+    const checkpointOf = (lane: Lane) => (lane.position === 0n ? null : { position: lane.position, eventId: lane.eventId });
+    let replaced: string | null;
+    let head: bigint | null;
+    try {
+      replaced = (await logReplaced(this.store, checkpointOf(this.first))) ?? (await logReplaced(this.store, checkpointOf(this.second)));
+      head = await this.store.headPosition();
+    } catch (error) {
+      if (error instanceof StoreClosedError) this.fail(error);
+      throw error;
+    }
+    if (replaced !== null) {
+      this.fail(new Error(`the log was replaced while the read models followed it: ${replaced}`));
+      return false;
+    }
+    if (head === null || this.checkpoint >= head) this.readingAgain = false;
+    return true;
   }
 
   /** Reading the log again after the subscription to it ended: the read models may be behind meanwhile. */
