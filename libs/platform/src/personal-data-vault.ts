@@ -37,7 +37,7 @@ export class PersonalDataVault {
   /**
    * `erasedKeysFile` is the ledger of destroyed keys' ids (no key, nothing personal): kept apart from the keys, and
    * never restored from a backup older than the key file, it is what re-destroys keys a restored key file brings
-   * back. The service keeps it with the log (`SPOC_DATA_DIR`), away from the keys (`SPOC_KEYS_DIR`).
+   * back. The service keeps it in `SPOC_ERASED_KEYS_DIR` (by default with the log), away from the keys.
    */
   constructor(file: string, private readonly batchSize = 500, erasedKeysFile = path.join(path.dirname(file), 'erased-keys.sqlite')) {
     this.db = new Database(file, { timeout: 10_000 });

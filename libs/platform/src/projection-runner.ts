@@ -179,6 +179,7 @@ export class ProjectionRunner {
       for (let attempt = 1; !this.stopped && !this.failure; attempt += 1) {
         try {
           if (this.readingAgain && !(await this.stillTheSameLog())) break;
+          if (this.stopped) break; // stop() closes only a subscription it can see
           // Unfiltered on purpose: the checkpoint must move past events no projection handles, or a caller waiting
           // for the head of the log would wait for ever.
           const from = this.checkpoint;
