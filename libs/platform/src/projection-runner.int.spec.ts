@@ -149,17 +149,20 @@ describe('the projection runner', () => {
 
   describe('query indexes', () => {
     const indexed = (db: Database.Database) => db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = 'counts_by_n'").get() !== undefined;
-
-    it('are built once read models filled from the whole log have caught up, not kept up event by event', async () => {
-      await store.append('a', Array.from({ length: 5 }, () => testEvent('Counted')), 'no-stream');
-      const db = openReadModelDb(path.join(directory, 'read-models.sqlite'));
-      const seen: boolean[] = [];
-      const watching = new (class extends CountingProjection {
+    /** The counting read model, noting before each event whether its query index is there yet. */
+    const watchingIndex = (db: Database.Database, seen: boolean[]) =>
+      new (class extends CountingProjection {
         override apply(event: DecodedEvent): void {
           seen.push(indexed(db));
           super.apply(event);
         }
       })();
+
+    it('are built once read models filled from the whole log have caught up, not kept up event by event', async () => {
+      await store.append('a', Array.from({ length: 5 }, () => testEvent('Counted')), 'no-stream');
+      const db = openReadModelDb(path.join(directory, 'read-models.sqlite'));
+      const seen: boolean[] = [];
+      const watching = watchingIndex(db, seen);
       const rebuilding = new ProjectionRunner('test', store, db, new EventCodec(vault), [watching]);
       rebuilding.start();
       await rebuilding.catchUp();
@@ -167,6 +170,33 @@ describe('the projection runner', () => {
       expect(indexed(db)).toBe(true);
       await rebuilding.stop();
       db.close();
+    });
+
+    it('are still left to the end when filling the read models was cut short and the file is opened again', async () => {
+      await store.append('a', Array.from({ length: 5 }, () => testEvent('Counted')), 'no-stream');
+      const file = path.join(directory, 'read-models.sqlite');
+      const first = openReadModelDb(file);
+      new ProjectionRunner('test', store, first, new EventCodec(vault), [new CountingProjection()]);
+      // As a process killed after its first batch leaves it: two events applied, checkpoints with them.
+      first.exec("UPDATE checkpoints SET position = 2 WHERE name IN ('test', 'test/deferred')");
+      first.exec("INSERT INTO counts (stream_id, n) VALUES ('a', 2)");
+      first.close();
+      const db = openReadModelDb(file);
+      const seen: boolean[] = [];
+      const watching = watchingIndex(db, seen);
+      const resumed = new ProjectionRunner('test', store, db, new EventCodec(vault), [watching]);
+      expect(indexed(db)).toBe(false);
+      resumed.start();
+      await resumed.catchUp();
+      expect(seen).toEqual([false, false, false]);
+      expect(indexed(db)).toBe(true);
+      expect(count(db, 'a')).toBe(5);
+      await resumed.stop();
+      db.close();
+      // Once built, they are kept up as the read models go on: nothing is left pending.
+      const again = runner();
+      expect(again.db.prepare('SELECT count(*) AS n FROM pending_indexes').get()).toEqual({ n: 0 });
+      again.db.close();
     });
 
     it('are built when filling the read models stops at a failing event, for the queries served meanwhile', async () => {

@@ -112,10 +112,18 @@ export class ProjectionRunner {
     const migrating = stored.get(deferred) === undefined;
     this.second = lane(deferred, projections.filter((projection) => !projection.readYourWrites), this.first);
     if (migrating) saveCheckpoint.run(deferred, Number(this.second.position), this.second.eventId);
-    // Read models with something in them keep their indexes up as they go (a rebuild stopped half way builds the
-    // rest here); empty ones are about to be filled from the whole log, and get them at the end.
-    if (this.first.position === 0n && this.second.position === 0n) this.indexesDue = { at: null };
+    // Empty read models are about to be filled from the whole log, and get their indexes at the end; so do read
+    // models whose filling was cut short (the file says so). Others keep them up as they go, built here if missing.
+    db.exec('CREATE TABLE IF NOT EXISTS pending_indexes (runner TEXT PRIMARY KEY) WITHOUT ROWID');
+    const cutShort = db.prepare('SELECT 1 FROM pending_indexes WHERE runner = ?').get(name) !== undefined;
+    if ((this.first.position === 0n && this.second.position === 0n) || cutShort) this.deferIndexes();
     else this.buildIndexes();
+  }
+
+  /** Recorded in the file, so that a filling cut short (a crash, a stop) still builds them once, at the end. */
+  private deferIndexes(): void {
+    this.db.prepare('INSERT OR IGNORE INTO pending_indexes (runner) VALUES (?)').run(this.name);
+    this.indexesDue = { at: null };
   }
 
   /** A read model whose shape changed is dropped with the runner's checkpoint, so it is rebuilt from the log. */
@@ -150,6 +158,7 @@ export class ProjectionRunner {
   private buildIndexes(): void {
     this.db.transaction(() => {
       for (const projection of this.projections) for (const statement of projection.indexes ?? []) this.db.exec(statement);
+      this.db.prepare('DELETE FROM pending_indexes WHERE runner = ?').run(this.name);
     })();
     this.indexesDue = null;
   }
@@ -315,12 +324,12 @@ export class ProjectionRunner {
     this.db.transaction(() => {
       this.dropReadModels(this.db, this.projections);
       this.createReadModels(this.db, this.projections);
+      this.deferIndexes();
     })();
     for (const lane of [this.first, this.second]) {
       lane.position = 0n;
       lane.eventId = null;
     }
-    this.indexesDue = { at: null };
   }
 
   /** Applies everything already in the log, however long it takes; for startup, tests and the rebuild command. */
