@@ -9,9 +9,10 @@ export interface RefugeRequests {
   referralOf: Map<string, string>;
   /**
    * The referral's request that holds or waits for a unit, if any: where in the log it was made (a stay's end or a
-   * decision releases only a request made before it) and how many units were free then.
+   * decision releases only a request made before it), how many units were free then, and the event whose handling
+   * asked for it (its causation; null in logs from before it was recorded).
    */
-  live: { requestId: string; position: bigint; unitsFreeBefore: number } | null;
+  live: { requestId: string; position: bigint; unitsFreeBefore: number; askedOn: string | null } | null;
   /** The id the referral's next request takes: one per stay, so a person who needs the refuge again asks anew. */
   nextRequestId: string;
 }
@@ -22,6 +23,7 @@ export async function refugeRequestsOf(store: EventStore, capacity: number, refe
   const referralOf = new Map<string, string>();
   const freeBefore = new Map<string, number>();
   const madeAt = new Map<string, bigint>();
+  const askedOn = new Map<string, string | null>();
   let count = 0;
   for await (const event of store.readStream(streams.refuge())) {
     const refugeEvent = { type: event.type, data: event.data } as RefugeEvent;
@@ -29,6 +31,7 @@ export async function refugeRequestsOf(store: EventStore, capacity: number, refe
       referralOf.set(refugeEvent.data.requestId, refugeEvent.data.referralId);
       freeBefore.set(refugeEvent.data.requestId, refugeUnits.unitsFree(state, capacity));
       madeAt.set(refugeEvent.data.requestId, event.position);
+      askedOn.set(refugeEvent.data.requestId, event.metadata.causationId ?? null);
       if (refugeEvent.data.referralId === referralId) count += 1;
     }
     state = evolve(state, refugeEvent);
@@ -37,7 +40,7 @@ export async function refugeRequestsOf(store: EventStore, capacity: number, refe
   return {
     state,
     referralOf,
-    live: liveId ? { requestId: liveId, position: madeAt.get(liveId)!, unitsFreeBefore: freeBefore.get(liveId) ?? 0 } : null,
+    live: liveId ? { requestId: liveId, position: madeAt.get(liveId)!, unitsFreeBefore: freeBefore.get(liveId) ?? 0, askedOn: askedOn.get(liveId) ?? null } : null,
     // The first keeps the id requests had when there was one per referral, so older logs fold the same.
     nextRequestId: nameBasedUuid(count === 0 ? `refuge\n${referralId}` : `refuge\n${referralId}\n${count}`),
   };

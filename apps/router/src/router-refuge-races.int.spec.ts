@@ -15,6 +15,8 @@ import { needsRefuge, oneRefugeUnit, routerTestKit } from './testing/router-test
 
 type Matches = (streamId: string, events: readonly NewEvent[]) => boolean;
 
+const isDecision: Matches = (streamId, events) => streamId.startsWith('referral-') && events.some((event) => event.type === 'ReferralRouted');
+
 /**
  * The real store, except that the next append a test names is refused once, before it reaches SQLite: the only way
  * to make one particular step of the router fail at the moment the race needs it.
@@ -75,11 +77,13 @@ describe('the router, when a refuge unit is asked for in the middle of a race or
   const { stopRouter, read, closeCase, decisionsOf, refugeRoute, typesOf, settle } = kit;
   const startRouter = () => kit.startRouter(oneRefugeUnit);
   const receive = (reference: string) => kit.receive(reference, needsRefuge, 'victim', oneRefugeUnit);
+  /** The next decision's append is refused: by default as an error of the referral's own, which flags it. */
+  const refuseDecision = (error: Error = new InvalidAppendError('refused by the test')) => refusing.refuseNext(isDecision, error);
 
   it('releases the unit asked for by a referral whose decision could not be stored, so the next person is placed', async () => {
     const router = startRouter();
     // Not a failure that passes with time: the router must flag the referral rather than retry it for ever.
-    refusing.refuseNext((streamId, events) => streamId.startsWith('referral-') && events.some((event) => event.type === 'ReferralRouted'), new InvalidAppendError('refused by the test'));
+    refuseDecision();
     const failed = await receive('DECISION-REFUSED');
     await settle(router);
 
@@ -99,16 +103,40 @@ describe('the router, when a refuge unit is asked for in the middle of a race or
     expect((await refugeRoute(next)).status).toBe('routed');
   });
 
+  it('releases the unit asked for by a router that stopped before deciding, when the next one fails on the same event', async () => {
+    refuseDecision();
+    const first = startRouter();
+    await receive('ASKED-THEN-STOPPED');
+    await settle(first);
+    await stopRouter(first);
+    // A second router asks for a unit anew and stops (or crashes) while its decision waits out a busy store: the
+    // request outlives it, and the failure on this event is already recorded, older than the request.
+    refuseDecision(Object.assign(new Error('database is locked'), { code: 'SQLITE_BUSY' }));
+    const second = kit.startRouter(oneRefugeUnit, 'second-router-state.sqlite');
+    while (refusing.refused < 2) await new Promise((resolve) => setTimeout(resolve, 2));
+    await stopRouter(second);
+    expect(await typesOf(streams.refuge())).toEqual(['RefugeUnitRequested', 'RefugeUnitReleased', 'RefugeUnitRequested']);
+    // A third, knowing nothing of it but the log, decides on the same event and fails again.
+    refuseDecision();
+    const third = kit.startRouter(oneRefugeUnit, 'third-router-state.sqlite');
+    await settle(third);
+
+    expect(refusing.refused).toBe(3);
+    expect(await typesOf(streams.refuge())).toEqual(['RefugeUnitRequested', 'RefugeUnitReleased', 'RefugeUnitRequested', 'RefugeUnitReleased']);
+    const next = await receive('NEXT-AFTER-THE-STOPPED-ROUTER');
+    await settle(third);
+    expect((await refugeRoute(next)).status).toBe('routed');
+  });
+
   it('releases the unit a second reader asks for again on a referral whose decision fails again', async () => {
-    const isDecision: Matches = (streamId, events) => streamId.startsWith('referral-') && events.some((event) => event.type === 'ReferralRouted');
-    refusing.refuseNext(isDecision, new InvalidAppendError('refused by the test'));
+    refuseDecision();
     const first = startRouter();
     await receive('FAILS-TWICE');
     await settle(first);
     await stopRouter(first);
     // A second router, or a state file rebuilt from the log: the failure does not hide the assessment, so it is
     // decided again, a unit asked for anew, and the decision fails again (the failure it records is the first one).
-    refusing.refuseNext(isDecision, new InvalidAppendError('refused by the test'));
+    refuseDecision();
     const second = kit.startRouter(oneRefugeUnit, 'another-router-state.sqlite');
     await settle(second);
 
@@ -125,7 +153,7 @@ describe('the router, when a refuge unit is asked for in the middle of a race or
     await settle(router);
     await closeCase((await refugeRoute(referralId)).caseId, referralId);
     await settle(router);
-    refusing.refuseNext((streamId, events) => streamId.startsWith('referral-') && events.some((event) => event.type === 'ReferralRouted'), new InvalidAppendError('refused by the test'));
+    refuseDecision();
     await kit.reassess(referralId, 15, oneRefugeUnit);
     await settle(router);
 
@@ -156,7 +184,6 @@ describe('the router, when a refuge unit is asked for in the middle of a race or
   it('keeps the unit another router reused for a newer decision before this attempt failed', async () => {
     const router = startRouter();
     const referralId = nameBasedUuid('test\nREUSED-BY-ANOTHER');
-    const isDecision: Matches = (streamId, events) => streamId.startsWith('referral-') && events.some((event) => event.type === 'ReferralRouted');
     refusing.interposeBeforeNext(isDecision, async () => {
       // This router has asked for the unit and is about to store its decision: a reassessment comes in, another
       // router decides it (the unit's request is live, so it is that decision's), and then this attempt fails.
@@ -234,7 +261,6 @@ describe('the router, when a refuge unit is asked for in the middle of a race or
   it('keeps one person to a unit when the other router releases the unit only after this one has read it again', async () => {
     const router = startRouter();
     const referralId = nameBasedUuid('test\nRELEASED-LATE');
-    const isDecision: Matches = (streamId, events) => streamId.startsWith('referral-') && events.some((event) => event.type === 'ReferralRouted');
     // The other router's failure lands before this router's first decision; its release of the unit asked for
     // before it (recorded once, whoever appends it) only before the decision made after reading the referral again.
     refusing.interposeBeforeNext(isDecision, async () => {

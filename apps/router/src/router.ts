@@ -50,8 +50,6 @@ export class Router {
   referralsFailed = 0;
   /** The last receipt read, opened. */
   private received: { eventId: string; decoded: DecodedEvent } | null = null;
-  /** The refuge request this router made while deciding on an event, for its routing failure to release. */
-  private requestMade: { eventId: string; requestId: string } | null = null;
 
   constructor(
     private readonly store: EventStore,
@@ -218,13 +216,14 @@ export class Router {
     if (at !== null) {
       this.referralsFailed += 1;
       // A refuge unit asked for just before the failure belongs to no decision, and no case of it will ever end.
-      // The one this very attempt asked for, if it is still live and no decision stored since holds it (another
-      // router's, reusing it), whatever the decision before holds (its stay may have ended) and wherever the failure
-      // stands (recorded before, by a router that failed on the same event: older than the request). Otherwise one
-      // asked for before the failure, unless the latest decision holds it.
+      // The one asked for on this very event (by this router, or by one that stopped or crashed before deciding), if
+      // it is still live and no decision stored since holds it (another router's, reusing it), whatever the decision
+      // before holds (its stay may have ended) and wherever the failure stands (recorded before, by a router that
+      // failed on the same event: older than the request). Otherwise one asked for before the failure, unless the
+      // latest decision holds it.
       const latest = await this.latestDecisionOf(referralId);
       const live = (await refugeRequestsOf(this.store, this.policy.provisions.refuge.capacityUnits ?? 0, referralId)).live;
-      const own = live && this.requestMade?.eventId === event.id && this.requestMade.requestId === live.requestId ? live : null;
+      const own = live && live.askedOn === event.id ? live : null;
       const held = latest !== null && holdsRefugeUnit(latest.data);
       if (own ? !(held && latest!.position > own.position) : !held) await this.followUps.releaseRefugeUnit(referralId, own ? { requestId: own.requestId } : at, event);
     }
@@ -330,7 +329,6 @@ export class Router {
     let decidedAt: bigint;
     try {
       decidedAt = (await this.store.append(streamId, this.codec.encode([decision], routerContext(trigger), { keyId, key }), head)).position;
-      this.requestMade = null; // the decision holds it now
     } catch (error) {
       // The stream moved on since it was read. Read it again: if another router decided (or a newer assessment came),
       // there is nothing left to do; if all it added was a routing failure, that is no decision, and this one stands.
@@ -443,9 +441,9 @@ export class Router {
     // Asked once: the stream is long-lived, so a repeat append would not be recognised by the store as a retry.
     if (!requests.live) {
       const requestId = requests.nextRequestId;
-      this.requestMade = { eventId: trigger.id, requestId };
       const request: RefugeEvent = { type: 'RefugeUnitRequested', data: { requestId, referralId, requestedAt: at } };
-      const [encoded] = this.codec.encode([request], { actor: { id: 'router', role: 'system' }, correlationId: requestId, causationId: null });
+      // Its causation names the event it was asked for on: a failure on that event finds it, after a restart too.
+      const [encoded] = this.codec.encode([request], { actor: { id: 'router', role: 'system' }, correlationId: requestId, causationId: trigger.id });
       encoded.id = requestId;
       await this.store.append(streams.refuge(), [encoded], 'any');
       requests = await refugeRequestsOf(this.store, capacity, referralId);
