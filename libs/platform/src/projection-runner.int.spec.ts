@@ -44,9 +44,13 @@ class StatusProjection extends CountingProjection {
   }
 }
 
-/** The real store, except that its first subscription breaks after `events` events, as a dropped connection does. */
-function droppingOnce(store: EventStore, events: number): EventStore {
+/**
+ * The real store, except that its first subscription breaks after `events` events, as a dropped connection does;
+ * from then on, reads go to `afterwards` if given (a log restored from a backup while the connection was down).
+ */
+function droppingOnce(first: EventStore, events: number, afterwards: EventStore = first): EventStore {
   let dropped = false;
+  let store = first;
   return {
     append: (...args) => store.append(...args),
     readStream: (...args) => store.readStream(...args),
@@ -62,10 +66,14 @@ function droppingOnce(store: EventStore, events: number): EventStore {
         close: () => inner.close(),
         async *[Symbol.asyncIterator]() {
           let seen = 0;
-          if (events === 0) throw new Error('connection dropped');
+          const drop = () => {
+            store = afterwards;
+            return new Error('connection dropped');
+          };
+          if (events === 0) throw drop();
           for await (const event of inner) {
             yield event;
-            if (++seen === events) throw new Error('connection dropped');
+            if (++seen === events) throw drop();
           }
         },
       };
@@ -251,6 +259,22 @@ describe('the projection runner', () => {
     expect(reading.reconnecting).toBe(false);
     expect([count(db, 'a'), reading.failed]).toEqual([2, null]);
     await reading.stop();
+    db.close();
+  });
+
+  it('stops, rather than read on from its checkpoint, when the log was replaced while it read it again', async () => {
+    await store.append('a', [testEvent('Counted'), testEvent('Counted'), testEvent('Counted')], 'no-stream');
+    // Restored from an older backup meanwhile: shorter than the checkpoint, other events at its positions.
+    const restored = new SqliteEventStore(path.join(directory, 'restored-events.sqlite'));
+    await restored.append('b', [testEvent('Counted')], 'no-stream');
+    const db = openReadModelDb(path.join(directory, 'read-models.sqlite'));
+    const reading = new ProjectionRunner('test', droppingOnce(store, 3, restored), db, new EventCodec(vault), [new CountingProjection()]);
+    reading.start();
+    for (const deadline = Date.now() + 3000; !reading.failed && Date.now() < deadline; ) await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(String(reading.failed)).toMatch(/the log was replaced/);
+    expect([count(db, 'a'), count(db, 'b')]).toEqual([3, 0]);
+    await reading.stop();
+    await restored.close();
     db.close();
   });
 
