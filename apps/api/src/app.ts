@@ -18,7 +18,21 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** Builds the API (not listening yet): the same app for `npm start` and for the end-to-end tests. */
 /** `clock` is for the demo-data generator, which replays a simulated year; everything else runs on the system clock. */
 export async function createApp(config: AppConfig, options: { logger?: boolean; clock?: Clock } = {}): Promise<NestFastifyApplication> {
-  const adapter = new FastifyAdapter({ bodyLimit: BODY_LIMIT, logger: false, trustProxy: false });
+  const adapter = new FastifyAdapter({
+    bodyLimit: BODY_LIMIT,
+    logger: false,
+    trustProxy: false,
+    // Fastify answers a URL it cannot route (a broken percent escape, an over-long path parameter) by itself, quoting
+    // the whole URL, query included, which may carry personal data: answered here in the API's own words instead.
+    frameworkErrors: (error: { code?: string }, _request: FastifyRequest, reply: FastifyReply) => {
+      const tooLong = error.code === 'FST_ERR_MAX_PARAM_LENGTH';
+      void reply.code(tooLong ? 414 : 400).send(
+        tooLong
+          ? { statusCode: 414, error: 'URI Too Long', message: 'a part of the path is too long' }
+          : { statusCode: 400, error: 'Bad Request', message: 'the URL is not valid', details: [{ field: 'url', problem: 'must be a valid URL (a broken percent escape?)' }] },
+      );
+    },
+  });
   const fastify = adapter.getInstance();
   // Only JSON bodies: anything else (text/plain included) is a 415, not a string to validate.
   fastify.removeContentTypeParser('text/plain');

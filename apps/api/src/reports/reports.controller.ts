@@ -1,5 +1,5 @@
 import { applyDecorators, Controller, Get, Header, Inject, Query, Res } from '@nestjs/common';
-import { ApiBearerAuth, ApiProduces, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOkResponse, ApiProduces, ApiQuery, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import type { RoutingPolicy } from '@spoc/domain';
 import type { Clock } from '../infrastructure/clock';
@@ -47,6 +47,7 @@ export class ReportsController {
   @Allow('auditor', 'admin')
   @PeriodQuery()
   @ApiProduces('text/csv')
+  @ApiOkResponse({ description: 'the report as CSV, one section per breakdown', schema: { type: 'string' } })
   csv(@Query() query: Record<string, unknown>, @Res({ passthrough: true }) reply: FastifyReply) {
     const report = this.report(query, []);
     // Set once the period is known to be valid: a 400 stays the contract's JSON problem.
@@ -59,6 +60,7 @@ export class ReportsController {
   @Allow('auditor', 'admin')
   @PeriodQuery()
   @ApiProduces('text/html')
+  @ApiOkResponse({ description: 'the report as a printable page', schema: { type: 'string' } })
   // Nothing on the page may load or run anything: inline styles and inline SVG only.
   @Header('content-security-policy', "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'")
   html(@Query() query: Record<string, unknown>, @Res({ passthrough: true }) reply: FastifyReply) {
