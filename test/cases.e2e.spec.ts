@@ -276,7 +276,11 @@ describe('provider queues and the case lifecycle over HTTP', () => {
     expect(read.body).not.toHaveProperty('risk');
     await act('outreach', cases.outreach, 'contact-attempts', { outcome: 'contacted' }).expect(404);
     await act('outreach', cases.outreach, 'close', { outcome: 'other' }).expect(404);
+    // Nor may it reassess the referral, which would route the person on without their consent.
+    await app.http().post(`/v1/referrals/${referral.referralId}/reassessments`).set(bearer(tokens.outreach)).send(high).expect(404);
     expect(await caseEvents(referral.referralId, cases.outreach)).toEqual([expect.objectContaining({ type: 'CaseOpened', data: expect.objectContaining({ status: 'held-awaiting-consent' }) })]);
+    const { body: after } = await app.http().get(`/v1/referrals/${referral.referralId}`).set(bearer(tokens.police)).expect(200);
+    expect(after).toMatchObject({ riskLevel: 'medium', status: 'awaiting-consent' });
   });
 
   it('does not let a case held for consent be declined or transferred, which would route the person on without it', async () => {

@@ -86,7 +86,8 @@ export class QueueProjection implements Projection {
       contact: db.prepare('UPDATE cases SET first_contact_attempt_at = coalesce(first_contact_attempt_at, ?) WHERE case_id = ?'),
       offered: db.prepare("UPDATE cases SET route_status = 'routed', due_by = ? WHERE case_id = ?"),
       byId: db.prepare(`SELECT ${columns} FROM cases c LEFT JOIN case_contacts s USING (referral_id) WHERE c.case_id = ?`),
-      openAt: db.prepare("SELECT case_id FROM cases WHERE referral_id = ? AND provision = ? AND status IN ('awaiting', 'active') LIMIT 1"),
+      // A case held for consent is not the provision's yet: it gives it no say on the referral.
+      openAt: db.prepare("SELECT case_id FROM cases WHERE referral_id = ? AND provision = ? AND lane = 'open' LIMIT 1"),
       casesOf: db.prepare('SELECT case_id FROM cases WHERE referral_id = ? ORDER BY case_id'),
       worked: db.prepare("SELECT count(*) AS n FROM cases WHERE referral_id = ? AND lane = 'open'"),
       page: db.prepare(
@@ -151,12 +152,12 @@ export class QueueProjection implements Projection {
     return this.statements.casesOf.all(referralId).map((row) => row.case_id);
   }
 
-  /** Whether the referral is routed to this provision now: an open case there. */
   /** A referral's cases in someone's queue (awaiting or active, held for consent not counted). */
   casesBeingWorked(referralId: string): number {
     return this.statements.worked.get(referralId)!.n;
   }
 
+  /** Whether the referral is routed to this provision now: an open case there, not one held for consent. */
   hasOpenCaseAt(referralId: string, provision: string): boolean {
     return this.statements.openAt.get(referralId, provision) !== undefined;
   }
