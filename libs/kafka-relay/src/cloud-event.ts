@@ -21,7 +21,7 @@ export interface CaseIntegrationEvent {
   status: CaseStatus;
   /** When it happened in the world (ISO 8601); `ce_time` says when the log recorded it. */
   occurredAt: string;
-  /** opened: routed, waitlisted (e.g. no refuge place free) or held awaiting the victim's consent. */
+  /** opened: routed, or waitlisted (e.g. no refuge place free). */
   routeStatus?: string;
   riskLevel?: string | null;
   repeat?: boolean;
@@ -43,6 +43,11 @@ export interface CaseIntegrationEvent {
 export interface KnownCase {
   provision: string;
   referralId: string;
+  /**
+   * Opened held for the victim's consent: not the provision's case (its caseworkers cannot see it either), so none
+   * of its events is published. Consent opens a case of its own, which is.
+   */
+  held: boolean;
 }
 
 export interface CaseMessage {
@@ -84,6 +89,7 @@ const MAPPINGS: Record<string, Mapping> = {
     ceType: 'org.spoc.case.opened.v1',
     status: 'awaiting',
     fields: (data) => ({
+      // routed or waitlisted: a case held for consent is never published (`KnownCase.held`).
       routeStatus: code(data.status),
       riskLevel: code(data.riskLevel) ?? null,
       repeat: data.repeat === true,
@@ -139,7 +145,7 @@ export function caseIdOf(streamId: string): string | null {
 export function learnCase(event: RecordedEvent): KnownCase | null {
   if (event.type !== 'CaseOpened') return null;
   const data = event.data as Data;
-  return { provision: String(data.provision), referralId: String(data.referralId) };
+  return { provision: String(data.provision), referralId: String(data.referralId), held: data.status === 'held-awaiting-consent' };
 }
 
 /**

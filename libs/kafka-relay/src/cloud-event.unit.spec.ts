@@ -1,10 +1,10 @@
 import { EVENT_SCHEMAS, type CaseEvent } from '@spoc/domain';
 import type { RecordedEvent } from '@spoc/event-store';
-import { caseIdOf, INTEGRATION_TYPES, toCaseMessage, UnknownCaseError, UnmappedCaseEventError, type KnownCase } from './cloud-event';
+import { caseIdOf, INTEGRATION_TYPES, learnCase, toCaseMessage, UnknownCaseError, UnmappedCaseEventError, type KnownCase } from './cloud-event';
 
 const caseId = '3f2c6a1e-7b1d-4c55-9a0e-5d8f1f0b2c11';
 const referralId = '9b7e2d44-0c3a-4f7e-8d21-6a5b4c3d2e1f';
-const idva: KnownCase = { provision: 'idva', referralId };
+const idva: KnownCase = { provision: 'idva', referralId, held: false };
 
 function recorded(type: string, data: Record<string, unknown>, overrides: Partial<RecordedEvent> = {}): RecordedEvent {
   return {
@@ -139,6 +139,13 @@ describe('a case event as a Kafka message', () => {
 
   it('refuses a later event of a case it never saw opened', () => {
     expect(() => toCaseMessage(recorded('CaseClaimed', { caseId }), null)).toThrow(UnknownCaseError);
+  });
+
+  it('learns from its opening whether a case is held for consent, which keeps all its events off the topics', () => {
+    expect(learnCase(opened)).toEqual({ provision: 'idva', referralId, held: false });
+    expect(learnCase(recorded('CaseOpened', { ...(opened.data as object), status: 'waitlisted' }))).toEqual({ provision: 'idva', referralId, held: false });
+    expect(learnCase(recorded('CaseOpened', { ...(opened.data as object), status: 'held-awaiting-consent' }))).toEqual({ provision: 'idva', referralId, held: true });
+    expect(learnCase(recorded('CaseClaimed', { caseId }))).toBeNull();
   });
 
   it('tells a case stream from any other', () => {

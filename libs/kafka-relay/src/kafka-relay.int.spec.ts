@@ -107,6 +107,31 @@ const sameOrder = (read: Map<string, string[]>, appended: Map<string, string[]>)
     }
   });
 
+  it('publishes nothing of a case held for the victim\'s consent, before or after a restart, and goes on with the others', async () => {
+    const held = newCaseId();
+    const [heldOpened] = caseLife(held, 'outreach', 1);
+    (heldOpened.data as { status: string }).status = 'held-awaiting-consent';
+    const after = newCaseId();
+    const stateFile = path.join(directory, 'relay.sqlite');
+    let relay = new KafkaRelay(store, brokers, stateFile, { log: quiet });
+    relay.start();
+    await store.append(`case-${held}`, [heldOpened], 'no-stream');
+    expect(await relay.waitFor((await store.headPosition())!, 30_000)).toBe(true);
+    await relay.stop();
+    // Its supersession (consent opened a case of its own) comes after a restart: the relay's file knows it was held.
+    relay = new KafkaRelay(store, brokers, stateFile, { log: quiet });
+    relay.start();
+    await store.append(`case-${held}`, [testEvent('CaseSuperseded', { caseId: held, referralId: 'r-held', decisionNumber: 1, supersededAt: new Date().toISOString(), reason: 'consent given' })], 0n);
+    await appendInterleaved(store, [{ caseId: after, events: caseLife(after, 'outreach', 2) }]);
+    expect(await relay.waitFor((await store.headPosition())!, 30_000)).toBe(true);
+    expect(relay.failed).toBeNull();
+    await relay.stop();
+
+    const read = await readTopics(brokers, [topicFor('outreach')], new Set([held, after]), (messages) => messages.some((message) => message.key === after && message.headers.ce_type === 'org.spoc.case.claimed.v1'));
+    expect(read.filter((message) => message.key === held)).toEqual([]);
+    expect(read.filter((message) => message.key === after).map((message) => message.headers.ce_type)).toEqual(['org.spoc.case.opened.v1', 'org.spoc.case.claimed.v1']);
+  });
+
   it('after the relay process is killed mid-stream and restarted, a consumer that drops duplicates by ce_id has every case event once, in order', async () => {
     const eventsFile = path.join(directory, 'events.sqlite');
     const stateFile = path.join(directory, 'relay.sqlite');

@@ -166,7 +166,9 @@ export class KafkaRelay {
       if (caseId === null) continue;
       const opened = learnCase(event);
       if (opened) learned.set(caseId, opened);
-      messages.push(toCaseMessage(event, learned.get(caseId) ?? this.state.knownCase(caseId)));
+      const known = learned.get(caseId) ?? this.state.knownCase(caseId);
+      if (known?.held) continue; // the provision may not know of it: the victim has not consented
+      messages.push(toCaseMessage(event, known));
     }
     const newTopics = [...new Set(messages.map((message) => message.topic))].filter((topic) => !this.topicsReady.has(topic));
     const sent = await this.untilDone(async () => {
