@@ -201,12 +201,15 @@ describe('provider queues and the case lifecycle over HTTP', () => {
     const vs = await app.http().get(`/v1/cases/${standard.cases['victim-support']}`).set(bearer(tokens['victim-support'])).expect(200);
     expect(vs.body.risk).toEqual({ level: 'standard', dashScore: 6, criteria: ['dash-score<10'] });
     expect(vs.body.referral).not.toHaveProperty('children');
-    expect(vs.body.referral.subject).toMatchObject({ firstName: 'Sam', safeContact: expect.any(Object) });
+    // How to reach the person safely, and nothing else of them: no date of birth, address or identifiers.
+    expect(Object.keys(vs.body.referral.subject).sort()).toEqual(['email', 'firstName', 'interpreterRequired', 'language', 'lastName', 'phone', 'safeContact']);
+    expect(vs.body.referral.subject).toMatchObject({ firstName: 'Sam', phone: '07700 900123', safeContact: expect.any(Object) });
 
     const { cases } = await routed(high);
     const idva = await app.http().get(`/v1/cases/${cases.idva}`).set(bearer(tokens.idva)).expect(200);
     expect(idva.body.risk).toMatchObject({ level: 'high', dashScore: 15, answers: expect.objectContaining({ Q1: 'yes' }) });
     expect(idva.body.referral.children).toHaveLength(1);
+    expect(idva.body.referral.subject).toMatchObject({ firstName: 'Sam', dateOfBirth: expect.any(String), postcode: expect.any(String) });
   });
 
   it('frees a refuge unit when its case closes and offers it to the person waiting, whose clock then starts', async () => {

@@ -1,4 +1,4 @@
-import type { CaseViewPart, ReferralSubmission, RiskAssessment, SafeContactCard } from '@spoc/domain';
+import type { CaseViewPart, ReferralSubmission, RiskAssessment, SafeContactCard, Subject } from '@spoc/domain';
 import { isSealed, type PersonalDataVault } from '@spoc/platform';
 import type { CaseRow } from '../queues/queue.projection';
 
@@ -46,16 +46,21 @@ export interface CaseDetailInputs {
   now: number;
 }
 
+/** How to reach the subject, safely and in their language: what every provision sees (policy.ts, `CASE_VIEW_PARTS`). */
+function contactOf({ firstName, lastName, phone, email, safeContact, language, interpreterRequired }: Subject) {
+  return { firstName, lastName, phone, email, safeContact, language, interpreterRequired };
+}
+
 /**
- * A case as its provision sees it: the subject and the safe-contact instructions always (contact must be made
- * safely), and of the rest of the referral only the parts the policy gives this provision.
+ * A case as its provision sees it: how to reach the subject safely always, and of the rest of the referral only
+ * the parts the policy gives this provision.
  */
 export function caseDetailView({ row, submission, risk, parts, history, now }: CaseDetailInputs) {
   const has = (part: CaseViewPart) => parts.includes(part);
   const referral = submission
     ? {
         referralType: submission.referralType,
-        subject: submission.subject,
+        subject: has('subjectDetails') ? submission.subject : contactOf(submission.subject),
         ...(has('referrer') ? { referrer: submission.referrer } : {}),
         ...(has('otherParty') ? { otherParty: submission.otherParty } : {}),
         ...(has('children') ? { children: submission.children } : {}),

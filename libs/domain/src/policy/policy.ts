@@ -30,10 +30,12 @@ export interface Provision {
 }
 
 /**
- * Parts of a referral a case can show. The subject (name, phone, safe-contact instructions) is always shown,
- * because contact must be made safely; the rest only where the provision's work needs it.
+ * Parts of a referral a case can show. How to reach the subject (name, phone, email, safe-contact instructions,
+ * language and whether an interpreter is needed) is always shown, because contact must be made safely; the rest
+ * only where the provision's work needs it. `subjectDetails` is the rest of the subject: date of birth, gender,
+ * postcode, disability and the police and NHS identifiers.
  */
-export const CASE_VIEW_PARTS = ['referrer', 'otherParty', 'children', 'incident', 'riskSummary', 'riskAnswers', 'needs', 'consent'] as const;
+export const CASE_VIEW_PARTS = ['subjectDetails', 'referrer', 'otherParty', 'children', 'incident', 'riskSummary', 'riskAnswers', 'needs', 'consent'] as const;
 export type CaseViewPart = (typeof CASE_VIEW_PARTS)[number];
 
 /** Ages in whole years; every band is inclusive. The young-person and adult bands overlap on purpose (16–17 get both). */

@@ -82,7 +82,7 @@ describe('the routing policy document', () => {
     doc.provisions.outreach.declineFallback = 'outreach';
     expect(problemsOf(doc)).toEqual(
       expect.arrayContaining([
-        'provisions.idva.caseView[1] must be one of: referrer, otherParty, children, incident, riskSummary, riskAnswers, needs, consent',
+        'provisions.idva.caseView[1] must be one of: subjectDetails, referrer, otherParty, children, incident, riskSummary, riskAnswers, needs, consent',
         'provisions.outreach.declineFallback must be another provision of the policy',
       ]),
     );
