@@ -23,6 +23,7 @@ COPY --from=build /app/tools ./tools
 COPY --from=build /app/policies ./policies
 RUN mkdir -p /data /keys /erased-keys && chown node:node /data /keys /erased-keys
 USER node
-ENV SPOC_DATA_DIR=/data PORT=3000
+# The keys apart from the log, so that a backup of one is not a backup of both (erasure destroys keys).
+ENV SPOC_DATA_DIR=/data SPOC_KEYS_DIR=/keys SPOC_ERASED_KEYS_DIR=/erased-keys PORT=3000
 EXPOSE 3000
 CMD ["node", "-r", "./tools/register-paths.js", "dist/apps/api/src/main.js"]

@@ -77,6 +77,16 @@ function repositoryRoot(): string {
 }
 
 /**
+ * Said at start when the subject keys sit in the same directory as the log (the default, for a first run): one backup
+ * of that directory then holds the sealed data and the keys that open it, and an erasure (destroying a key) does
+ * not reach that backup.
+ */
+export function keysBesideLogWarning(config: Pick<AppConfig, 'keysDir' | 'dataDir' | 'eventStoreConnectionString'>): string | null {
+  if (config.eventStoreConnectionString || config.keysDir !== config.dataDir) return null;
+  return `the subject keys are kept with the log in ${config.dataDir}: a backup of it holds both, and erasure cannot reach that backup; in production set SPOC_KEYS_DIR to a directory of its own, backed up apart (see README)`;
+}
+
+/**
  * The subject keys, with the ledger of the keys destroyed beside the log rather than the keys: restoring the key
  * directory from a backup leaves the ledger as it was, and the vault destroys again what it names.
  */

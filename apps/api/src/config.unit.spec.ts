@@ -1,4 +1,4 @@
-import { ConfigError, hashToken, loadConfig } from './config';
+import { ConfigError, hashToken, keysBesideLogWarning, loadConfig } from './config';
 
 describe('configuration', () => {
   it('has defaults a newcomer can run with', () => {
@@ -8,6 +8,12 @@ describe('configuration', () => {
   it('keeps the keys and the ledger of destroyed keys with the data unless told otherwise', () => {
     expect(loadConfig({ SPOC_DATA_DIR: '/srv/spoc' })).toMatchObject({ dataDir: '/srv/spoc', keysDir: '/srv/spoc', erasedKeysDir: '/srv/spoc' });
     expect(loadConfig({ SPOC_DATA_DIR: '/srv/spoc', SPOC_KEYS_DIR: '/keys', SPOC_ERASED_KEYS_DIR: '/erased-keys' })).toMatchObject({ keysDir: '/keys', erasedKeysDir: '/erased-keys' });
+  });
+
+  it('warns at start when the keys sit with the log, where one backup would hold both', () => {
+    expect(keysBesideLogWarning(loadConfig({ SPOC_DATA_DIR: '/srv/spoc' }))).toMatch(/SPOC_KEYS_DIR/);
+    expect(keysBesideLogWarning(loadConfig({ SPOC_DATA_DIR: '/srv/spoc', SPOC_KEYS_DIR: '/keys' }))).toBeNull();
+    expect(keysBesideLogWarning(loadConfig({ SPOC_DATA_DIR: '/srv/spoc', EVENTSTORE_CONNECTION_STRING: 'esdb://db:2113' }))).toBeNull();
   });
 
   it('keeps only the hash of the bootstrap token', () => {

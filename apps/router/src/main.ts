@@ -3,7 +3,7 @@ import path from 'node:path';
 import { parsePolicy } from '@spoc/domain';
 import { EventStoreDbEventStore, SqliteEventStore } from '@spoc/event-store';
 import { EventCodec, openReadModelDb } from '@spoc/platform';
-import { ConfigError, loadConfig, openVault } from '../../api/src/config';
+import { ConfigError, keysBesideLogWarning, loadConfig, openVault } from '../../api/src/config';
 import { relayBesideRouter } from './relay';
 import { Router } from './router';
 
@@ -27,7 +27,9 @@ async function main(): Promise<void> {
   router.start();
   relay?.start();
   const kafka = relay ? `; Kafka relay to ${config.kafkaBrokers.join(',')}` : '; no Kafka relay (KAFKA_BROKERS unset)';
-  process.stdout.write(`router running with policy ${policy.id}; state in ${config.dataDir}${kafka}\n`);
+  process.stdout.write(`router running with policy ${policy.id}; state in ${config.dataDir}; subject keys in ${config.keysDir}${kafka}\n`);
+  const keysWarning = keysBesideLogWarning(config);
+  if (keysWarning) process.stderr.write(`warning: ${keysWarning}\n`);
   const shutdown = async () => {
     await relay?.stop();
     await router.stop();
