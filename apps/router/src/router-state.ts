@@ -25,6 +25,9 @@ export class RouterState {
   private readonly statements;
 
   constructor(private readonly db: Database.Database, private readonly matchKey: Buffer) {
+    // An erased person's hashes are overwritten as they leave the index, not left in free pages: with the service
+    // key (in the key file), anyone holding this file could otherwise test guesses of a name and a date of birth.
+    db.pragma('secure_delete = ON');
     db.exec(`CREATE TABLE IF NOT EXISTS persons (
       referral_id TEXT PRIMARY KEY, blocking TEXT NOT NULL, first_name TEXT, postcode TEXT, police_person_id TEXT,
       nhs_number TEXT, other_blocking TEXT, other_police_person_id TEXT, received_at TEXT NOT NULL, marac_listed_at TEXT
@@ -88,6 +91,8 @@ export class RouterState {
   /** An erased referral is no one's earlier referral: its subject leaves the index. */
   forgetPerson(referralId: string): void {
     this.statements.forget.run(referralId);
+    // The write-ahead log still holds the pages as they were: copied back and emptied at once (erasures are rare).
+    if (!this.db.inTransaction) this.db.pragma('wal_checkpoint(TRUNCATE)');
   }
 
   remember(person: Omit<IndexedPerson, 'maracListedAt'>): void {

@@ -247,6 +247,7 @@ export class Router {
       case 'ReferralRouted':
         return this.carryOut(this.codec.decode<ReferralRouted['data']>(event).data, event, event.position);
       case 'ReferralErased':
+        this.received = null; // nothing opened stays in memory past an erasure, whosever it was
         return this.forgetErased(event);
       default:
         return;
