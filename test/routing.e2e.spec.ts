@@ -83,16 +83,34 @@ describe('routing over HTTP', () => {
     expect(second.repeat).toMatchObject({ isRepeat: true, previousReferralIds: [first.referralId] });
   });
 
-  it("tells another agency that its referral is a repeat, but not the ids of the first agency's referrals", async () => {
+  it("does not tell another agency that the person was referred before by someone else, nor link the first agency's referral", async () => {
     const gp = (await app.createPrincipal({ role: 'referrer', name: 'GP surgery', agency: 'portsmouth-gp' })).token;
     const person = { lastName: 'Twoagency', firstName: 'Tia' };
     const first = await routed(validVictimReferral({ agencyReference: 'RT-TWO-1', subject: person }));
     const second = await routed(validVictimReferral({ agencyReference: 'RT-TWO-2', subject: person }), gp);
 
-    expect(second.repeat).toEqual({ isRepeat: true, previousReferralIds: [], repeatMarac: false, possibleMatchReferralIds: [] });
+    expect(second.repeat).toEqual({ isRepeat: false, previousReferralIds: [], repeatMarac: false, possibleMatchReferralIds: [] });
+    expect(second.flags).not.toContain('repeat-victim');
     await app.http().get(`/v1/referrals/${first.referralId}`).set(bearer(gp)).expect(404);
     const audited = await app.http().get(`/v1/referrals/${second.referralId}`).set(bearer(auditor)).expect(200);
     expect(audited.body.repeat).toMatchObject({ isRepeat: true, previousReferralIds: [first.referralId] });
+    expect(audited.body.flags).toContain('repeat-victim');
+  });
+
+  it("keeps another agency's MARAC listing from a referrer: the level it raises stands, said to come from the partnership", async () => {
+    const gp = (await app.createPrincipal({ role: 'referrer', name: 'GP practice', agency: 'portsmouth-gp' })).token;
+    const person = { lastName: 'Marac-Elsewhere', firstName: 'Meg', dateOfBirth: '1988-05-06' };
+    const first = await routed(validVictimReferral({ agencyReference: 'RT-ME-1', subject: person, riskAssessment: validRiskAssessment({ answers: answers(15) }) }));
+    const second = await routed(validVictimReferral({ agencyReference: 'RT-ME-2', subject: person, riskAssessment: validRiskAssessment({ answers: answers(2) }) }), gp);
+
+    // The decision is the same as for the police: high, so IDVA and MARAC; only its basis is withheld.
+    expect(second).toMatchObject({ riskLevel: 'high', repeat: { isRepeat: false, repeatMarac: false, previousReferralIds: [] }, marac: { repeat: false } });
+    expect(second.routes.map((route: { provision: string }) => route.provision)).toContain('idva');
+    expect(second.riskCriteria).toContain('partnership-information');
+    expect(JSON.stringify(second)).not.toMatch(/repeat-marac|repeat-victim/);
+    const audited = await app.http().get(`/v1/referrals/${second.referralId}`).set(bearer(auditor)).expect(200);
+    expect(audited.body).toMatchObject({ repeat: { isRepeat: true, repeatMarac: true, previousReferralIds: [first.referralId] }, marac: { repeat: true } });
+    expect(audited.body.riskCriteria).toContain('repeat-marac');
   });
 
   it('re-routes a reassessment: the route that still applies keeps its case, a dropped one is superseded', async () => {

@@ -34,18 +34,31 @@ export function referralView(row: ReferralStatusRow, vault: PersonalDataVault, s
   };
 }
 
-type Repeat = { previousReferralIds?: string[]; possibleMatchReferralIds?: string[] } & Record<string, unknown>;
+type Repeat = { isRepeat?: boolean; repeatMarac?: boolean; previousReferralIds?: string[]; possibleMatchReferralIds?: string[] } & Record<string, unknown>;
+type RoutedView = { repeat: unknown; flags: string[]; riskCriteria: string[]; marac: unknown };
 
 /**
- * The earlier referrals of the same person as a caller may see them: an auditor all of them, a referrer only its
- * own agency's (another agency's referral does not exist for it, so neither does its id). That the person is a
- * repeat, and was at MARAC, stays: it is why the referral was routed as it was.
+ * What the routing learned from earlier referrals of the same person, as the caller may see it (decision 0012).
+ * An auditor sees all of it. A referrer sees only what its own agency's referrals taught: another agency's referral
+ * does not exist for it, so neither does its id, nor that the person was referred or heard at MARAC because of it.
+ * The decision itself stands as made: the risk level and the routes are what the referrer acts on. A level raised by
+ * another agency's MARAC listing shows the criterion `partnership-information` instead of `repeat-marac`.
  */
-export function repeatSeenBy<T extends { repeat: unknown }>(view: T, caller: Principal, agencyOf: (referralId: string) => string | null): T {
+export function repeatSeenBy<T extends RoutedView>(view: T, caller: Principal, agencyOf: (referralId: string) => string | null): T {
   const repeat = view.repeat as Repeat | null;
   if (caller.role === 'auditor' || !repeat) return view;
-  const own = (ids: string[] | undefined) => ids?.filter((id) => agencyOf(id) === caller.agency);
-  return { ...view, repeat: { ...repeat, previousReferralIds: own(repeat.previousReferralIds) ?? [], possibleMatchReferralIds: own(repeat.possibleMatchReferralIds) ?? [] } };
+  const own = (ids: string[] | undefined) => (ids ?? []).filter((id) => agencyOf(id) === caller.agency);
+  const previous = own(repeat.previousReferralIds);
+  // Which earlier referral was at MARAC is not recorded: shown only when every earlier one is the agency's own.
+  const repeatMarac = repeat.repeatMarac === true && previous.length === (repeat.previousReferralIds ?? []).length;
+  const withheld = repeat.repeatMarac === true && !repeatMarac;
+  return {
+    ...view,
+    repeat: { ...repeat, isRepeat: previous.length > 0, repeatMarac, previousReferralIds: previous, possibleMatchReferralIds: own(repeat.possibleMatchReferralIds) },
+    flags: view.flags.filter((flag) => (flag !== 'repeat-victim' || previous.length > 0) && (flag !== 'repeat-marac' || repeatMarac)),
+    riskCriteria: withheld ? [...view.riskCriteria.filter((criterion) => criterion !== 'repeat-marac'), 'partnership-information'] : view.riskCriteria,
+    marac: view.marac === null ? null : { ...(view.marac as object), repeat: repeatMarac },
+  };
 }
 
 /** A referrer sees only its own agency's referrals; to anyone else in that role the referral does not exist. */
