@@ -4,7 +4,8 @@ import type { FastifyReply } from 'fastify';
 import type { RoutingPolicy } from '@spoc/domain';
 import type { Clock } from '../infrastructure/clock';
 import { CLOCK, POLICY } from '../infrastructure/tokens';
-import { Allow } from '../shared/auth/access.decorators';
+import { Allow, CurrentPrincipal } from '../shared/auth/access.decorators';
+import type { Principal } from '../shared/auth/principal';
 import { readDate, throwIfProblems } from '../shared/paging';
 import type { FieldProblem } from '../shared/validation';
 import { buildPerformanceReport, reportJson, reportPeriod, type PerformanceReport } from './performance-report';
@@ -18,8 +19,8 @@ const PeriodQuery = () =>
   );
 
 /**
- * The partnership's performance report (contract: "Reports"). The JSON is for the partnership itself: real numbers,
- * with the figures a shareable copy withholds listed. The CSV and the printable page leave the partnership, so they
+ * The partnership's performance report (contract: "Reports"). The JSON is for the partnership itself: real numbers
+ * for auditors, with the figures a shareable copy withholds listed; an admin always gets the shareable copy. The CSV and the printable page leave the partnership, so they
  * always withhold them. Literal routes, so `.csv` and `.html` never meet a `:param` route.
  */
 @ApiTags('reports')
@@ -36,11 +37,12 @@ export class ReportsController {
   @Allow('auditor', 'admin')
   @PeriodQuery()
   @ApiQuery({ name: 'suppress', required: false, enum: ['true', 'false'], description: 'true: the shareable version, small counts shown as "<5"' })
-  performance(@Query() query: Record<string, unknown>) {
+  performance(@Query() query: Record<string, unknown>, @CurrentPrincipal() caller: Principal) {
     const problems: FieldProblem[] = [];
     const suppress = query.suppress;
     if (suppress !== undefined && suppress !== 'true' && suppress !== 'false') problems.push({ field: 'suppress', problem: 'must be true or false' });
-    return reportJson(this.report(query, problems), suppress === 'true');
+    // An admin has no case data (data-protection.md): over a short period, exact small counts describe a person.
+    return reportJson(this.report(query, problems), suppress === 'true' || caller.role === 'admin');
   }
 
   @Get('performance.csv')
