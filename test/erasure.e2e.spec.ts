@@ -57,6 +57,7 @@ describe('erasure of a referral made in error (data-protection.md: crypto-shredd
   it('erases only for an admin, with a reason, once every case has ended; then nothing personal can be read anywhere', async () => {
     const { referral, cases } = await routed('ERASE-1');
     expect(Object.keys(cases).sort()).toEqual(['idva', 'mash']);
+    expect(referral.agencyReference).toBe('ERASE-1');
     const caseBefore = await app.http().get(`/v1/cases/${cases.idva}`).set(bearer(tokens.idva)).expect(200);
     expect(JSON.stringify(caseBefore.body)).toContain('Wrongperson');
 
@@ -77,13 +78,14 @@ describe('erasure of a referral made in error (data-protection.md: crypto-shredd
 
     // The facts stay (risk, routes, dates); the person, the children's school and the caseworkers' notes are gone.
     const { body: status } = await app.http().get(`/v1/referrals/${referral.referralId}`).set(bearer(tokens.police)).expect(200);
-    expect(status).toMatchObject({ riskLevel: 'high', flags: expect.arrayContaining(['personal-data-erased']) });
+    expect(status).toMatchObject({ riskLevel: 'high', agencyReference: null, flags: expect.arrayContaining(['personal-data-erased']) });
     expect(status.encompass).toEqual([expect.objectContaining({ school: null })]);
     const { body: caseAfter } = await app.http().get(`/v1/cases/${cases.idva}`).set(bearer(tokens.idva)).expect(200);
     expect(caseAfter).toMatchObject({ personalDataErased: true });
     const { body: history } = await app.http().get(`/v1/audit/referrals/${referral.referralId}/history`).set(bearer(tokens.auditor)).expect(200);
     for (const text of [JSON.stringify(caseAfter), JSON.stringify(history), JSON.stringify(status)]) {
-      for (const personal of ['Wrongperson', 'Erin', 'Example Primary School', 'wrong person', '07700 900123']) expect(text).not.toContain(personal);
+      // The agency's reference too: it points at the agency's own record of the person.
+      for (const personal of ['Wrongperson', 'Erin', 'Example Primary School', 'wrong person', '07700 900123', 'ERASE-1']) expect(text).not.toContain(personal);
     }
 
     // Each case says so on its stream, for the providers' own systems (the Kafka relay carries it).
@@ -93,6 +95,8 @@ describe('erasure of a referral made in error (data-protection.md: crypto-shredd
       for await (const event of store.readStream(`case-${caseId}`)) types.push(event.type);
       return types;
     };
+    // Sealed in the log from the start, like everything else personal: nowhere in clear.
+    for await (const event of store.readAll()) expect(JSON.stringify(event.data).includes('ERASE-1')).toBe(false);
     await eventually(async () => (await caseTypes(cases.idva)).includes('CaseDetailsErased') && (await caseTypes(cases.mash)).includes('CaseDetailsErased'), 'each case told of the erasure');
     expect(await caseTypes(cases.idva)).toEqual(['CaseOpened', 'CaseClaimed', 'CaseClosed', 'CaseDetailsErased']);
 

@@ -36,7 +36,8 @@ export type StoredEventType = keyof typeof EVENT_SCHEMAS;
 
 /** Top-level fields of an event's data that are personal data: sealed with the subject's key before storage. */
 export const PERSONAL_FIELDS: Partial<Record<StoredEventType, readonly string[]>> = {
-  ReferralReceived: ['submission', 'contact'],
+  // The agency's reference points at its own record of the person (a crime or case number): erasure must reach it.
+  ReferralReceived: ['agencyReference', 'submission', 'contact'],
   RiskAssessed: ['assessment'],
   ConsentRecorded: ['notes'],
   // A child's school says where the child is every weekday.

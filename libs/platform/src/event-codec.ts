@@ -37,7 +37,8 @@ export class EventCodec {
       if (personal.length > 0) {
         if (!subject) throw new Error(`event type ${event.type} carries personal data and needs a subject key`);
         data = { ...data };
-        for (const field of personal) data[field] = this.vault.seal(subject.key, subject.keyId, data[field]);
+        // A field the event leaves out has nothing to seal (JSON has no undefined to seal either).
+        for (const field of personal) if (data[field] !== undefined) data[field] = this.vault.seal(subject.key, subject.keyId, data[field]);
       }
       return {
         id: randomUUID(),

@@ -3,8 +3,8 @@ import { ApiBearerAuth, ApiQuery, ApiTags } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import { streams, type ReferralRouted, type RoutingPolicy } from '@spoc/domain';
 import { EVENT_STORE, type EventStore } from '@spoc/event-store';
-import type { ProjectionRunner } from '@spoc/platform';
-import { POLICY, PROJECTIONS } from '../infrastructure/tokens';
+import type { PersonalDataVault, ProjectionRunner } from '@spoc/platform';
+import { POLICY, PROJECTIONS, VAULT } from '../infrastructure/tokens';
 import { Allow } from '../shared/auth/access.decorators';
 import { recordAccessed } from '../shared/audit/accessed';
 import { instantQueryProblem, nextCursor } from '../shared/paging';
@@ -14,6 +14,7 @@ import { AccessLogProjection } from './access-log.projection';
 import { accessEntries, type AccessLogEntry } from './access-log.query';
 import { QueueProjection } from '../queues/queue.projection';
 import { ReferralStatusProjection } from '../referrals/referral-status.projection';
+import { agencyReferenceOf } from '../referrals/referral.view';
 import { reEvaluate } from './decision-review';
 import { PolicyLibrary } from './policy-library';
 import { ReferralHistory } from './referral-history';
@@ -41,6 +42,7 @@ export class AuditController {
     @Inject(EVENT_STORE) private readonly store: EventStore,
     @Inject(PROJECTIONS) private readonly projections: ProjectionRunner,
     @Inject(POLICY) private readonly policy: RoutingPolicy,
+    @Inject(VAULT) private readonly vault: PersonalDataVault,
   ) {}
 
   @Get('referrals/:id/history')
@@ -104,7 +106,7 @@ export class AuditController {
     const items = this.referrals.flaggedForRoutingByHand().map((row) => ({
       referralId: row.referral_id,
       agency: row.agency,
-      agencyReference: row.agency_reference,
+      agencyReference: agencyReferenceOf(row, this.vault),
       referralType: row.referral_type,
       receivedAt: row.received_at,
     }));

@@ -5,7 +5,7 @@ import { EVENT_STORE, WrongExpectedVersionError, type EventStore } from '@spoc/e
 import { sealingKeyId, type CommandContext, type EventCodec, type PersonalDataVault, type ProjectionRunner } from '@spoc/platform';
 import type { Clock } from '../infrastructure/clock';
 import { CLOCK, CODEC, POLICY, PROJECTIONS, VAULT } from '../infrastructure/tokens';
-import { referralIdFor } from './referral-id';
+import { REFERRAL_ID_KEY, referralIdFor } from './referral-id';
 
 export class ReceiveReferral {
   constructor(readonly agency: string, readonly submission: ReferralSubmission, readonly context: CommandContext) {}
@@ -19,6 +19,8 @@ export interface ReceiveReferralResult {
 
 @CommandHandler(ReceiveReferral)
 export class ReceiveReferralHandler implements ICommandHandler<ReceiveReferral, ReceiveReferralResult> {
+  private idKey: Buffer | null = null;
+
   constructor(
     @Inject(EVENT_STORE) private readonly store: EventStore,
     @Inject(CODEC) private readonly codec: EventCodec,
@@ -29,7 +31,8 @@ export class ReceiveReferralHandler implements ICommandHandler<ReceiveReferral, 
   ) {}
 
   async execute({ agency, submission, context }: ReceiveReferral): Promise<ReceiveReferralResult> {
-    const referralId = referralIdFor(agency, submission.agencyReference);
+    this.idKey ??= this.vault.namedKey(REFERRAL_ID_KEY);
+    const referralId = referralIdFor(this.idKey, agency, submission.agencyReference);
     const streamId = streams.referral(referralId);
     const subject = await this.vault.newKey();
     const events = referralDecider.decide(

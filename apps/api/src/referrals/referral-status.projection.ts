@@ -7,6 +7,7 @@ import type { Projection } from '@spoc/platform';
 export interface ReferralStatusRow {
   referral_id: string;
   agency: string;
+  /** JSON of the reference as stored: sealed, or (received before it was sealed) a string; `null` once erased. */
   agency_reference: string;
   referral_type: string;
   received_at: string;
@@ -35,7 +36,7 @@ export interface ReferralStatusRow {
 export class ReferralStatusProjection implements Projection {
   readonly name = 'referral-status';
   readonly readYourWrites = true;
-  readonly version = 8;
+  readonly version = 9;
   readonly eventTypes = ['ReferralReceived', 'RiskAssessed', 'ReferralRouted', 'CaseOpened', 'CaseReturnedToReferrer', 'RoutingFailed', 'ReferralErased'];
   // A rowid table: its rows (2 KB and more, with the routes and reasons) would overflow a WITHOUT ROWID table's
   // pages, which SQLite meant for small rows; every decision rewrote the overflow chain (rebuilds ~30% slower here).
@@ -49,6 +50,7 @@ export class ReferralStatusProjection implements Projection {
   };
   private statements!: {
     received: Database.Statement;
+    referenceErased: Database.Statement;
     assessed: Database.Statement;
     routed: Database.Statement;
     byId: Database.Statement<[string], ReferralStatusRow>;
@@ -68,6 +70,8 @@ export class ReferralStatusProjection implements Projection {
         `INSERT OR IGNORE INTO referrals (referral_id, agency, agency_reference, referral_type, received_at, status)
          VALUES (?, ?, ?, ?, ?, 'received')`,
       ),
+      // A reference sealed with the referral's key is unreadable once it is destroyed; one kept in clear goes here.
+      referenceErased: db.prepare("UPDATE referrals SET agency_reference = 'null' WHERE referral_id = ?"),
       assessed: db.prepare('UPDATE referrals SET risk_level = ?, risk_criteria = ?, dash_score = ?, policy_version = ? WHERE referral_id = ?'),
       routed: db.prepare(
         `UPDATE referrals SET status = @status, risk_level = @riskLevel, risk_criteria = @riskCriteria, policy_version = @policyId,
@@ -94,7 +98,8 @@ export class ReferralStatusProjection implements Projection {
     switch (domain.type) {
       case 'ReferralReceived': {
         const { referralId, agency, agencyReference, referralType, receivedAt } = domain.data;
-        this.statements.received.run(referralId, agency, agencyReference, referralType, receivedAt);
+        // As stored: sealed (opened only to show it), or in clear in referrals received before it was sealed.
+        this.statements.received.run(referralId, agency, JSON.stringify(agencyReference), referralType, receivedAt);
         break;
       }
       case 'RiskAssessed': {
@@ -150,6 +155,7 @@ export class ReferralStatusProjection implements Projection {
     const flags = (JSON.parse(row.flags ?? '[]') as string[]).filter((flag) => flag !== ROUTING_FAILED_FLAG);
     const reasons = (JSON.parse(row.reasons ?? '[]') as string[]).filter((reason) => reason !== ROUTING_FAILED_REASON);
     this.statements.moved.run(row.routes, JSON.stringify(reasons), JSON.stringify(flags), referralId);
+    this.statements.referenceErased.run(referralId);
     this.flag(referralId, ERASED_FLAG, ERASED_REASON);
   }
 

@@ -4,6 +4,12 @@ import type { ReferralStatusRow } from './referral-status.projection';
 
 const parse = <T>(json: string | null, fallback: T): T => (json ? (JSON.parse(json) as T) : fallback);
 
+/** The agency's reference, opened; null once the referral is erased. */
+export function agencyReferenceOf(row: Pick<ReferralStatusRow, 'agency_reference'>, vault: PersonalDataVault): string | null {
+  const stored = parse<unknown>(row.agency_reference, null);
+  return isSealed(stored) ? vault.open<string>(stored) : typeof stored === 'string' ? stored : null;
+}
+
 /** The contract's GET /v1/referrals/:id shape, with the routing parts once the router has decided. */
 export function referralView(row: ReferralStatusRow, vault: PersonalDataVault, sentNotifications: Set<string>) {
   const sealed = parse<unknown>(row.schools, null);
@@ -11,7 +17,7 @@ export function referralView(row: ReferralStatusRow, vault: PersonalDataVault, s
   const encompass = parse<Array<{ notificationId: string; childIndex: number; dueBy: string }>>(row.encompass, []);
   return {
     referralId: row.referral_id,
-    agencyReference: row.agency_reference,
+    agencyReference: agencyReferenceOf(row, vault),
     referralType: row.referral_type,
     receivedAt: row.received_at,
     status: row.status,
