@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { validRiskAssessment, validVictimReferral } from '../apps/api/src/referrals/referral.fixtures';
+import { validPerpetratorReferral, validRiskAssessment, validVictimReferral } from '../apps/api/src/referrals/referral.fixtures';
 import { ADMIN_TOKEN, bearer, TestApp } from './support/test-app';
 
 // Every operation the app publishes at /docs-json, sent a battery of malformed requests with every role's token.
@@ -436,20 +436,36 @@ describe('every published route, fuzzed with malformed requests', () => {
   const tokens: Record<string, string> = {};
   /** Real ids, so that a mutation reaches as far into a route as it can. */
   const ids: Record<string, string> = {};
+  /** An IDVA case per case action (`read` for the GET), so that each action's body checks reach its validation. */
+  const caseIds: Record<string, string> = {};
   const allowed = new Map<Operation, string[]>();
   /** Operations whose valid request was answered 2xx by an allowed role: the body checks reach their validation. */
   const reached = new Set<Operation>();
 
   beforeAll(async () => {
-    app = await TestApp.start(undefined, { SPOC_RUN_ROUTER: 'false' });
+    // The router runs, so that the case and Encompass routes have real cases and notifications to act on.
+    app = await TestApp.start();
     tokens.admin = ADMIN_TOKEN;
     tokens.referrer = (await app.createPrincipal({ role: 'referrer', name: 'Police desk', agency: 'hampshire-police' })).token;
     tokens.caseworker = (await app.createPrincipal({ role: 'caseworker', name: 'IDVA worker', provision: 'idva' })).token;
     tokens.auditor = (await app.createPrincipal({ role: 'auditor', name: 'Board' })).token;
-    for (const name of ['referral', 'changeable', 'erasable']) {
-      const response = await app.http().post('/v1/referrals').set(bearer(tokens.referrer)).send(validVictimReferral({ agencyReference: `FUZZ-BASE-${name}` }));
+    const refer = async (name: string, body: Body) => {
+      const response = await app.http().post('/v1/referrals').set(bearer(tokens.referrer)).send(body);
       if (response.status !== 202) throw new Error(`could not create the ${name} referral: ${response.status}`);
       ids[name] = response.body.referralId;
+      return (await app.http().get(`/v1/referrals/${ids[name]}?waitForRoutes=5000`).set(bearer(tokens.referrer))).body as { routes: Array<{ provision: string; caseId: string }>; encompass: Array<{ notificationId: string }> };
+    };
+    for (const name of ['referral', 'changeable']) await refer(name, validVictimReferral({ agencyReference: `FUZZ-BASE-${name}` }));
+    // Routed nowhere (Up2U needs the behaviour acknowledged), so no case stands in the way of erasing it.
+    await refer('erasable', validPerpetratorReferral({ agencyReference: 'FUZZ-BASE-erasable', perpetratorProgramme: { acknowledgesBehaviour: false, selfReferral: false } }));
+    // An IDVA case of its own for each case action (the first action to succeed moves it on); claimed but for claim's.
+    for (const action of ['claim', 'contact-attempts', 'decline', 'transfer', 'close', 'read']) {
+      const routed = await refer(`case-${action}`, validVictimReferral({ agencyReference: `FUZZ-CASE-${action}`, riskAssessment: validRiskAssessment({ answers: Object.fromEntries(Array.from({ length: 24 }, (_, n) => [`Q${n + 1}`, n < 15 ? 'yes' : 'no'])) }) }));
+      const idva = routed.routes.find((route) => route.provision === 'idva');
+      if (!idva) throw new Error(`the ${action} referral was not routed to the IDVA`);
+      caseIds[action] = idva.caseId;
+      if (action !== 'claim' && action !== 'read') await app.http().post(`/v1/cases/${idva.caseId}/claim`).set(bearer(tokens.caseworker)).send({}).expect(200);
+      if (action === 'read') ids.notification = routed.encompass[0]?.notificationId ?? randomUUID();
     }
     document = (await app.http().get('/docs-json').expect(200)).body as OpenApiDocument;
     operations = operationsOf(document);
@@ -464,12 +480,15 @@ describe('every published route, fuzzed with malformed requests', () => {
   });
 
   /**
-   * A valid value for a path parameter: a real referral for referral routes, the caller's provision, else a fresh UUID.
+   * A valid value for a path parameter: a real referral for referral routes, a real case or notification for theirs,
+   * the caller's provision, else a fresh UUID.
    * Routes that change a referral get one of their own: a mutation that happens to be valid (a marker as free-text
    * notes) is stored, and an auditor reading the other one's history would rightly be shown it.
    */
   function validParam(op: Operation, name: string): string {
     if (name === 'provision') return 'idva';
+    if (name === 'caseId') return caseIds[/^\/v1\/cases\/\{caseId\}\/([a-z-]+)$/.exec(op.template)?.[1] ?? 'read'] ?? randomUUID();
+    if (name === 'id' && op.template.startsWith('/v1/encompass/')) return ids.notification;
     if (name === 'id' && op.template.startsWith('/v1/admin/referrals/')) return ids.erasable;
     if (name === 'id' && op.method !== 'GET' && /\/referrals\/\{id\}/.test(op.template)) return ids.changeable;
     if (name === 'id' && /\/referrals\/\{id\}/.test(op.template)) return ids.referral;

@@ -53,7 +53,7 @@ export class CasesController {
     this.visibleCase(caseId, caller, request);
     // The contract's body is `{}`: anything in it is a mistake worth saying, field by field.
     if (typeof body === 'object' && body !== null && !Array.isArray(body) && Object.keys(body).length > 0) {
-      throw new ValidationFailed(Object.keys(body).slice(0, 20).map(() => ({ field: '(body)', problem: 'a claim takes no fields' })));
+      throw new ValidationFailed(Object.keys(body).slice(0, 20).map((field) => ({ field, problem: 'is not allowed: a claim takes no fields' })));
     }
     return this.act({ type: 'ClaimCase', data: { caseId, assignee: caller.id, at: this.now() } }, caller, correlationId);
   }
