@@ -22,6 +22,10 @@ COPY --from=build /app/dist ./dist
 COPY --from=build /app/tools ./tools
 COPY --from=build /app/policies ./policies
 RUN mkdir -p /data /keys /erased-keys && chown node:node /data /keys /erased-keys
+# Each its own volume, backed up apart: a key file left in the container's layer would be lost with the container,
+# and every referral with it. An install from before kept its keys in /data: the API refuses to start until they are
+# moved (README, "Upgrading").
+VOLUME ["/data", "/keys", "/erased-keys"]
 USER node
 # The keys apart from the log, so that a backup of one is not a backup of both (erasure destroys keys).
 ENV SPOC_DATA_DIR=/data SPOC_KEYS_DIR=/keys SPOC_ERASED_KEYS_DIR=/erased-keys PORT=3000

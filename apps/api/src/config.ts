@@ -90,7 +90,18 @@ export function keysBesideLogWarning(config: Pick<AppConfig, 'keysDir' | 'dataDi
  * The subject keys, with the ledger of the keys destroyed beside the log rather than the keys: restoring the key
  * directory from a backup leaves the ledger as it was, and the vault destroys again what it names.
  */
-export function openVault(config: Pick<AppConfig, 'keysDir' | 'erasedKeysDir'>): PersonalDataVault {
+export function openVault(config: Pick<AppConfig, 'keysDir' | 'erasedKeysDir' | 'dataDir'>): PersonalDataVault {
+  // Keys once kept with the data (the default, and the image before it gave them a directory of their own) and
+  // now looked for elsewhere: a new, empty key file there would leave every referral unreadable, and quietly.
+  const left = [
+    { file: 'subject-keys.sqlite', directory: config.keysDir, variable: 'SPOC_KEYS_DIR', loss: 'every referral received so far would be unreadable' },
+    { file: 'erased-keys.sqlite', directory: config.erasedKeysDir, variable: 'SPOC_ERASED_KEYS_DIR', loss: 'erasures would be forgotten' },
+  ].filter(({ file, directory }) => directory !== config.dataDir && !existsSync(path.join(directory, file)) && existsSync(path.join(config.dataDir, file)));
+  if (left.length > 0) {
+    throw new ConfigError(
+      left.map(({ file, directory, variable, loss }) => `${file} is in SPOC_DATA_DIR (${config.dataDir}) but ${variable} is ${directory}: move it there, or set ${variable} to the data directory (with a new one, ${loss})`),
+    );
+  }
   mkdirSync(config.erasedKeysDir, { recursive: true });
   return new PersonalDataVault(path.join(config.keysDir, 'subject-keys.sqlite'), undefined, path.join(config.erasedKeysDir, 'erased-keys.sqlite'));
 }
