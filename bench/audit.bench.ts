@@ -31,7 +31,7 @@ async function measuredReferral(codec: EventCodec, vault: PersonalDataVault): Pr
   const submission = toReferralSubmission(validVictimReferral({ agencyReference: 'AUDIT-BENCH', riskAssessment: validRiskAssessment({ answers: highRisk }) }) as CreateReferralDto);
   const intake = referralDecider.decide({ type: 'ReceiveReferral', data: { referralId, agency: 'bench', submission, submissionDigest: 'd', receivedAt, policy } }, referralDecider.initialState());
   const assessed = intake[1].type === 'RiskAssessed' ? intake[1].data : null;
-  const facts = gatherFacts({ received: intake[0].data as never, assessment: assessed, repeat: { isRepeat: false, previousReferralIds: [], repeatMarac: false, possibleMatchReferralIds: [] }, refugeUnitsFree: 16, routedAt: receivedAt, policy });
+  const facts = gatherFacts({ received: intake[0].data as never, assessment: assessed, repeat: { isRepeat: false, previousReferralIds: [], repeatMarac: false, maracReferralIds: [], possibleMatchReferralIds: [] }, refugeUnitsFree: 16, routedAt: receivedAt, policy });
   const decision = buildDecision({ facts, outcome: evaluateRouting(facts, policy), decisionNumber: 0, basedOnRevision: 1n, openCases: [], possibleMatchReferralIds: [], caseIdFor: (p) => nameBasedUuid(`${referralId}${p}`), notificationIdFor: (c) => nameBasedUuid(`${referralId}${c}`), notifySchools: true });
   const { opened } = caseEventsOf(decision.data);
   if (opened.length !== 2 || decision.data.encompass.length !== 1) throw new Error('the bench referral should open two cases and notify one school');

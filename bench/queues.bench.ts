@@ -38,7 +38,7 @@ export async function seedReferrals(directory: string, count: number, worked: bo
         const at = new Date(Date.now() - (count - n) * 60_000).toISOString();
         const received = referralDecider.decide({ type: 'ReceiveReferral', data: { referralId, agency: 'bench', submission, submissionDigest: 'd', receivedAt: at, policy } }, referralDecider.initialState());
         const assessed = received[1].type === 'RiskAssessed' ? received[1].data : null;
-        const facts = gatherFacts({ received: received[0].data as never, assessment: assessed, repeat: { isRepeat: false, previousReferralIds: [], repeatMarac: false, possibleMatchReferralIds: [] }, refugeUnitsFree: 16, routedAt: at, policy });
+        const facts = gatherFacts({ received: received[0].data as never, assessment: assessed, repeat: { isRepeat: false, previousReferralIds: [], repeatMarac: false, maracReferralIds: [], possibleMatchReferralIds: [] }, refugeUnitsFree: 16, routedAt: at, policy });
         const decision = buildDecision({ facts, outcome: evaluateRouting(facts, policy), decisionNumber: 0, basedOnRevision: 1n, openCases: [], possibleMatchReferralIds: [], caseIdFor: (p) => nameBasedUuid(`${referralId}\n${p}`), notificationIdFor: (c) => nameBasedUuid(`${referralId}\n${c}`), notifySchools: true });
         const subject = await vault.newKey();
         await store.append(streams.referral(referralId), codec.encode([...received, decision], context, subject), 'no-stream');

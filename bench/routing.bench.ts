@@ -95,7 +95,7 @@ export async function seedRouted(store: SqliteEventStore, codec: EventCodec, vau
         const receivedAt = new Date().toISOString();
         const events = referralDecider.decide({ type: 'ReceiveReferral', data: { referralId, agency: 'bench', submission, submissionDigest: 'd', receivedAt, policy } }, referralDecider.initialState());
         const assessed = events[1].type === 'RiskAssessed' ? events[1].data : null;
-        const facts = gatherFacts({ received: events[0].data as never, assessment: assessed, repeat: { isRepeat: false, previousReferralIds: [], repeatMarac: false, possibleMatchReferralIds: [] }, refugeUnitsFree: 16, routedAt: receivedAt, policy });
+        const facts = gatherFacts({ received: events[0].data as never, assessment: assessed, repeat: { isRepeat: false, previousReferralIds: [], repeatMarac: false, maracReferralIds: [], possibleMatchReferralIds: [] }, refugeUnitsFree: 16, routedAt: receivedAt, policy });
         const decision = buildDecision({ facts, outcome: evaluateRouting(facts, policy), decisionNumber: 0, basedOnRevision: 1n, openCases: [], possibleMatchReferralIds: [], caseIdFor: (p) => nameBasedUuid(`${referralId}${p}`), notificationIdFor: (c) => nameBasedUuid(`${referralId}${c}`), notifySchools: true });
         await store.append(streams.referral(referralId), codec.encode([...events, decision], context, await vault.newKey()), 'no-stream');
       }),

@@ -89,7 +89,7 @@ describe('routing over HTTP', () => {
     const first = await routed(validVictimReferral({ agencyReference: 'RT-TWO-1', subject: person }));
     const second = await routed(validVictimReferral({ agencyReference: 'RT-TWO-2', subject: person }), gp);
 
-    expect(second.repeat).toEqual({ isRepeat: false, previousReferralIds: [], repeatMarac: false, possibleMatchReferralIds: [] });
+    expect(second.repeat).toEqual({ isRepeat: false, previousReferralIds: [], repeatMarac: false, maracReferralIds: [], possibleMatchReferralIds: [] });
     expect(second.flags).not.toContain('repeat-victim');
     await app.http().get(`/v1/referrals/${first.referralId}`).set(bearer(gp)).expect(404);
     const audited = await app.http().get(`/v1/referrals/${second.referralId}`).set(bearer(auditor)).expect(200);
@@ -136,6 +136,30 @@ describe('routing over HTTP', () => {
     expect(second).toMatchObject({ riskLevel: 'high', repeat: { isRepeat: true, repeatMarac: true, previousReferralIds: [first.referralId] } });
     expect(second.riskCriteria).toContain('repeat-marac');
     expect(second.marac).toMatchObject({ repeat: true });
+  });
+
+  it("answers a referrer whose own answers make the referral high exactly as if no other agency had listed the person", async () => {
+    const gp = (await app.createPrincipal({ role: 'referrer', name: 'GP practice 2', agency: 'portsmouth-gp' })).token;
+    const person = { lastName: 'Marac-Hidden', firstName: 'Moe', dateOfBirth: '1987-04-05' };
+    await routed(validVictimReferral({ agencyReference: 'RT-MH-1', subject: person, riskAssessment: validRiskAssessment({ answers: answers(15) }) }));
+    const listedElsewhere = await routed(validVictimReferral({ agencyReference: 'RT-MH-2', subject: person, riskAssessment: validRiskAssessment({ answers: answers(15) }) }), gp);
+    const nowhereElse = await routed(validVictimReferral({ agencyReference: 'RT-MH-3', subject: { ...person, lastName: 'Marac-Never' }, riskAssessment: validRiskAssessment({ answers: answers(15) }) }), gp);
+
+    const seen = (referral: Record<string, unknown>) => ({ riskLevel: referral.riskLevel, riskCriteria: referral.riskCriteria, repeat: referral.repeat, flags: referral.flags });
+    expect(seen(listedElsewhere)).toEqual(seen(nowhereElse));
+    expect(listedElsewhere.riskCriteria).toEqual(['dash-score>=14']);
+  });
+
+  it("shows a referrer the repeat MARAC its own agency's listing makes, though another agency referred the person too", async () => {
+    const gp = (await app.createPrincipal({ role: 'referrer', name: 'GP practice 3', agency: 'portsmouth-gp' })).token;
+    const person = { lastName: 'Marac-Ours', firstName: 'Ona', dateOfBirth: '1989-06-07' };
+    const ours = await routed(validVictimReferral({ agencyReference: 'RT-MO-1', subject: person, riskAssessment: validRiskAssessment({ answers: answers(15) }) }));
+    // Another agency's referral of the same person, at standard risk: never at MARAC.
+    await routed(validVictimReferral({ agencyReference: 'RT-MO-2', subject: person, riskAssessment: validRiskAssessment({ answers: answers(2) }) }), gp);
+    const again = await routed(validVictimReferral({ agencyReference: 'RT-MO-3', subject: person, riskAssessment: validRiskAssessment({ answers: answers(2) }) }));
+
+    expect(again).toMatchObject({ riskLevel: 'high', repeat: { isRepeat: true, repeatMarac: true, previousReferralIds: [ours.referralId], maracReferralIds: [ours.referralId] }, marac: { repeat: true } });
+    expect(again.riskCriteria).toEqual(['repeat-marac']);
   });
 
   it('refuses a bad wait and does not let another agency wait on a referral it may not see', async () => {

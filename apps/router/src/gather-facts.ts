@@ -21,6 +21,8 @@ export interface RepeatFindings {
   isRepeat: boolean;
   previousReferralIds: string[];
   repeatMarac: boolean;
+  /** The earlier referrals that make it a repeat MARAC (listed, in the window, the same perpetrator). */
+  maracReferralIds: string[];
   possibleMatchReferralIds: string[];
 }
 
@@ -40,7 +42,7 @@ export function findRepeats(person: Omit<IndexedPerson, 'maracListedAt'>, state:
   const samePerpetrator = (candidate: IndexedPerson) =>
     (person.otherPolicePersonId !== null && person.otherPolicePersonId === candidate.otherPolicePersonId) ||
     (person.otherBlocking !== null && person.otherBlocking === candidate.otherBlocking);
-  const repeatMarac = certain.some(
+  const heardAtMarac = certain.filter(
     (candidate) =>
       candidate.maracListedAt !== null &&
       isWithinMonths(candidate.maracListedAt, person.receivedAt, policy.marac.repeatWindowMonths, timeZone) &&
@@ -49,7 +51,8 @@ export function findRepeats(person: Omit<IndexedPerson, 'maracListedAt'>, state:
   return {
     isRepeat: certain.length > 0,
     previousReferralIds: certain.map((candidate) => candidate.referralId).sort(),
-    repeatMarac,
+    repeatMarac: heardAtMarac.length > 0,
+    maracReferralIds: heardAtMarac.map((candidate) => candidate.referralId).sort(),
     possibleMatchReferralIds: possible.map((candidate) => candidate.referralId).sort(),
   };
 }
@@ -90,6 +93,6 @@ export function gatherFacts(input: {
     policeAttended: submission.incident?.policeAttended ?? false,
     perpetratorAcknowledgesBehaviour: submission.perpetratorProgramme?.acknowledgesBehaviour ?? null,
     otherPartyAgeYears: submission.otherParty?.dateOfBirth ? ageOn(submission.otherParty.dateOfBirth, referralDate) : null,
-    repeat: { isRepeat: repeat.isRepeat, previousReferralIds: repeat.previousReferralIds, repeatMarac: repeat.repeatMarac },
+    repeat: { isRepeat: repeat.isRepeat, previousReferralIds: repeat.previousReferralIds, repeatMarac: repeat.repeatMarac, maracReferralIds: repeat.maracReferralIds },
   };
 }

@@ -297,7 +297,7 @@ export class Router {
     if (!keyId || !key) return;
 
     const repeat = received.referralType === 'perpetrator'
-      ? { isRepeat: false, previousReferralIds: [], repeatMarac: false, possibleMatchReferralIds: [] }
+      ? { isRepeat: false, previousReferralIds: [], repeatMarac: false, maracReferralIds: [], possibleMatchReferralIds: [] }
       : findRepeats(this.personOf(received), this.state, this.policy);
     // Indexed on receipt already; again here (a no-op then) for a state file whose receipts were read by an older
     // router that indexed people only as it decided them.

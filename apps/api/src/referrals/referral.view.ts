@@ -40,29 +40,32 @@ export function referralView(row: ReferralStatusRow, vault: PersonalDataVault, s
   };
 }
 
-type Repeat = { isRepeat?: boolean; repeatMarac?: boolean; previousReferralIds?: string[]; possibleMatchReferralIds?: string[] } & Record<string, unknown>;
+type Repeat = { isRepeat?: boolean; repeatMarac?: boolean; previousReferralIds?: string[]; maracReferralIds?: string[]; possibleMatchReferralIds?: string[] } & Record<string, unknown>;
 type RoutedView = { repeat: unknown; flags: string[]; riskCriteria: string[]; marac: unknown };
 
 /**
  * What the routing learned from earlier referrals of the same person, as the caller may see it (decision 0012).
  * An auditor sees all of it. A referrer sees only what its own agency's referrals taught: another agency's referral
  * does not exist for it, so neither does its id, nor that the person was referred or heard at MARAC because of it.
- * The decision itself stands as made: the risk level and the routes are what the referrer acts on. A level raised by
- * another agency's MARAC listing shows the criterion `partnership-information` instead of `repeat-marac`.
+ * The decision itself stands as made: the risk level and the routes are what the referrer acts on. Where another
+ * agency's MARAC listing alone made the level high, the criteria say `partnership-information`; where the
+ * referrer's own answers make it high anyway, nothing is said in its place.
  */
 export function repeatSeenBy<T extends RoutedView>(view: T, caller: Principal, agencyOf: (referralId: string) => string | null): T {
   const repeat = view.repeat as Repeat | null;
   if (caller.role === 'auditor' || !repeat) return view;
   const own = (ids: string[] | undefined) => (ids ?? []).filter((id) => agencyOf(id) === caller.agency);
   const previous = own(repeat.previousReferralIds);
-  // Which earlier referral was at MARAC is not recorded: shown only when every earlier one is the agency's own.
-  const repeatMarac = repeat.repeatMarac === true && previous.length === (repeat.previousReferralIds ?? []).length;
+  // Which earlier referrals were at MARAC is kept in decisions since 0012; before, only "every earlier one is ours" tells.
+  const ownMarac = repeat.maracReferralIds ? own(repeat.maracReferralIds).length > 0 : previous.length === (repeat.previousReferralIds ?? []).length;
+  const repeatMarac = repeat.repeatMarac === true && ownMarac;
   const withheld = repeat.repeatMarac === true && !repeatMarac;
+  const criteria = withheld ? view.riskCriteria.filter((criterion) => criterion !== 'repeat-marac') : view.riskCriteria;
   return {
     ...view,
-    repeat: { ...repeat, isRepeat: previous.length > 0, repeatMarac, previousReferralIds: previous, possibleMatchReferralIds: own(repeat.possibleMatchReferralIds) },
+    repeat: { ...repeat, isRepeat: previous.length > 0, repeatMarac, previousReferralIds: previous, ...(repeat.maracReferralIds ? { maracReferralIds: own(repeat.maracReferralIds) } : {}), possibleMatchReferralIds: own(repeat.possibleMatchReferralIds) },
     flags: view.flags.filter((flag) => (flag !== 'repeat-victim' || previous.length > 0) && (flag !== 'repeat-marac' || repeatMarac)),
-    riskCriteria: withheld ? [...view.riskCriteria.filter((criterion) => criterion !== 'repeat-marac'), 'partnership-information'] : view.riskCriteria,
+    riskCriteria: withheld && criteria.length === 0 ? ['partnership-information'] : criteria,
     marac: view.marac === null ? null : { ...(view.marac as object), repeat: repeatMarac },
   };
 }

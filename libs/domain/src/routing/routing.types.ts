@@ -22,7 +22,8 @@ export interface RoutingFacts {
   perpetratorAcknowledgesBehaviour: boolean | null;
   /** For child-to-parent referrals, the child's age. */
   otherPartyAgeYears: number | null;
-  repeat: { isRepeat: boolean; previousReferralIds: string[]; repeatMarac: boolean };
+  /** `maracReferralIds`: which earlier referrals make it a repeat MARAC; missing in decisions made before it was kept. */
+  repeat: { isRepeat: boolean; previousReferralIds: string[]; repeatMarac: boolean; maracReferralIds?: string[] };
 }
 
 export interface RoutingChild {
