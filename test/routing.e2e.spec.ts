@@ -206,7 +206,9 @@ describe('a referral the router cannot decide', () => {
     expect(flagged.body).toMatchObject({ status: 'received', flags: ['routing-failed'], routes: [] });
     expect(flagged.body.reasons).toEqual([expect.stringContaining('route it by hand')]);
     const list = await app.http().get('/v1/audit/routing-failures').set(bearer(auditor)).expect(200);
-    expect(list.body.items).toEqual([{ referralId, agency: 'hampshire-police', agencyReference: 'RT-UNDECIDABLE', referralType: 'victim', receivedAt: expect.any(String) }]);
+    expect(list.body.items).toEqual([{ referralId, agency: 'hampshire-police', agencyReference: 'RT-UNDECIDABLE', referenceWithheld: false, referralType: 'victim', receivedAt: expect.any(String) }]);
+    const forAdmin = await app.http().get('/v1/audit/routing-failures').set(bearer(ADMIN_TOKEN)).expect(200);
+    expect(forAdmin.body.items).toEqual([expect.objectContaining({ referralId, agencyReference: null, referenceWithheld: true })]);
     await app.http().get('/v1/audit/routing-failures').set(bearer(police)).expect(403);
     expect((await app.http().get('/health').expect(200)).body).toMatchObject({ status: 'ok', referralsFlaggedForRoutingByHand: 1 });
   });

@@ -5,7 +5,8 @@ import { streams, type ReferralRouted, type RoutingPolicy } from '@spoc/domain';
 import { EVENT_STORE, type EventStore } from '@spoc/event-store';
 import type { PersonalDataVault, ProjectionRunner } from '@spoc/platform';
 import { POLICY, PROJECTIONS, VAULT } from '../infrastructure/tokens';
-import { Allow } from '../shared/auth/access.decorators';
+import { Allow, CurrentPrincipal } from '../shared/auth/access.decorators';
+import type { Principal } from '../shared/auth/principal';
 import { recordAccessed } from '../shared/audit/accessed';
 import { instantQueryProblem, nextCursor } from '../shared/paging';
 import { AccessLog } from './access-log';
@@ -99,14 +100,18 @@ export class AuditController {
     return { referralId: id, decisions };
   }
 
-  /** What the router could not decide, for the SPOC team to route by hand (ids and agencies only). */
+  /** What the router could not decide, for the SPOC team to route by hand (ids and agencies; references for auditors). */
   @Get('routing-failures')
   @Allow('auditor', 'admin')
-  routingFailures(@Req() request: FastifyRequest) {
+  routingFailures(@Req() request: FastifyRequest, @CurrentPrincipal() caller: Principal) {
+    // An admin has no case data: the agency's reference points at its record of the person (decision 0013), so it
+    // is not even opened; the agency finds the referral by its id.
+    const withheld = caller.role === 'admin';
     const items = this.referrals.flaggedForRoutingByHand().map((row) => ({
       referralId: row.referral_id,
       agency: row.agency,
-      agencyReference: agencyReferenceOf(row, this.vault),
+      agencyReference: withheld ? null : agencyReferenceOf(row, this.vault),
+      referenceWithheld: withheld,
       referralType: row.referral_type,
       receivedAt: row.received_at,
     }));
