@@ -157,6 +157,10 @@ describe('the projection runner', () => {
 
   describe('query indexes', () => {
     const indexed = (db: Database.Database) => db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = 'counts_by_n'").get() !== undefined;
+    /** Both lanes' checkpoints at a position, as a process that stopped there leaves them. */
+    const checkpointBoth = (db: Database.Database, position: number) => {
+      for (const name of ['test', 'test/deferred']) db.prepare('INSERT OR REPLACE INTO checkpoints (name, position, event_id) VALUES (?, ?, NULL)').run(name, position);
+    };
     /** The counting read model, noting before each event whether its query index is there yet. */
     const watchingIndex = (db: Database.Database, seen: boolean[]) =>
       new (class extends CountingProjection {
@@ -185,8 +189,8 @@ describe('the projection runner', () => {
       const file = path.join(directory, 'read-models.sqlite');
       const first = openReadModelDb(file);
       new ProjectionRunner('test', store, first, new EventCodec(vault), [new CountingProjection()]);
-      // As a process killed after its first batch leaves it: two events applied, checkpoints with them.
-      first.exec("UPDATE checkpoints SET position = 2 WHERE name IN ('test', 'test/deferred')");
+      // As a process killed after its first batch leaves it: two events applied, both lanes' checkpoints with them.
+      checkpointBoth(first, 2);
       first.exec("INSERT INTO counts (stream_id, n) VALUES ('a', 2)");
       first.close();
       const db = openReadModelDb(file);
@@ -205,6 +209,25 @@ describe('the projection runner', () => {
       const again = runner();
       expect(again.db.prepare('SELECT count(*) AS n FROM pending_indexes').get()).toEqual({ n: 0 });
       again.db.close();
+    });
+
+    it('are built at once when filling the read models was cut short after its last batch', async () => {
+      await store.append('a', Array.from({ length: 3 }, () => testEvent('Counted')), 'no-stream');
+      const file = path.join(directory, 'read-models.sqlite');
+      const first = openReadModelDb(file);
+      new ProjectionRunner('test', store, first, new EventCodec(vault), [new CountingProjection()]);
+      // Killed while building the indexes (or just before): every event applied, the indexes still pending.
+      checkpointBoth(first, Number(await store.headPosition()));
+      first.exec("INSERT INTO counts (stream_id, n) VALUES ('a', 3)");
+      first.close();
+      const db = openReadModelDb(file);
+      const resumed = new ProjectionRunner('test', store, db, new EventCodec(vault), [new CountingProjection()]);
+      resumed.start();
+      await resumed.catchUp();
+      for (const deadline = Date.now() + 3000; !indexed(db) && Date.now() < deadline; ) await new Promise((resolve) => setTimeout(resolve, 20));
+      expect([indexed(db), db.prepare('SELECT count(*) AS n FROM pending_indexes').get(), count(db, 'a')]).toEqual([true, { n: 0 }, 3]);
+      await resumed.stop();
+      db.close();
     });
 
     it('are built when filling the read models stops at a failing event, for the queries served meanwhile', async () => {

@@ -148,11 +148,15 @@ export class ProjectionRunner {
     db.prepare('UPDATE checkpoints SET position = 0, event_id = NULL WHERE name = ? OR name = ?').run(this.name, `${this.name}/deferred`);
   }
 
-  /** Empty read models get their query indexes when they reach the head of the log as it is now: at once if it is empty. */
+  /**
+   * Read models being filled get their query indexes when they reach the head of the log as it is now: at once if
+   * they are there already (the log is empty, or a filling was cut short after its last batch).
+   */
   private async scheduleIndexes(): Promise<void> {
     if (!this.indexesDue) return;
-    this.indexesDue.at = await this.store.headPosition();
-    if (this.indexesDue.at === null) this.buildIndexes();
+    const at = await this.store.headPosition();
+    this.indexesDue.at = at;
+    if (at === null || this.checkpoint >= at) this.buildIndexes();
   }
 
   private buildIndexes(): void {
