@@ -54,6 +54,15 @@ describe('client mistakes in the query, the URL and the header', () => {
     for (const wait of ['0', '05', '5000']) await read(wait).expect(404);
   });
 
+  it('answers a URL that cannot be routed (a broken escape, an over-long part) in its own words, never quoting it', async () => {
+    const broken = await get('/v1/referrals/%E0%A4%A?name=Sam%20Taylor', police).expect(400);
+    expect(broken.body).toEqual({ statusCode: 400, error: 'Bad Request', message: 'the URL is not valid', details: [{ field: 'url', problem: expect.any(String) }] });
+    expect(broken.headers['x-correlation-id']).toMatch(/^[0-9a-f-]{36}$/);
+    const long = await get(`/v1/referrals/${'Taylor'.repeat(30)}`, police).expect(414);
+    expect(long.body).toEqual({ statusCode: 414, error: 'URI Too Long', message: 'a part of the path is too long' });
+    for (const answer of [broken, long]) expect(JSON.stringify(answer.body)).not.toMatch(/Sam|Taylor|referrals/);
+  });
+
   it('answers a route that does not exist with a fixed message, never the URL', async () => {
     const response = await get('/v1/search?name=Sam%20Taylor', auditor).expect(404);
     expect(response.body).toEqual({ statusCode: 404, error: 'Not Found', message: 'no such route' });

@@ -24,8 +24,10 @@ export async function createApp(config: AppConfig, options: { logger?: boolean; 
     trustProxy: false,
     // Fastify answers a URL it cannot route (a broken percent escape, an over-long path parameter) by itself, quoting
     // the whole URL, query included, which may carry personal data: answered here in the API's own words instead.
+    // They come before every hook, so this answer sets its own correlation id.
     frameworkErrors: (error: { code?: string }, _request: FastifyRequest, reply: FastifyReply) => {
       const tooLong = error.code === 'FST_ERR_MAX_PARAM_LENGTH';
+      void reply.header('x-correlation-id', randomUUID());
       void reply.code(tooLong ? 414 : 400).send(
         tooLong
           ? { statusCode: 414, error: 'URI Too Long', message: 'a part of the path is too long' }
