@@ -29,4 +29,26 @@ describe("the router's state file", () => {
     expect(state.candidatesFor({ referralId: 'r-new', blocking: hashed.blocking, policePersonId: null, nhsNumber: null })).toEqual([]);
     db.close();
   });
+
+  it('rewrites once a file written before hashes were overwritten as they go, so that none of the erased is left', () => {
+    const file = path.join(directory, 'router-state.sqlite');
+    const old = openReadModelDb(file);
+    const hashed = new RouterState(old, randomBytes(32)).hashPerson({ firstName: 'Old', lastName: 'Erasedbefore', dateOfBirth: '1980-01-01', postcode: null, policePersonId: null, nhsNumber: null }, null);
+    // As an older router left it: the person forgotten without secure_delete, the file unmarked.
+    old.pragma('secure_delete = OFF');
+    old.prepare("INSERT INTO persons (referral_id, blocking, received_at) VALUES ('r-old', ?, '2026-01-01')").run(hashed.blocking);
+    for (let n = 0; n < 50; n += 1) old.prepare("INSERT INTO persons (referral_id, blocking, received_at) VALUES (?, ?, '2026-01-01')").run(`r-${n}`, `b-${n}`);
+    old.pragma('wal_checkpoint(TRUNCATE)');
+    old.prepare("DELETE FROM persons WHERE referral_id = 'r-old'").run();
+    old.pragma('wal_checkpoint(TRUNCATE)');
+    old.pragma('user_version = 0');
+    old.close();
+    expect(readFileSync(file).toString('latin1').includes(hashed.blocking)).toBe(true);
+
+    const db = openReadModelDb(file);
+    new RouterState(db, randomBytes(32));
+    db.close();
+    expect(readFileSync(file).toString('latin1').includes(hashed.blocking)).toBe(false);
+    expect(readFileSync(file).toString('latin1').includes('b-49')).toBe(true);
+  });
 });

@@ -28,6 +28,13 @@ export class RouterState {
     // An erased person's hashes are overwritten as they leave the index, not left in free pages: with the service
     // key (in the key file), anyone holding this file could otherwise test guesses of a name and a date of birth.
     db.pragma('secure_delete = ON');
+    // A file written before it was on may hold hashes of people erased since in its free pages: rewritten once
+    // (VACUUM copies live rows only), then marked. The router holds the file alone (exclusive lock).
+    if (db.pragma('user_version', { simple: true }) === 0) {
+      db.exec('VACUUM');
+      db.pragma('wal_checkpoint(TRUNCATE)');
+      db.pragma('user_version = 1');
+    }
     db.exec(`CREATE TABLE IF NOT EXISTS persons (
       referral_id TEXT PRIMARY KEY, blocking TEXT NOT NULL, first_name TEXT, postcode TEXT, police_person_id TEXT,
       nhs_number TEXT, other_blocking TEXT, other_police_person_id TEXT, received_at TEXT NOT NULL, marac_listed_at TEXT

@@ -97,6 +97,25 @@ describe('the Kafka relay checkpoint', () => {
     await relay.stop();
   });
 
+  it("publishes nothing of a case held for consent, across a restart, and goes past it to the next case", async () => {
+    const publisher = new GatedPublisher();
+    const held = newCaseId();
+    const [opened] = caseLife(held, 'outreach', 1);
+    (opened.data as { status: string }).status = 'held-awaiting-consent';
+    let relay = new KafkaRelay(store, [], stateFile, { publisher, log: quiet });
+    relay.start();
+    expect(await relay.waitFor((await store.append(`case-${held}`, [opened], 'no-stream')).position)).toBe(true);
+    await relay.stop();
+    relay = new KafkaRelay(store, [], stateFile, { publisher, log: quiet });
+    relay.start();
+    await store.append(`case-${held}`, [testEvent('CaseSuperseded', { caseId: held, referralId: 'r-held', decisionNumber: 1, supersededAt: new Date().toISOString(), reason: 'consent given' })], 0n);
+    const next = newCaseId();
+    expect(await relay.waitFor((await store.append(`case-${next}`, caseLife(next, 'outreach', 1), 'no-stream')).position)).toBe(true);
+    expect(relay.failed).toBeNull();
+    expect(publisher.published.map((message) => message.key)).toEqual([next]);
+    await relay.stop();
+  });
+
   // A restore leaves a log shorter than the checkpoint; appended to before the relay starts again, it may be
   // longer, with other events at the checkpoint's position.
   it.each([
