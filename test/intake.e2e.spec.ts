@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { EVENT_STORE, type EventStore } from '@spoc/event-store';
 import { validPerpetratorReferral, validRiskAssessment, validVictimReferral } from '../apps/api/src/referrals/referral.fixtures';
@@ -259,8 +259,13 @@ describe('intake across a restart', () => {
       const retry = await second.http().post('/v1/referrals').set(bearer(token)).send(validVictimReferral({ agencyReference: 'RS-0' })).expect(200);
       expect(retry.body.referralId).toBe(ids[0]);
     } finally {
-      await second.close();
+      await second.close({ keepData: true });
     }
+    // Opened again without its key file (moved, or lost): it refuses to start rather than make a new, empty one.
+    for (const suffix of ['', '-wal', '-shm']) rmSync(path.join(first.dataDir, `subject-keys.sqlite${suffix}`), { force: true });
+    await expect(TestApp.start(first.dataDir)).rejects.toThrow(/the log holds events but there is no key file/);
+    expect(existsSync(path.join(first.dataDir, 'subject-keys.sqlite'))).toBe(false);
+    rmSync(first.dataDir, { recursive: true, force: true });
   });
 });
 

@@ -48,6 +48,8 @@ export async function createApp(config: AppConfig, options: { logger?: boolean; 
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, options.clock), adapter, {
     logger: options.logger === false ? false : ['error', 'warn', 'log'],
     bodyParser: false,
+    // A start that fails (a key file not where it should be) throws to the caller, which says why in its own words.
+    abortOnError: false,
   });
   // Counted here rather than in an interceptor so that 404s, refused bodies and guard refusals count too.
   // The label is the route pattern (`/v1/referrals/:id`), never the URL, which can carry ids.

@@ -21,6 +21,8 @@ export interface AppConfig {
   policyFile: string;
   /** The router runs in this process (the embedded default); production runs it as its own app. */
   runRouter: boolean;
+  /** SPOC_ALLOW_NEW_KEY_FILE: start on a new key file though the log holds events (see `openVault`). */
+  allowNewKeyFile: boolean;
   /**
    * The access log (every read and change of case data) is always on: no environment variable turns it off. Only
    * the access-log bench sets this to false in code, to measure what recording costs.
@@ -53,6 +55,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   for (const broker of brokers) if (!/^[^:\s]+:\d+$/.test(broker)) problems.push('KAFKA_BROKERS must be host:port, comma-separated');
   const runRouter = env.SPOC_RUN_ROUTER ?? 'true';
   if (runRouter !== 'true' && runRouter !== 'false') problems.push('SPOC_RUN_ROUTER must be true or false');
+  const allowNewKeyFile = env.SPOC_ALLOW_NEW_KEY_FILE ?? 'false';
+  if (allowNewKeyFile !== 'true' && allowNewKeyFile !== 'false') problems.push('SPOC_ALLOW_NEW_KEY_FILE must be true or false');
   if (problems.length > 0) throw new ConfigError(problems);
   return {
     port,
@@ -63,6 +67,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     eventStoreConnectionString: esdb,
     kafkaBrokers: brokers,
     runRouter: runRouter === 'true',
+    allowNewKeyFile: allowNewKeyFile === 'true',
     policyFile: path.resolve(env.SPOC_POLICY_FILE ?? path.join(repositoryRoot(), 'policies/portsmouth-2026-1.json')),
   };
 }
@@ -88,20 +93,26 @@ export function keysBesideLogWarning(config: Pick<AppConfig, 'keysDir' | 'dataDi
 
 /**
  * The subject keys, with the ledger of the keys destroyed beside the log rather than the keys: restoring the key
- * directory from a backup leaves the ledger as it was, and the vault destroys again what it names.
+ * directory from a backup leaves the ledger as it was, and the vault destroys again what it names. `logIsEmpty`
+ * says whether the log holds any event yet: a log with events and no key file means the keys are elsewhere (or
+ * lost), and a new, empty key file would leave every referral received so far unreadable, and quietly.
  */
-export function openVault(config: Pick<AppConfig, 'keysDir' | 'erasedKeysDir' | 'dataDir'>): PersonalDataVault {
-  // Keys once kept with the data (the default, and the image before it gave them a directory of their own) and
-  // now looked for elsewhere: a new, empty key file there would leave every referral unreadable, and quietly.
-  const left = [
-    { file: 'subject-keys.sqlite', directory: config.keysDir, variable: 'SPOC_KEYS_DIR', loss: 'every referral received so far would be unreadable' },
-    { file: 'erased-keys.sqlite', directory: config.erasedKeysDir, variable: 'SPOC_ERASED_KEYS_DIR', loss: 'erasures would be forgotten' },
-  ].filter(({ file, directory }) => directory !== config.dataDir && !existsSync(path.join(directory, file)) && existsSync(path.join(config.dataDir, file)));
-  if (left.length > 0) {
-    throw new ConfigError(
-      left.map(({ file, directory, variable, loss }) => `${file} is in SPOC_DATA_DIR (${config.dataDir}) but ${variable} is ${directory}: move it there, or set ${variable} to the data directory (with a new one, ${loss})`),
-    );
+export function openVault(config: Pick<AppConfig, 'keysDir' | 'erasedKeysDir' | 'dataDir' | 'allowNewKeyFile'>, logIsEmpty: boolean): PersonalDataVault {
+  const keyFile = path.join(config.keysDir, 'subject-keys.sqlite');
+  const problems: string[] = [];
+  // Keys once kept with the data (the default, and the image before it gave them a directory of their own), and now
+  // looked for elsewhere: each of a file's parts must move, the write-ahead log too (it may hold the newest keys).
+  for (const { file, directory, variable } of [
+    { file: 'subject-keys.sqlite', directory: config.keysDir, variable: 'SPOC_KEYS_DIR' },
+    { file: 'erased-keys.sqlite', directory: config.erasedKeysDir, variable: 'SPOC_ERASED_KEYS_DIR' },
+  ]) {
+    const left = directory === config.dataDir ? [] : [file, `${file}-wal`].filter((part) => existsSync(path.join(config.dataDir, part)));
+    if (left.length > 0) problems.push(`${left.join(' and ')} still in SPOC_DATA_DIR (${config.dataDir}) but ${variable} is ${directory}: stop every process cleanly, move ${file} and its -wal and -shm files there, or set ${variable} to the data directory`);
   }
+  if (problems.length === 0 && !logIsEmpty && !existsSync(keyFile) && !config.allowNewKeyFile) {
+    problems.push(`the log holds events but there is no key file at ${keyFile}: restore it or point SPOC_KEYS_DIR at it (set SPOC_ALLOW_NEW_KEY_FILE=true only if no referral in the log needs the old keys)`);
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
   mkdirSync(config.erasedKeysDir, { recursive: true });
-  return new PersonalDataVault(path.join(config.keysDir, 'subject-keys.sqlite'), undefined, path.join(config.erasedKeysDir, 'erased-keys.sqlite'));
+  return new PersonalDataVault(keyFile, undefined, path.join(config.erasedKeysDir, 'erased-keys.sqlite'));
 }

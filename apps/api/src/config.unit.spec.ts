@@ -19,24 +19,46 @@ describe('configuration', () => {
     expect(keysBesideLogWarning(loadConfig({ SPOC_DATA_DIR: '/srv/spoc', EVENTSTORE_CONNECTION_STRING: 'esdb://db:2113' }))).toBeNull();
   });
 
-  it('will not start on a new, empty key file while the keys it had are still in the data directory', () => {
-    const root = mkdtempSync(path.join(tmpdir(), 'spoc-config-'));
-    try {
-      const dataDir = path.join(root, 'data');
+  describe('opening the keys', () => {
+    let root: string;
+    let dataDir: string;
+    beforeEach(() => {
+      root = mkdtempSync(path.join(tmpdir(), 'spoc-config-'));
+      dataDir = path.join(root, 'data');
       mkdirSync(dataDir);
-      // As an install that kept its keys with the data, upgraded to an image that looks for them in /keys.
-      writeFileSync(path.join(dataDir, 'subject-keys.sqlite'), '');
+    });
+    afterEach(() => rmSync(root, { recursive: true, force: true }));
+    const moved = (env: Record<string, string> = {}) =>
+      loadConfig({ SPOC_DATA_DIR: dataDir, SPOC_KEYS_DIR: path.join(root, 'keys'), SPOC_ERASED_KEYS_DIR: path.join(root, 'erased'), ...env });
+
+    it('will not start while any part of the keys it had is still in the data directory, whatever is at the new place', () => {
+      // As an install that kept its keys with the data, upgraded to an image that looks for them in /keys, and
+      // stopped uncleanly before: its newest keys are in the write-ahead log.
+      writeFileSync(path.join(dataDir, 'subject-keys.sqlite-wal'), '');
       writeFileSync(path.join(dataDir, 'erased-keys.sqlite'), '');
-      const moved = loadConfig({ SPOC_DATA_DIR: dataDir, SPOC_KEYS_DIR: path.join(root, 'keys'), SPOC_ERASED_KEYS_DIR: path.join(root, 'erased') });
-      expect(() => openVault(moved)).toThrow(ConfigError);
-      expect(() => openVault(moved)).toThrow(/subject-keys\.sqlite is in SPOC_DATA_DIR .* SPOC_KEYS_DIR[\s\S]*erased-keys\.sqlite is in SPOC_DATA_DIR .* SPOC_ERASED_KEYS_DIR/);
-      rmSync(path.join(dataDir, 'subject-keys.sqlite'));
+      mkdirSync(moved().keysDir);
+      writeFileSync(path.join(moved().keysDir, 'subject-keys.sqlite'), '');
+      expect(() => openVault(moved(), true)).toThrow(ConfigError);
+      expect(() => openVault(moved(), true)).toThrow(/subject-keys\.sqlite-wal still in SPOC_DATA_DIR .* SPOC_KEYS_DIR[\s\S]*erased-keys\.sqlite still in SPOC_DATA_DIR .* SPOC_ERASED_KEYS_DIR/);
+      rmSync(path.join(dataDir, 'subject-keys.sqlite-wal'));
       rmSync(path.join(dataDir, 'erased-keys.sqlite'));
-      mkdirSync(moved.keysDir);
-      openVault(moved).close();
-    } finally {
-      rmSync(root, { recursive: true, force: true });
-    }
+      rmSync(path.join(moved().keysDir, 'subject-keys.sqlite'));
+      openVault(moved(), true).close();
+    });
+
+    it('will not make a new key file for a log that holds events, unless told to', () => {
+      mkdirSync(moved().keysDir);
+      expect(() => openVault(moved(), false)).toThrow(/the log holds events but there is no key file/);
+      openVault(moved({ SPOC_ALLOW_NEW_KEY_FILE: 'true' }), false).close();
+      // Once it exists, it is the key file: nothing to refuse.
+      openVault(moved(), false).close();
+    });
+
+    it('starts as a newcomer expects: keys with the data, on an empty log and again on a full one', () => {
+      const defaults = loadConfig({ SPOC_DATA_DIR: dataDir });
+      openVault(defaults, true).close();
+      openVault(defaults, false).close();
+    });
   });
 
   it('keeps only the hash of the bootstrap token', () => {

@@ -1,7 +1,6 @@
 import {
   isWithinMonths,
   localDateOf,
-  scoreDash,
   type ConsentRecorded,
   type ReferralReceived,
   type RiskAssessed,
@@ -71,8 +70,11 @@ export function gatherFacts(input: {
   const { received, assessment, repeat, policy } = input;
   const submission = received.submission;
   const referralDate = localDateOf(received.receivedAt, policy.calendar.timeZone);
-  // A repeat MARAC case is high risk whatever the score: rescored with the same checklist and thresholds.
-  const risk = assessment ? (repeat.repeatMarac ? scoreDash(assessment.assessment, policy.riskThresholds, true) : assessment) : null;
+  // A repeat MARAC case is high risk whatever the score. The assessment keeps the criteria it was scored with (under
+  // its own policy's thresholds), and repeat-marac joins them: one rule, however the policy changed since.
+  const risk = assessment && repeat.repeatMarac
+    ? { level: 'high' as const, criteria: assessment.level === 'high' ? [...assessment.criteria, 'repeat-marac'] : ['repeat-marac'] }
+    : assessment;
   return {
     referralId: received.referralId,
     referralType: received.referralType,

@@ -21,7 +21,7 @@ async function main(): Promise<void> {
   const store = config.eventStoreConnectionString
     ? new EventStoreDbEventStore(config.eventStoreConnectionString)
     : new SqliteEventStore(path.join(config.dataDir, 'events.sqlite'));
-  const vault = openVault(config);
+  const vault = openVault(config, (await store.headPosition()) === null);
   const router = new Router(store, new EventCodec(vault), vault, policy, openReadModelDb(path.join(config.dataDir, 'router-state.sqlite')));
   const relay = relayBesideRouter(store, config);
   router.start();

@@ -29,11 +29,17 @@ export class RouterState {
     // key (in the key file), anyone holding this file could otherwise test guesses of a name and a date of birth.
     db.pragma('secure_delete = ON');
     // A file written before it was on may hold hashes of people erased since in its free pages: rewritten once
-    // (VACUUM copies live rows only), then marked. The router holds the file alone (exclusive lock).
+    // (VACUUM copies live rows only), then marked. The router holds the file alone (exclusive lock). It needs up to
+    // three times the file's size on disk for a moment: if that fails, the router still starts, and tries again
+    // at its next start.
     if (db.pragma('user_version', { simple: true }) === 0) {
-      db.exec('VACUUM');
-      db.pragma('wal_checkpoint(TRUNCATE)');
-      db.pragma('user_version = 1');
+      try {
+        db.exec('VACUUM');
+        db.pragma('wal_checkpoint(TRUNCATE)');
+        db.pragma('user_version = 1');
+      } catch (error) {
+        process.stderr.write(`router state: could not rewrite the file to clear its free pages (${(error as { code?: string }).code ?? 'error'}); trying again at the next start\n`);
+      }
     }
     db.exec(`CREATE TABLE IF NOT EXISTS persons (
       referral_id TEXT PRIMARY KEY, blocking TEXT NOT NULL, first_name TEXT, postcode TEXT, police_person_id TEXT,

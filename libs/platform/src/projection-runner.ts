@@ -156,7 +156,13 @@ export class ProjectionRunner {
     if (!this.indexesDue) return;
     const at = await this.store.headPosition();
     this.indexesDue.at = at;
-    if (at === null || this.checkpoint >= at) this.buildIndexes();
+    if (at !== null && this.checkpoint < at) return;
+    // As when it is built later: a failure stops the runner (health reports it) rather than the start.
+    try {
+      this.buildIndexes();
+    } catch (error) {
+      this.fail(error);
+    }
   }
 
   private buildIndexes(): void {

@@ -26,8 +26,8 @@ const uuid = new ParseUUIDPipe({ errorHttpStatusCode: 404 });
 
 /**
  * What an auditor may see (data-protection.md): histories, decisions and their replay, the access log. Reads only.
- * The referrals the router could not decide are listed for admins too (ids, agencies and their references only):
- * the SPOC team that routes them by hand works as admin.
+ * The referrals the router could not decide are listed for admins too (ids and agencies; the agencies' references
+ * only for auditors): the SPOC team that routes them by hand works as admin.
  */
 @ApiTags('audit')
 @ApiBearerAuth()

@@ -31,7 +31,7 @@ export class InfrastructureModule implements OnApplicationShutdown {
               ? new EventStoreDbEventStore(config.eventStoreConnectionString)
               : new SqliteEventStore(path.join(config.dataDir, 'events.sqlite')),
         },
-        { provide: VAULT, useFactory: () => openVault(config) },
+        { provide: VAULT, useFactory: async (store: EventStore) => openVault(config, (await store.headPosition()) === null), inject: [EVENT_STORE] },
         { provide: CODEC, useFactory: (vault: PersonalDataVault) => new EventCodec(vault), inject: [VAULT] },
         { provide: READ_DB, useFactory: () => openReadModelDb(path.join(config.dataDir, 'read-models.sqlite')) },
         { provide: POLICY, useFactory: () => parsePolicy(JSON.parse(readFileSync(config.policyFile, 'utf8'))) },
