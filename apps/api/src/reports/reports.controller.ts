@@ -20,8 +20,9 @@ const PeriodQuery = () =>
 
 /**
  * The partnership's performance report (contract: "Reports"). The JSON is for the partnership itself: real numbers
- * for auditors, with the figures a shareable copy withholds listed; an admin always gets the shareable copy. The CSV and the printable page leave the partnership, so they
- * always withhold them. Literal routes, so `.csv` and `.html` never meet a `:param` route.
+ * for auditors, with the figures a shareable copy withholds listed; an admin always gets the shareable copy. The
+ * CSV and the printable page leave the partnership, so they always withhold them. Literal routes, so `.csv` and
+ * `.html` never meet a `:param` route.
  */
 @ApiTags('reports')
 @ApiBearerAuth()
