@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, realpathSync } from 'node:fs';
 import path from 'node:path';
 import { PersonalDataVault } from '@spoc/platform';
 
@@ -82,13 +82,17 @@ function repositoryRoot(): string {
 }
 
 /**
- * Said at start when the subject keys sit in the same directory as the log (the default, for a first run): one backup
- * of that directory then holds the sealed data and the keys that open it, and an erasure (destroying a key) does
- * not reach that backup.
+ * Said at start about where the keys are: with the log (the default, for a first run), one backup of that directory
+ * holds the sealed data and the keys that open it, and an erasure (destroying a key) does not reach that backup;
+ * with SPOC_ALLOW_NEW_KEY_FILE left set, the check that the key file belongs to the log is off.
  */
-export function keysBesideLogWarning(config: Pick<AppConfig, 'keysDir' | 'dataDir' | 'eventStoreConnectionString'>): string | null {
-  if (config.eventStoreConnectionString || config.keysDir !== config.dataDir) return null;
-  return `the subject keys are kept with the log in ${config.dataDir}: a backup of it holds both, and erasure cannot reach that backup; in production set SPOC_KEYS_DIR to a directory of its own, backed up apart (see README)`;
+export function keyWarnings(config: Pick<AppConfig, 'keysDir' | 'dataDir' | 'eventStoreConnectionString' | 'allowNewKeyFile'>): string[] {
+  const warnings: string[] = [];
+  if (!config.eventStoreConnectionString && config.keysDir === config.dataDir) {
+    warnings.push(`the subject keys are kept with the log in ${config.dataDir}: a backup of it holds both, and erasure cannot reach that backup; in production set SPOC_KEYS_DIR to a directory of its own, backed up apart (see README)`);
+  }
+  if (config.allowNewKeyFile) warnings.push('SPOC_ALLOW_NEW_KEY_FILE is set: a key file missing for a log that holds events is not refused; unset it once this start is done');
+  return warnings;
 }
 
 /**
@@ -97,22 +101,30 @@ export function keysBesideLogWarning(config: Pick<AppConfig, 'keysDir' | 'dataDi
  * says whether the log holds any event yet: a log with events and no key file means the keys are elsewhere (or
  * lost), and a new, empty key file would leave every referral received so far unreadable, and quietly.
  */
-export function openVault(config: Pick<AppConfig, 'keysDir' | 'erasedKeysDir' | 'dataDir' | 'allowNewKeyFile'>, logIsEmpty: boolean): PersonalDataVault {
+export function openVault(config: KeysConfig, logIsEmpty: boolean): PersonalDataVault {
+  checkKeyFiles(config, logIsEmpty);
+  mkdirSync(config.erasedKeysDir, { recursive: true });
+  return new PersonalDataVault(path.join(config.keysDir, 'subject-keys.sqlite'), undefined, path.join(config.erasedKeysDir, 'erased-keys.sqlite'));
+}
+
+type KeysConfig = Pick<AppConfig, 'keysDir' | 'erasedKeysDir' | 'dataDir' | 'allowNewKeyFile'>;
+
+/** Throws a ConfigError when the key files are not where this log's keys must be (see `openVault`). */
+export function checkKeyFiles(config: KeysConfig, logIsEmpty: boolean): void {
   const keyFile = path.join(config.keysDir, 'subject-keys.sqlite');
   const problems: string[] = [];
+  const same = (a: string, b: string) => a === b || (existsSync(a) && existsSync(b) && realpathSync(a) === realpathSync(b));
   // Keys once kept with the data (the default, and the image before it gave them a directory of their own), and now
   // looked for elsewhere: each of a file's parts must move, the write-ahead log too (it may hold the newest keys).
   for (const { file, directory, variable } of [
     { file: 'subject-keys.sqlite', directory: config.keysDir, variable: 'SPOC_KEYS_DIR' },
     { file: 'erased-keys.sqlite', directory: config.erasedKeysDir, variable: 'SPOC_ERASED_KEYS_DIR' },
   ]) {
-    const left = directory === config.dataDir ? [] : [file, `${file}-wal`].filter((part) => existsSync(path.join(config.dataDir, part)));
+    const left = same(directory, config.dataDir) ? [] : [file, `${file}-wal`].filter((part) => existsSync(path.join(config.dataDir, part)));
     if (left.length > 0) problems.push(`${left.join(' and ')} still in SPOC_DATA_DIR (${config.dataDir}) but ${variable} is ${directory}: stop every process cleanly, move ${file} and its -wal and -shm files there, or set ${variable} to the data directory`);
   }
   if (problems.length === 0 && !logIsEmpty && !existsSync(keyFile) && !config.allowNewKeyFile) {
     problems.push(`the log holds events but there is no key file at ${keyFile}: restore it or point SPOC_KEYS_DIR at it (set SPOC_ALLOW_NEW_KEY_FILE=true only if no referral in the log needs the old keys)`);
   }
   if (problems.length > 0) throw new ConfigError(problems);
-  mkdirSync(config.erasedKeysDir, { recursive: true });
-  return new PersonalDataVault(keyFile, undefined, path.join(config.erasedKeysDir, 'erased-keys.sqlite'));
 }

@@ -1,7 +1,7 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { ConfigError, hashToken, keysBesideLogWarning, loadConfig, openVault } from './config';
+import { ConfigError, hashToken, keyWarnings, loadConfig, openVault } from './config';
 
 describe('configuration', () => {
   it('has defaults a newcomer can run with', () => {
@@ -13,10 +13,11 @@ describe('configuration', () => {
     expect(loadConfig({ SPOC_DATA_DIR: '/srv/spoc', SPOC_KEYS_DIR: '/keys', SPOC_ERASED_KEYS_DIR: '/erased-keys' })).toMatchObject({ keysDir: '/keys', erasedKeysDir: '/erased-keys' });
   });
 
-  it('warns at start when the keys sit with the log, where one backup would hold both', () => {
-    expect(keysBesideLogWarning(loadConfig({ SPOC_DATA_DIR: '/srv/spoc' }))).toMatch(/SPOC_KEYS_DIR/);
-    expect(keysBesideLogWarning(loadConfig({ SPOC_DATA_DIR: '/srv/spoc', SPOC_KEYS_DIR: '/keys' }))).toBeNull();
-    expect(keysBesideLogWarning(loadConfig({ SPOC_DATA_DIR: '/srv/spoc', EVENTSTORE_CONNECTION_STRING: 'esdb://db:2113' }))).toBeNull();
+  it('warns at start when the keys sit with the log, where one backup would hold both, and while the key check is off', () => {
+    expect(keyWarnings(loadConfig({ SPOC_DATA_DIR: '/srv/spoc' }))).toEqual([expect.stringMatching(/SPOC_KEYS_DIR/)]);
+    expect(keyWarnings(loadConfig({ SPOC_DATA_DIR: '/srv/spoc', SPOC_KEYS_DIR: '/keys' }))).toEqual([]);
+    expect(keyWarnings(loadConfig({ SPOC_DATA_DIR: '/srv/spoc', EVENTSTORE_CONNECTION_STRING: 'esdb://db:2113' }))).toEqual([]);
+    expect(keyWarnings(loadConfig({ SPOC_DATA_DIR: '/srv/spoc', SPOC_KEYS_DIR: '/keys', SPOC_ALLOW_NEW_KEY_FILE: 'true' }))).toEqual([expect.stringMatching(/SPOC_ALLOW_NEW_KEY_FILE is set/)]);
   });
 
   describe('opening the keys', () => {

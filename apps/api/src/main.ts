@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { createApp } from './app';
-import { ConfigError, keysBesideLogWarning, loadConfig } from './config';
+import { ConfigError, keyWarnings, loadConfig } from './config';
 import { KAFKA_RELAY } from './infrastructure/tokens';
 import { PrincipalsProjection } from './principals/principals.projection';
 
@@ -12,8 +12,7 @@ async function main(): Promise<void> {
   const store = config.eventStoreConnectionString ? 'EventStoreDB (EVENTSTORE_CONNECTION_STRING)' : `embedded SQLite in ${config.dataDir}`;
   logger.log(`listening on http://localhost:${config.port} (API document at /docs)`);
   logger.log(`event store: ${store}; read models in ${config.dataDir}; subject keys in ${config.keysDir}`);
-  const keysWarning = keysBesideLogWarning(config);
-  if (keysWarning) logger.warn(keysWarning);
+  for (const warning of keyWarnings(config)) logger.warn(warning);
   if (app.get(KAFKA_RELAY)) logger.log(`Kafka relay: case events to ${config.kafkaBrokers.join(',')} (checkpoint in kafka-relay.sqlite)`);
   if (config.bootstrapAdminTokenHash) {
     logger.log('SPOC_BOOTSTRAP_ADMIN_TOKEN is set: use it as a bearer token to POST /v1/admin/principals');

@@ -1,13 +1,13 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
-import { rmSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { EVENT_STORE, type EventStore } from '@spoc/event-store';
 import { openReadModelDb, type ProjectionRunner } from '@spoc/platform';
 import { AppModule } from './app.module';
 import { PROJECTIONS } from './infrastructure/tokens';
-import { loadConfig, type AppConfig } from './config';
+import { checkKeyFiles, ConfigError, loadConfig, type AppConfig } from './config';
 
 export const READ_MODEL_FILE = 'read-models.sqlite';
 
@@ -17,13 +17,15 @@ export const READ_MODEL_FILE = 'read-models.sqlite';
  * The router's state and the Kafka relay's checkpoint are left alone: they are not read models of the API.
  */
 export async function rebuildReadModels(config: AppConfig): Promise<{ events: number; seconds: number }> {
+  // Before anything is deleted: read models rebuilt without their keys would show nobody.
+  checkKeyFiles(config, !config.eventStoreConnectionString && !existsSync(path.join(config.dataDir, 'events.sqlite')));
   // Opened first, so that a service still running on this directory (it holds the file's lock) stops the rebuild
   // here: deleting the file under it would leave it writing to a file nobody will read.
   openReadModelDb(path.join(config.dataDir, READ_MODEL_FILE)).close();
   for (const suffix of ['', '-wal', '-shm', '.open']) rmSync(path.join(config.dataDir, `${READ_MODEL_FILE}${suffix}`), { force: true });
   const started = performance.now();
   // Bootstrapping catches every projection up with the log before it returns: that is the rebuild.
-  const app = await NestFactory.createApplicationContext(AppModule.forRoot({ ...config, runRouter: false, kafkaBrokers: [] }), { logger: false });
+  const app = await NestFactory.createApplicationContext(AppModule.forRoot({ ...config, runRouter: false, kafkaBrokers: [] }), { logger: false, abortOnError: false });
   const head = await app.get<EventStore>(EVENT_STORE).headPosition();
   const runner = app.get<ProjectionRunner>(PROJECTIONS);
   // Catching up gives up waiting after a minute; a long log just takes more minutes.
@@ -40,7 +42,8 @@ if (require.main === module) {
       process.stdout.write(`rebuilt the read models from ${events} events in ${seconds.toFixed(1)} s (${Math.round(events / seconds)} events/s)\n`);
     })
     .catch((error: unknown) => {
-      process.stderr.write(`rebuild failed: ${error instanceof Error ? error.name : 'error'}\n`);
+      // A configuration's own message says what to do; anything else by kind only (a message may quote data).
+      process.stderr.write(`rebuild failed: ${error instanceof ConfigError ? error.message : error instanceof Error ? error.name : 'error'}\n`);
       process.exit(1);
     });
 }

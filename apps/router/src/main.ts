@@ -3,7 +3,7 @@ import path from 'node:path';
 import { parsePolicy } from '@spoc/domain';
 import { EventStoreDbEventStore, SqliteEventStore } from '@spoc/event-store';
 import { EventCodec, openReadModelDb } from '@spoc/platform';
-import { ConfigError, keysBesideLogWarning, loadConfig, openVault } from '../../api/src/config';
+import { ConfigError, keyWarnings, loadConfig, openVault } from '../../api/src/config';
 import { relayBesideRouter } from './relay';
 import { Router } from './router';
 
@@ -28,8 +28,7 @@ async function main(): Promise<void> {
   relay?.start();
   const kafka = relay ? `; Kafka relay to ${config.kafkaBrokers.join(',')}` : '; no Kafka relay (KAFKA_BROKERS unset)';
   process.stdout.write(`router running with policy ${policy.id}; state in ${config.dataDir}; subject keys in ${config.keysDir}${kafka}\n`);
-  const keysWarning = keysBesideLogWarning(config);
-  if (keysWarning) process.stderr.write(`warning: ${keysWarning}\n`);
+  for (const warning of keyWarnings(config)) process.stderr.write(`warning: ${warning}\n`);
   const shutdown = async () => {
     await relay?.stop();
     await router.stop();

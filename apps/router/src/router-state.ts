@@ -38,7 +38,10 @@ export class RouterState {
         db.pragma('wal_checkpoint(TRUNCATE)');
         db.pragma('user_version = 1');
       } catch (error) {
-        process.stderr.write(`router state: could not rewrite the file to clear its free pages (${(error as { code?: string }).code ?? 'error'}); trying again at the next start\n`);
+        // Room or a temporary file it could not have: anything else (a corrupt file) is not the rewrite's to hide.
+        const code = (error as { code?: string }).code ?? '';
+        if (!/^SQLITE_(FULL|BUSY|IOERR|CANTOPEN)/.test(code)) throw error;
+        process.stderr.write(`router state: could not rewrite the file to clear its free pages (${code}); trying again at the next start\n`);
       }
     }
     db.exec(`CREATE TABLE IF NOT EXISTS persons (

@@ -117,7 +117,14 @@ export class ProjectionRunner {
     db.exec('CREATE TABLE IF NOT EXISTS pending_indexes (runner TEXT PRIMARY KEY) WITHOUT ROWID');
     const cutShort = db.prepare('SELECT 1 FROM pending_indexes WHERE runner = ?').get(name) !== undefined;
     if ((this.first.position === 0n && this.second.position === 0n) || cutShort) this.deferIndexes();
-    else this.buildIndexes();
+    else {
+      // An index added since (or dropped): built here; a failure stops the runner, which health reports.
+      try {
+        this.buildIndexes();
+      } catch (error) {
+        this.fail(error);
+      }
+    }
   }
 
   /** Recorded in the file, so that a filling cut short (a crash, a stop) still builds them once, at the end. */

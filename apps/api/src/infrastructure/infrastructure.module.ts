@@ -31,9 +31,21 @@ export class InfrastructureModule implements OnApplicationShutdown {
               ? new EventStoreDbEventStore(config.eventStoreConnectionString)
               : new SqliteEventStore(path.join(config.dataDir, 'events.sqlite')),
         },
-        { provide: VAULT, useFactory: async (store: EventStore) => openVault(config, (await store.headPosition()) === null), inject: [EVENT_STORE] },
+        {
+          provide: VAULT,
+          useFactory: async (store: EventStore) => {
+            try {
+              return openVault(config, (await store.headPosition()) === null);
+            } catch (error) {
+              await store.close(); // a refused start leaves nothing open (the read models wait for the vault)
+              throw error;
+            }
+          },
+          inject: [EVENT_STORE],
+        },
         { provide: CODEC, useFactory: (vault: PersonalDataVault) => new EventCodec(vault), inject: [VAULT] },
-        { provide: READ_DB, useFactory: () => openReadModelDb(path.join(config.dataDir, 'read-models.sqlite')) },
+        // Opened once the keys are known to be there, so that a start refused for them leaves no lock behind.
+        { provide: READ_DB, useFactory: () => openReadModelDb(path.join(config.dataDir, 'read-models.sqlite')), inject: [VAULT] },
         { provide: POLICY, useFactory: () => parsePolicy(JSON.parse(readFileSync(config.policyFile, 'utf8'))) },
       ],
       exports: [APP_CONFIG, CLOCK, EVENT_STORE, VAULT, CODEC, READ_DB, POLICY],
