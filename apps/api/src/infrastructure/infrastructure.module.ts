@@ -11,7 +11,7 @@ import { CLOCK, CODEC, POLICY, READ_DB, VAULT } from './tokens';
 
 /**
  * The one place that chooses engines: the embedded SQLite store unless EVENTSTORE_CONNECTION_STRING is set.
- * Read models and subject keys always live under SPOC_DATA_DIR (each API instance keeps its own read models).
+ * Read models live under SPOC_DATA_DIR (each API instance keeps its own), subject keys under SPOC_KEYS_DIR.
  */
 @Global()
 @Module({})
