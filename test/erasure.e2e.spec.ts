@@ -1,3 +1,5 @@
+import { copyFileSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { EVENT_STORE, type EventStore } from '@spoc/event-store';
 import { openReadModelDb } from '@spoc/platform';
@@ -108,6 +110,8 @@ describe('erasure of a referral made in error (data-protection.md: crypto-shredd
     // Nothing is left to route on, or to erase.
     await app.http().post(`/v1/referrals/${referral.referralId}/reassessments`).set(bearer(tokens.police)).send({ riskAssessment: validRiskAssessment() }).expect(409);
     await erase(referral.referralId).expect(409);
+    // Erased, not lost: its key is known to have been destroyed.
+    expect((await app.http().get('/health').expect(200)).body).not.toHaveProperty('personalDataKeysMissing');
   });
 
   it('takes an erased referral out of repeat matching: the same person referred again is not a repeat of it', async () => {
@@ -157,4 +161,32 @@ describe('erasure of a referral made in error (data-protection.md: crypto-shredd
     const stillWorked = await erase(referralId).expect(409);
     expect(JSON.stringify(stillWorked.body)).toMatch(/still being worked/);
   });
+});
+
+describe('a key file older than the log (restored from an older backup): lost, not erased, and said so', () => {
+  it('will not start on it; told to, it starts, shows the referral without what the missing key sealed, and health counts the key', async () => {
+    let app = await TestApp.start();
+    const { dataDir } = app;
+    const police = (await app.createPrincipal({ role: 'referrer', name: 'Police desk', agency: 'hampshire-police' })).token;
+    // The backup, taken before the first referral made any key.
+    const backup = mkdtempSync(path.join(tmpdir(), 'spoc-key-backup-'));
+    await app.close({ keepData: true });
+    for (const file of readdirSync(dataDir).filter((name) => name.startsWith('subject-keys.sqlite'))) copyFileSync(path.join(dataDir, file), path.join(backup, file));
+    app = await TestApp.start(dataDir);
+    const { body: accepted } = await app.http().post('/v1/referrals').set(bearer(police)).send(validVictimReferral({ agencyReference: 'KEYS-RESTORED' })).expect(202);
+    await app.close({ keepData: true });
+    for (const file of readdirSync(dataDir).filter((name) => name.startsWith('subject-keys.sqlite'))) rmSync(path.join(dataDir, file));
+    for (const file of readdirSync(backup)) copyFileSync(path.join(backup, file), path.join(dataDir, file));
+    rmSync(backup, { recursive: true, force: true });
+
+    await expect(TestApp.start(dataDir)).rejects.toThrow(/does not hold the key of the newest referral/);
+    app = await TestApp.start(dataDir, { SPOC_ALLOW_NEW_KEY_FILE: 'true' });
+    try {
+      const { body: referral } = await app.http().get(`/v1/referrals/${accepted.referralId}`).set(bearer(police)).expect(200);
+      expect(referral.agencyReference).toBeNull();
+      expect((await app.http().get('/health').expect(200)).body).toMatchObject({ status: 'ok', personalDataKeysMissing: 1 });
+    } finally {
+      await app.close();
+    }
+  }, 30_000);
 });

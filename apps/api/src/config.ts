@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, realpathSync } from 'node:fs';
 import path from 'node:path';
-import { PersonalDataVault } from '@spoc/platform';
+import { EventStoreDbEventStore, SqliteEventStore, type EventStore } from '@spoc/event-store';
+import { PersonalDataVault, sealingKeyId } from '@spoc/platform';
 
 /** Configuration, read once from the environment and checked at start; nothing else reads process.env. */
 export interface AppConfig {
@@ -21,7 +22,7 @@ export interface AppConfig {
   policyFile: string;
   /** The router runs in this process (the embedded default); production runs it as its own app. */
   runRouter: boolean;
-  /** SPOC_ALLOW_NEW_KEY_FILE: start on a new key file though the log holds events (see `openVault`). */
+  /** SPOC_ALLOW_NEW_KEY_FILE: start on a key file that is missing, or lacks the newest keys, though the log holds events (see `openVaultFor`). */
   allowNewKeyFile: boolean;
   /**
    * The access log (every read and change of case data) is always on: no environment variable turns it off. Only
@@ -91,7 +92,7 @@ export function keyWarnings(config: Pick<AppConfig, 'keysDir' | 'dataDir' | 'eve
   if (!config.eventStoreConnectionString && config.keysDir === config.dataDir) {
     warnings.push(`the subject keys are kept with the log in ${config.dataDir}: a backup of it holds both, and erasure cannot reach that backup; in production set SPOC_KEYS_DIR to a directory of its own, backed up apart (see README)`);
   }
-  if (config.allowNewKeyFile) warnings.push('SPOC_ALLOW_NEW_KEY_FILE is set: a key file missing for a log that holds events is not refused; unset it once this start is done');
+  if (config.allowNewKeyFile) warnings.push('SPOC_ALLOW_NEW_KEY_FILE is set: a key file that is missing, or lacks the keys of the newest referrals, is not refused; unset it once this start is done');
   return warnings;
 }
 
@@ -108,6 +109,45 @@ export function openVault(config: KeysConfig, logIsEmpty: boolean): PersonalData
 }
 
 type KeysConfig = Pick<AppConfig, 'keysDir' | 'erasedKeysDir' | 'dataDir' | 'allowNewKeyFile'>;
+
+/** The log: EventStoreDB when a connection string is set, else the embedded file in the data directory. */
+export function openEventStore(config: Pick<AppConfig, 'eventStoreConnectionString' | 'dataDir'>): EventStore {
+  return config.eventStoreConnectionString ? new EventStoreDbEventStore(config.eventStoreConnectionString) : new SqliteEventStore(path.join(config.dataDir, 'events.sqlite'));
+}
+
+/** How far back from the end of the log the start looks for an event with personal data in it. */
+const NEWEST_SEALED_WITHIN = 10_000;
+
+/**
+ * The vault for this log, as every process opens it: `openVault`'s checks of the files, then one of what they hold.
+ * The newest event in the log that carries personal data names the key that sealed it, and the key file must hold
+ * that key or record its destruction. A key file restored from a backup older than the log, or another
+ * installation's, would otherwise start quietly and show the newest referrals as if they had been erased; a
+ * caseworker would find no way to reach the person. Refused unless SPOC_ALLOW_NEW_KEY_FILE is set; keys missing
+ * for older referrals are counted as they are met (health reports them).
+ */
+export async function openVaultFor(config: KeysConfig, store: Pick<EventStore, 'headPosition' | 'readAll'>): Promise<PersonalDataVault> {
+  const vault = openVault(config, (await store.headPosition()) === null);
+  try {
+    if (!config.allowNewKeyFile) {
+      let looked = 0;
+      for await (const event of store.readAll({ direction: 'backwards' })) {
+        const keyId = sealingKeyId(event);
+        if (keyId !== null) {
+          if (vault.knowsKey(keyId)) break;
+          throw new ConfigError([
+            `the key file in ${config.keysDir} does not hold the key of the newest referral in the log, nor a record that it was destroyed: it is older than the log (restored from an older backup?) or another installation's; restore the newest key file (set SPOC_ALLOW_NEW_KEY_FILE=true only to start anyway, leaving the referrals whose keys are missing unreadable)`,
+          ]);
+        }
+        if ((looked += 1) >= NEWEST_SEALED_WITHIN) break;
+      }
+    }
+  } catch (error) {
+    vault.close();
+    throw error;
+  }
+  return vault;
+}
 
 /** Throws a ConfigError when the key files are not where this log's keys must be (see `openVault`). */
 export function checkKeyFiles(config: KeysConfig, logIsEmpty: boolean): void {

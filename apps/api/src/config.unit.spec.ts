@@ -1,7 +1,10 @@
+import { randomUUID } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { ConfigError, hashToken, keyWarnings, loadConfig, openVault } from './config';
+import { SqliteEventStore } from '@spoc/event-store';
+import { PersonalDataVault } from '@spoc/platform';
+import { ConfigError, hashToken, keyWarnings, loadConfig, openVault, openVaultFor } from './config';
 
 describe('configuration', () => {
   it('has defaults a newcomer can run with', () => {
@@ -53,6 +56,43 @@ describe('configuration', () => {
       openVault(moved({ SPOC_ALLOW_NEW_KEY_FILE: 'true' }), false).close();
       // Once it exists, it is the key file: nothing to refuse.
       openVault(moved(), false).close();
+    });
+
+    describe('against the log', () => {
+      let store: SqliteEventStore;
+      beforeEach(() => {
+        store = new SqliteEventStore(path.join(dataDir, 'events.sqlite'), { writer: 'inline' });
+      });
+      afterEach(() => store.close());
+      /** A referral's receipt sealed with a key from the vault in `keysDir`, as the API would append it. */
+      const referralSealedIn = async (keysDir: string, erasedKeysDir = keysDir) => {
+        for (const directory of [keysDir, erasedKeysDir]) mkdirSync(directory, { recursive: true });
+        const vault = new PersonalDataVault(path.join(keysDir, 'subject-keys.sqlite'), 10, path.join(erasedKeysDir, 'erased-keys.sqlite'));
+        const { keyId, key } = await vault.newKey();
+        const metadata = { actor: { id: 'test', role: 'referrer' as const }, correlationId: randomUUID(), causationId: null, occurredAt: new Date().toISOString() };
+        const data = { referralId: randomUUID(), submission: vault.seal(key, keyId, { lastName: 'Taylor' }) };
+        await store.append(`referral-${data.referralId}`, [{ id: randomUUID(), type: 'ReferralReceived', schemaVersion: 1, data, metadata }], 'no-stream');
+        // Case events without personal data come after it: the check looks past them.
+        await store.append(`case-${data.referralId}`, [{ id: randomUUID(), type: 'CaseClaimed', schemaVersion: 1, data: {}, metadata }], 'no-stream');
+        return { vault, keyId };
+      };
+
+      it("will not start on a key file that lacks the newest referral's key, as an older backup or another install's would", async () => {
+        mkdirSync(moved().keysDir);
+        (await openVaultFor(moved(), store)).close(); // the key file, made while the log was empty
+        const { vault } = await referralSealedIn(path.join(root, 'keys-elsewhere'));
+        vault.close();
+
+        await expect(openVaultFor(moved(), store)).rejects.toThrow(/does not hold the key of the newest referral in the log/);
+        (await openVaultFor(moved({ SPOC_ALLOW_NEW_KEY_FILE: 'true' }), store)).close();
+      });
+
+      it('starts when the newest referral was erased: the key file recorded its key destroyed', async () => {
+        const { vault, keyId } = await referralSealedIn(moved().keysDir, moved().erasedKeysDir);
+        vault.destroyKey(keyId);
+        vault.close();
+        (await openVaultFor(moved(), store)).close();
+      });
     });
 
     it('starts as a newcomer expects: keys with the data, on an empty log and again on a full one', () => {

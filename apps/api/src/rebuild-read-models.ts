@@ -1,13 +1,13 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
-import { existsSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { EVENT_STORE, type EventStore } from '@spoc/event-store';
 import { openReadModelDb, type ProjectionRunner } from '@spoc/platform';
 import { AppModule } from './app.module';
 import { PROJECTIONS } from './infrastructure/tokens';
-import { checkKeyFiles, ConfigError, loadConfig, type AppConfig } from './config';
+import { ConfigError, loadConfig, openEventStore, openVaultFor, type AppConfig } from './config';
 
 export const READ_MODEL_FILE = 'read-models.sqlite';
 
@@ -18,7 +18,12 @@ export const READ_MODEL_FILE = 'read-models.sqlite';
  */
 export async function rebuildReadModels(config: AppConfig): Promise<{ events: number; seconds: number }> {
   // Before anything is deleted: read models rebuilt without their keys would show nobody.
-  checkKeyFiles(config, !config.eventStoreConnectionString && !existsSync(path.join(config.dataDir, 'events.sqlite')));
+  const store = openEventStore(config);
+  try {
+    (await openVaultFor(config, store)).close();
+  } finally {
+    await store.close();
+  }
   // Opened first, so that a service still running on this directory (it holds the file's lock) stops the rebuild
   // here: deleting the file under it would leave it writing to a file nobody will read.
   openReadModelDb(path.join(config.dataDir, READ_MODEL_FILE)).close();

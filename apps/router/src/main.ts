@@ -1,9 +1,8 @@
 import { readFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { parsePolicy } from '@spoc/domain';
-import { EventStoreDbEventStore, SqliteEventStore } from '@spoc/event-store';
 import { EventCodec, openReadModelDb } from '@spoc/platform';
-import { ConfigError, keyWarnings, loadConfig, openVault } from '../../api/src/config';
+import { ConfigError, keyWarnings, loadConfig, openEventStore, openVaultFor } from '../../api/src/config';
 import { relayBesideRouter } from './relay';
 import { Router } from './router';
 
@@ -18,10 +17,8 @@ async function main(): Promise<void> {
   mkdirSync(config.dataDir, { recursive: true });
   mkdirSync(config.keysDir, { recursive: true });
   const policy = parsePolicy(JSON.parse(readFileSync(config.policyFile, 'utf8')));
-  const store = config.eventStoreConnectionString
-    ? new EventStoreDbEventStore(config.eventStoreConnectionString)
-    : new SqliteEventStore(path.join(config.dataDir, 'events.sqlite'));
-  const vault = openVault(config, (await store.headPosition()) === null);
+  const store = openEventStore(config);
+  const vault = await openVaultFor(config, store);
   const router = new Router(store, new EventCodec(vault), vault, policy, openReadModelDb(path.join(config.dataDir, 'router-state.sqlite')));
   const relay = relayBesideRouter(store, config);
   router.start();

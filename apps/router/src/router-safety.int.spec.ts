@@ -3,7 +3,7 @@ import { rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { referralDecider, streams, type RiskAssessment, type RoutingPolicy } from '@spoc/domain';
 import { SqliteEventStore } from '@spoc/event-store';
-import { nameBasedUuid, sealingKeyId } from '@spoc/platform';
+import { EventCodec, nameBasedUuid, PersonalDataVault, sealingKeyId } from '@spoc/platform';
 import type { CreateReferralDto } from '../../api/src/referrals/referral.dto';
 import { validVictimReferral } from '../../api/src/referrals/referral.fixtures';
 import { toReferralSubmission } from '../../api/src/referrals/referral.mapper';
@@ -273,6 +273,28 @@ describe('the router, when things do not go in the usual order', () => {
       expect.objectContaining({ errorKind: 'Error', onEventType: 'ReferralReceived' }),
       expect.objectContaining({ errorKind: 'Error', onEventType: 'RiskAssessed' }),
     ]);
+    expect(await decisionsOf(next)).toHaveLength(1);
+  });
+
+  it('flags a referral sealed with a key the key file never held for routing by hand: lost, not erased', async () => {
+    const router = startRouter();
+    const referralId = nameBasedUuid('test\nFOREIGN-KEY');
+    const body = validVictimReferral({ agencyReference: 'FOREIGN-KEY', subject: { lastName: 'Person-FOREIGN' } });
+    // Sealed with a key of another key file, as if this one were restored from a backup taken before it was made.
+    const elsewhere = new PersonalDataVault(path.join(kit.directory, 'other-keys.sqlite'), 10, path.join(kit.directory, 'other-erased.sqlite'));
+    const events = new EventCodec(elsewhere).encode(referralDecider.decide(
+      { type: 'ReceiveReferral', data: { referralId, agency: 'hampshire-police', submission: toReferralSubmission(body as CreateReferralDto), submissionDigest: 'd', receivedAt: new Date().toISOString(), policy: basePolicy } },
+      referralDecider.initialState(),
+    ), context, await elsewhere.newKey());
+    elsewhere.close();
+    await kit.store.append(streams.referral(referralId), events, 'no-stream');
+    const next = await receive('AFTER-FOREIGN-KEY');
+    await settle(router);
+
+    const failures = (await read(streams.referral(referralId))).filter((event) => event.type === 'RoutingFailed').map((event) => event.data);
+    expect(failures).toEqual([expect.objectContaining({ errorKind: 'SubjectKeyMissingError', onEventType: 'RiskAssessed' })]);
+    expect(await decisionsOf(referralId)).toEqual([]);
+    expect(kit.vault.missingKeyCount).toBe(1);
     expect(await decisionsOf(next)).toHaveLength(1);
   });
 

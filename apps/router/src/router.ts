@@ -15,7 +15,7 @@ import {
   type RoutingPolicy,
 } from '@spoc/domain';
 import { checkpointAt, logReplaced, WrongExpectedVersionError, type EventStore, type LogCheckpoint, type RecordedEvent, type Subscription } from '@spoc/event-store';
-import { appendOnce, nameBasedUuid, sealingKeyId, type DecodedEvent, type EventCodec, type PersonalDataVault } from '@spoc/platform';
+import { appendOnce, nameBasedUuid, sealingKeyId, SubjectKeyMissingError, type DecodedEvent, type EventCodec, type PersonalDataVault } from '@spoc/platform';
 import { CaseFollowUps, caseStateOf, routerContext } from './case-followups';
 import { errorKind, isDataFailure, logFailure, RouterStopped } from './failures';
 import { findRepeats, gatherFacts } from './gather-facts';
@@ -285,7 +285,12 @@ export class Router {
     // The receipt was opened a moment ago to index the person (it is the event before its assessment): not twice.
     const decoded = recorded.map((event) => (event.id === this.received?.eventId ? this.received.decoded : this.codec.decode(event)));
     const received = decoded.find((event) => event.type === 'ReferralReceived')!.data as unknown as ReferralReceived['data'];
-    if (!received.submission) return; // erased before it was routed: nothing personal left to route on
+    if (!received.submission) {
+      // A key the key file never held is a loss, not an erasure: the failure flags the referral for routing by hand.
+      const keyId = sealingKeyId(recorded[0]);
+      if (keyId && !this.vault.knowsKey(keyId)) throw new SubjectKeyMissingError();
+      return; // erased before it was routed: nothing personal left to route on
+    }
     // The latest assessment and the latest consent, whichever of them (or the receipt) triggered this decision.
     const assessment = lastOf<RiskAssessed['data']>(decoded, 'RiskAssessed');
     const consent = lastOf<ConsentRecorded['data']>(decoded, 'ConsentRecorded');

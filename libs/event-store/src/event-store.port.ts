@@ -75,8 +75,9 @@ export interface ReadStreamOptions {
 }
 
 export interface ReadAllOptions {
-  /** Inclusive; defaults to the start of the log. */
+  /** Inclusive; defaults to the start of the log (forwards) or its end (backwards). */
   fromPosition?: bigint;
+  direction?: 'forwards' | 'backwards';
   /** Counts only the events that pass the filter. */
   maxCount?: number;
   /** The same filter as a subscription's: a replay that needs a few event types need not parse the rest. */

@@ -35,6 +35,24 @@ describe('the personal-data vault', () => {
     expect(vault.open(sealed)).toBeNull();
   });
 
+  it('tells a key it never held from one it destroyed, and counts the first kind as missing, not erased', async () => {
+    const held = await vault.newKey();
+    const destroyed = await vault.newKey();
+    vault.destroyKey(destroyed.keyId);
+    const elsewhere = new PersonalDataVault(path.join(directory, 'other-keys.sqlite'), 50, path.join(directory, 'other-erased.sqlite'));
+    const foreign = await elsewhere.newKey();
+    const sealedElsewhere = elsewhere.seal(foreign.key, foreign.keyId, { lastName: 'Taylor' });
+    elsewhere.close();
+    vault.namedKey('referral-ids');
+
+    expect([held, destroyed, foreign].map(({ keyId }) => vault.knowsKey(keyId))).toEqual([true, true, false]);
+    expect(vault.open(vault.seal(destroyed.key, destroyed.keyId, 'x'))).toBeNull();
+    expect(vault.missingKeyCount).toBe(0);
+    expect(vault.open(sealedElsewhere)).toBeNull();
+    expect(vault.open(sealedElsewhere)).toBeNull();
+    expect(vault.missingKeyCount).toBe(1);
+  });
+
   it("leaves a destroyed key's bytes in no file: not in the database, not in its write-ahead log", async () => {
     const { keyId, key } = await vault.newKey();
     const files = () => ['keys.sqlite', 'keys.sqlite-wal'].map((name) => path.join(directory, name)).filter(existsSync);

@@ -15,6 +15,14 @@ export function isSealed(value: unknown): value is Sealed {
   return typeof value === 'object' && value !== null && (value as Sealed).sealed === 'aes-256-gcm';
 }
 
+/** Sealed data names a key the key file neither holds nor destroyed: it cannot be opened, and it was not erased. */
+export class SubjectKeyMissingError extends Error {
+  constructor() {
+    super('the key that sealed this personal data is not in the key file');
+    this.name = 'SubjectKeyMissingError';
+  }
+}
+
 /**
  * Crypto-shredding: each referral's personal data is encrypted with a key of its own, kept in a separate file
  * from the events. Destroying the key makes every copy of the data unreadable, backups of the log included,
@@ -30,6 +38,8 @@ export class PersonalDataVault {
   private readonly cache = new Map<string, Buffer | null>();
   private dataVersion = -1;
   private versionChecked = false;
+  /** Keys sealed data names that this file never held and never destroyed (see `keyFor`). Bounded. */
+  private readonly missing = new Set<string>();
   private pool: Array<{ keyId: string; key: Buffer }> = [];
   private refilling: Promise<void> | null = null;
   private readonly statements;
@@ -73,6 +83,7 @@ export class PersonalDataVault {
       get: this.db.prepare<[string], { key: Buffer | null }>('SELECT key FROM subject_keys WHERE key_id = ?'),
       destroy: this.db.prepare('UPDATE subject_keys SET key = NULL, destroyed_at = ? WHERE key_id = ?'),
       erased: this.db.prepare('INSERT OR IGNORE INTO ledger.erased_keys (key_id, erased_at) VALUES (?, ?)'),
+      known: this.db.prepare<[string, string]>('SELECT 1 FROM main.subject_keys WHERE key_id = ? UNION ALL SELECT 1 FROM ledger.erased_keys WHERE key_id = ?').pluck(),
       // Changes whenever another connection commits to the key file (not for this connection's own commits).
       dataVersion: this.db.prepare('PRAGMA main.data_version').pluck(),
     };
@@ -111,14 +122,32 @@ export class PersonalDataVault {
    */
   namedKey(name: string): Buffer {
     const keyId = `service:${name}`;
-    const existing = this.keyFor(keyId);
-    if (existing) return existing;
-    this.statements.insertOrIgnore.run(keyId, randomBytes(32), new Date().toISOString());
+    // A service key is never destroyed, so one in the cache is still it.
+    const cached = this.cache.get(keyId);
+    if (cached) return cached;
+    if (!this.statements.get.get(keyId)) this.statements.insertOrIgnore.run(keyId, randomBytes(32), new Date().toISOString());
     this.cache.delete(keyId);
     return this.keyFor(keyId)!;
   }
 
-  /** The key with this id, or null when it was destroyed (the data was erased) or never existed. */
+  /**
+   * Whether this key file holds the key or destroyed it: a key it knows nothing of sealed data in a log this file
+   * is not the key file of (an older backup of it, another installation's), and that data cannot be read.
+   */
+  knowsKey(keyId: string): boolean {
+    return this.statements.known.get(keyId, keyId) !== undefined;
+  }
+
+  /** How many keys named by sealed data this process has looked for and found neither here nor destroyed. */
+  get missingKeyCount(): number {
+    return this.missing.size;
+  }
+
+  /**
+   * The key with this id, or null when it was destroyed (the data was erased) or was never in this file. The
+   * second is not an erasure but a loss, shown the same way (nothing can be opened) and counted apart, so that
+   * health can say so.
+   */
   keyFor(keyId: string): Buffer | null {
     // Another process sharing the key file (a second API, the router) may have destroyed a key cached here: any
     // commit of theirs empties the cache, so an erasure anywhere takes effect everywhere at once. Looked at once per
@@ -133,9 +162,18 @@ export class PersonalDataVault {
       }
     }
     if (this.cache.has(keyId)) return this.cache.get(keyId) ?? null;
-    const key = this.statements.get.get(keyId)?.key ?? null;
+    const row = this.statements.get.get(keyId);
+    if (!row && !this.knowsKey(keyId)) this.noteMissing(keyId);
+    const key = row?.key ?? null;
     this.remember(keyId, key);
     return key;
+  }
+
+  private noteMissing(keyId: string): void {
+    if (this.missing.has(keyId) || this.missing.size >= 100_000) return;
+    // Said once, and by count only: a key id points at one referral.
+    if (this.missing.size === 0) process.stderr.write('personal-data vault: sealed data names a key this key file never held (restored from an older backup?); health counts them\n');
+    this.missing.add(keyId);
   }
 
   // Bounded: every referral has a key of its own, and a process that runs for years must not hold them all.

@@ -2,9 +2,9 @@ import { Controller, Get, Inject, ServiceUnavailableException } from '@nestjs/co
 import { ApiTags } from '@nestjs/swagger';
 import { EVENT_STORE, type EventStore } from '@spoc/event-store';
 import type { KafkaRelay } from '@spoc/kafka-relay';
-import type { ProjectionRunner } from '@spoc/platform';
+import type { PersonalDataVault, ProjectionRunner } from '@spoc/platform';
 import type { Router } from '../../../router/src/router';
-import { KAFKA_RELAY, PROJECTIONS, ROUTER } from '../infrastructure/tokens';
+import { KAFKA_RELAY, PROJECTIONS, ROUTER, VAULT } from '../infrastructure/tokens';
 import { ReferralStatusProjection } from '../referrals/referral-status.projection';
 import { Public } from '../shared/auth/access.decorators';
 
@@ -16,6 +16,7 @@ export class HealthController {
     @Inject(PROJECTIONS) private readonly projections: ProjectionRunner,
     @Inject(KAFKA_RELAY) private readonly relay: KafkaRelay | null,
     @Inject(ROUTER) private readonly router: Router | null,
+    @Inject(VAULT) private readonly vault: PersonalDataVault,
     private readonly referrals: ReferralStatusProjection,
   ) {}
 
@@ -40,9 +41,12 @@ export class HealthController {
     if (this.relay?.failed) throw new ServiceUnavailableException('the Kafka relay stopped: see the log');
     // A count only (the list is an auditor's): referrals the router could not decide wait for a person.
     const flagged = this.referrals.flaggedForRoutingByHandCount();
+    // Keys the log names that the key file never held: people nobody can read or reach, though not erased.
+    const keysMissing = this.vault.missingKeyCount;
     return {
       status: 'ok',
       ...(flagged > 0 ? { referralsFlaggedForRoutingByHand: flagged } : {}),
+      ...(keysMissing > 0 ? { personalDataKeysMissing: keysMissing } : {}),
       ...(this.router ? { router: { checkpoint: this.router.checkpoint?.toString() ?? null, retrying: this.router.retrying } } : {}),
       ...(this.relay ? { kafkaRelay: { checkpoint: this.relay.checkpoint?.toString() ?? null, retrying: this.relay.retrying } } : {}),
     };

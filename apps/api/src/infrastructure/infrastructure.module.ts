@@ -3,9 +3,9 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type Database from 'better-sqlite3';
 import { parsePolicy } from '@spoc/domain';
-import { EVENT_STORE, EventStoreDbEventStore, SqliteEventStore, type EventStore } from '@spoc/event-store';
+import { EVENT_STORE, type EventStore } from '@spoc/event-store';
 import { EventCodec, openReadModelDb, PersonalDataVault } from '@spoc/platform';
-import { APP_CONFIG, openVault, type AppConfig } from '../config';
+import { APP_CONFIG, openEventStore, openVaultFor, type AppConfig } from '../config';
 import { systemClock, type Clock } from './clock';
 import { CLOCK, CODEC, POLICY, READ_DB, VAULT } from './tokens';
 
@@ -26,16 +26,13 @@ export class InfrastructureModule implements OnApplicationShutdown {
         { provide: CLOCK, useValue: clock },
         {
           provide: EVENT_STORE,
-          useFactory: (): EventStore =>
-            config.eventStoreConnectionString
-              ? new EventStoreDbEventStore(config.eventStoreConnectionString)
-              : new SqliteEventStore(path.join(config.dataDir, 'events.sqlite')),
+          useFactory: (): EventStore => openEventStore(config),
         },
         {
           provide: VAULT,
           useFactory: async (store: EventStore) => {
             try {
-              return openVault(config, (await store.headPosition()) === null);
+              return await openVaultFor(config, store);
             } catch (error) {
               await store.close(); // a refused start leaves nothing open (the read models wait for the vault)
               throw error;

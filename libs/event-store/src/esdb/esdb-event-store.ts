@@ -408,7 +408,8 @@ export class EventStoreDbEventStore implements EventStore {
     // maxCount is counted here, not by the server: the server would also count the system events skipped here.
     // $all reads have no server-side filter in this client, so the port's filter is applied on this side.
     const { accepts } = subscriptionPlan(options.filter);
-    for await (const event of this.readAllForwards(options.fromPosition ?? 0n)) {
+    const events = options.direction === 'backwards' ? this.readAllBackwards(options.fromPosition ?? null) : this.readAllForwards(options.fromPosition ?? 0n);
+    for await (const event of events) {
       if (!accepts(event)) continue;
       yield event;
       remaining -= 1;
@@ -448,6 +449,25 @@ export class EventStoreDbEventStore implements EventStore {
       }
     }
     throw firstError;
+  }
+
+  /**
+   * $all backwards from `from` inclusive (or the end). Read from the end and passed over down to `from`: whether
+   * the server counts a backwards read's own position in is not something to lean on, and callers read from the
+   * end (the newest events), so nothing is skipped in practice.
+   */
+  private async *readAllBackwards(from: bigint | null): AsyncGenerator<RecordedEvent> {
+    const read = this.client.readAll({ direction: BACKWARDS, fromPosition: END });
+    let finished = false;
+    try {
+      for await (const resolved of read) {
+        const event = fromAllStream(resolved);
+        if (event && (from === null || event.position <= from)) yield event;
+      }
+      finished = true;
+    } finally {
+      if (!finished) await read.cancel();
+    }
   }
 
   subscribeToAll(options: SubscribeOptions = {}): Subscription {

@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { eventStoreContract, type ContractTarget } from '../testing/event-store.contract';
+import { testEvent } from '../testing/events';
 import { SqliteEventStore } from './sqlite-event-store';
 
 let directory: string;
@@ -46,6 +47,27 @@ for (const writer of ['thread', 'inline'] as const) {
   },
   );
 }
+
+describe('SQLite event store reading in pages', () => {
+  it('reads the whole log backwards across pages, down to its first event and no further', async () => {
+    const store = new SqliteEventStore(path.join(directory, 'paged.sqlite'), { pageSize: 2, writer: 'inline' });
+    try {
+      // Positions start at 1: the event n is at n + 1.
+      for (let n = 0; n < 5; n += 1) await store.append(`paged-${n}`, [testEvent('Paged', { n })], 'no-stream');
+      const read = async (options: Parameters<SqliteEventStore['readAll']>[0]) => {
+        const seen: unknown[] = [];
+        for await (const event of store.readAll(options)) seen.push(event.data);
+        return seen;
+      };
+
+      expect(await read({ direction: 'backwards' })).toEqual([4, 3, 2, 1, 0].map((n) => ({ n })));
+      expect(await read({ direction: 'backwards', fromPosition: 3n, maxCount: 5 })).toEqual([2, 1, 0].map((n) => ({ n })));
+      expect(await read({ direction: 'backwards', maxCount: 3, filter: { eventTypes: ['Paged'] } })).toEqual([4, 3, 2].map((n) => ({ n })));
+    } finally {
+      await store.close();
+    }
+  });
+});
 
 describe('SQLite event store across processes', () => {
   it('lets a subscriber see events another process wrote, by polling', async () => {

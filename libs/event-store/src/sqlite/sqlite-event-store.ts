@@ -97,7 +97,8 @@ export class SqliteEventStore implements EventStore {
       streamBackwards: this.db
         .prepare<[string, number, number], EventRow>(`SELECT ${EVENT_COLUMNS} FROM events WHERE stream_id = ? AND revision <= ? ORDER BY revision DESC LIMIT ?`)
         .raw(true),
-      all: this.db.prepare<[number, number], EventRow>(`SELECT ${EVENT_COLUMNS} FROM events WHERE position >= ? ORDER BY position ASC LIMIT ?`).raw(true),
+      all: this.db.prepare<unknown[], EventRow>(`SELECT ${EVENT_COLUMNS} FROM events WHERE position >= ? ORDER BY position ASC LIMIT ?`).raw(true),
+      allBackwards: this.db.prepare<unknown[], EventRow>(`SELECT ${EVENT_COLUMNS} FROM events WHERE position <= ? ORDER BY position DESC LIMIT ?`).raw(true),
     };
   }
 
@@ -194,20 +195,26 @@ export class SqliteEventStore implements EventStore {
   }
 
   async *readAll(options: ReadAllOptions = {}): AsyncIterable<RecordedEvent> {
+    const backwards = options.direction === 'backwards';
     let remaining = options.maxCount ?? Number.POSITIVE_INFINITY;
-    let from = options.fromPosition ?? 0n;
+    let from = options.fromPosition ?? (backwards ? BigInt(Number.MAX_SAFE_INTEGER) : 0n);
     const filter = options.filter ? subscriptionFilterSql(options.filter) : null;
     const page = filter
-      ? this.db.prepare<unknown[], EventRow>(`SELECT ${EVENT_COLUMNS} FROM events WHERE position >= ? ${filter.where} ORDER BY position ASC LIMIT ?`).raw(true)
-      : null;
-    while (remaining > 0) {
+      ? this.db
+          .prepare<unknown[], EventRow>(`SELECT ${EVENT_COLUMNS} FROM events WHERE position ${backwards ? '<=' : '>='} ? ${filter.where} ORDER BY position ${backwards ? 'DESC' : 'ASC'} LIMIT ?`)
+          .raw(true)
+      : backwards
+        ? this.statements.allBackwards
+        : this.statements.all;
+    while (remaining > 0 && from >= 0n) {
       this.assertOpen();
       const limit = Math.min(this.pageSize, remaining);
-      const rows = page ? page.all(Number(from), ...filter!.params, limit) : this.statements.all.all(Number(from), limit);
+      const rows = page.all(Number(from), ...(filter?.params ?? []), limit);
       for (const row of rows) yield rowToEvent(row);
       if (rows.length < this.pageSize) return;
       remaining -= rows.length;
-      from = BigInt(rows[rows.length - 1][0]) + 1n;
+      const last = BigInt(rows[rows.length - 1][0]);
+      from = backwards ? last - 1n : last + 1n;
     }
   }
 

@@ -118,6 +118,21 @@ export function eventStoreContract(
       expect(firstOnly.map((event) => event.data)).toEqual([{ n: 2 }]);
     });
 
+    it('reads the log backwards from its end or from a position, filtered and counted as forwards', async () => {
+      const prefix = uniqueStream('backwards');
+      await store.append(`${prefix}-a`, [testEvent('Wanted', { n: 1 }), testEvent('Other', { n: 2 }), testEvent('Wanted', { n: 3 })], 'no-stream');
+      const { position: last } = await store.append(`${prefix}-b`, [testEvent('Wanted', { n: 4 })], 'no-stream');
+
+      const newest = await collect(store.readAll({ direction: 'backwards', maxCount: 2 }));
+      const before = await collect(store.readAll({ direction: 'backwards', fromPosition: newest[1].position, maxCount: 2 }));
+      const wanted = await collect(store.readAll({ direction: 'backwards', maxCount: 3, filter: { streamPrefixes: [prefix], eventTypes: ['Wanted'] } }));
+
+      expect(newest.map((event) => event.data)).toEqual([{ n: 4 }, { n: 3 }]);
+      expect(newest[0].position).toBe(last);
+      expect(before.map((event) => event.data)).toEqual([{ n: 3 }, { n: 2 }]);
+      expect(wanted.map((event) => event.data)).toEqual([{ n: 4 }, { n: 3 }, { n: 1 }]);
+    });
+
     describe('optimistic concurrency', () => {
       it('refuses an append whose expected revision does not match, saying what was expected and found', async () => {
         const streamId = uniqueStream('referral');
