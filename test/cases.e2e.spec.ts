@@ -49,7 +49,9 @@ describe('provider queues and the case lifecycle over HTTP', () => {
     const body = validVictimReferral({ agencyReference: `CASE-${serial}`, subject: { lastName: surname(serial) }, ...overrides });
     const { body: accepted } = await app.http().post('/v1/referrals').set(bearer(tokens.police)).send(body).expect(202);
     const { body: referral } = await app.http().get(`/v1/referrals/${accepted.referralId}?waitForRoutes=5000`).set(bearer(tokens.police)).expect(200);
-    const cases = Object.fromEntries((referral.routes as Array<{ provision: string; caseId: string }>).map((route) => [route.provision, route.caseId]));
+    // Routes held for the victim's consent are listed apart from the contract's routed and waitlisted ones.
+    const all = [...referral.routes, ...referral.heldForConsent] as Array<{ provision: string; caseId: string }>;
+    const cases = Object.fromEntries(all.map((route) => [route.provision, route.caseId]));
     return { referral, cases };
   }
 
@@ -219,6 +221,7 @@ describe('provider queues and the case lifecycle over HTTP', () => {
     const refugeRoute = (referral: { routes: Array<{ provision: string; status: string }> }) => referral.routes.find((route) => route.provision === 'refuge')!;
     expect(refugeRoute(first.referral).status).toBe('routed');
     expect(refugeRoute(second.referral)).toMatchObject({ status: 'waitlisted' });
+    expect(second.referral.flags).toContain('search-national-refuge-vacancies');
 
     await act('refuge', first.cases.refuge, 'claim').expect(200);
     await act('refuge', first.cases.refuge, 'close', { outcome: 'moved-away' }).expect(200);
@@ -229,7 +232,33 @@ describe('provider queues and the case lifecycle over HTTP', () => {
     );
     expect(offered.body.dueBy).toEqual(expect.any(String));
     expect(offered.body.history.map((event: { type: string }) => event.type)).toEqual(['CaseOpened', 'RefugePlaceOffered']);
+    // The referrer sees it too: routed, due by the place's own time, and the national search no longer asked for.
+    const { body: referral } = await app.http().get(`/v1/referrals/${second.referral.referralId}`).set(bearer(tokens.police)).expect(200);
+    expect(refugeRoute(referral)).toMatchObject({ status: 'routed', dueBy: offered.body.dueBy });
+    expect(referral.flags).not.toContain('search-national-refuge-vacancies');
+    expect(referral.reasons.join(' ')).not.toMatch(/national refuge vacancies/);
     await act('refuge', second.cases.refuge, 'claim').expect(200);
+  });
+
+  it('moves a case a reassessment keeps up its queue with the new risk level, and its detail agrees', async () => {
+    const { referral, cases } = await routed({ riskAssessment: validRiskAssessment({ answers: answers(11) }) });
+    expect(referral.riskLevel).toBe('medium');
+    const queueItem = async () =>
+      ((await app.http().get('/v1/queues/mash?limit=500').set(bearer(tokens.mash)).expect(200)).body.items as Array<{ caseId: string; riskLevel: string }>).find((item) => item.caseId === cases.mash)!;
+    expect((await queueItem()).riskLevel).toBe('medium');
+
+    await app.http().post(`/v1/referrals/${referral.referralId}/reassessments`).set(bearer(tokens.police)).send({ riskAssessment: validRiskAssessment({ answers: answers(16) }) }).expect(202);
+    const reassessed = await eventually(
+      () => app.http().get(`/v1/referrals/${referral.referralId}`).set(bearer(tokens.police)),
+      (response) => response.body.riskLevel === 'high' && response.body.routes.some((route: { provision: string }) => route.provision === 'idva'),
+      'the reassessment decided',
+    );
+    // The same MASH case, kept by the new decision.
+    expect(reassessed.body.routes.find((route: { provision: string }) => route.provision === 'mash').caseId).toBe(cases.mash);
+    await eventually(queueItem, (item) => item.riskLevel === 'high', 'the kept case reprioritised');
+    const { body: detail } = await app.http().get(`/v1/cases/${cases.mash}`).set(bearer(tokens.mash)).expect(200);
+    expect(detail.riskLevel).toBe('high');
+    expect(detail.risk.level).toBe('high');
   });
 
   it('lets a caseworker of a provision the referral is routed to reassess it, and no other', async () => {
@@ -241,7 +270,7 @@ describe('provider queues and the case lifecycle over HTTP', () => {
 
   it('routes a referral held for consent once the referrer records consent: a workable case opens and the held one is superseded', async () => {
     const { referral, cases } = await routed({ children: [], riskAssessment: validRiskAssessment({ answers: answers(11) }), consent: { given: false, lawfulBasis: 'safeguarding', notes: null } });
-    expect(referral).toMatchObject({ status: 'awaiting-consent', routes: [{ provision: 'outreach', status: 'held-awaiting-consent', dueBy: null }] });
+    expect(referral).toMatchObject({ status: 'awaiting-consent', routes: [], heldForConsent: [{ provision: 'outreach', ruleIds: ['medium-risk'] }] });
     const before = await queue('outreach').expect(200);
     expect(before.body.items.map((entry: { referralId: string }) => entry.referralId)).not.toContain(referral.referralId);
 
@@ -273,7 +302,7 @@ describe('provider queues and the case lifecycle over HTTP', () => {
 
   it("does not show a case held for consent to its provision's caseworker, as if it did not exist; the auditor reads it", async () => {
     const { referral, cases } = await routed({ ...withoutConsent, riskAssessment: validRiskAssessment({ answers: answers(11) }) });
-    expect(referral).toMatchObject({ status: 'awaiting-consent', routes: [{ provision: 'outreach', status: 'held-awaiting-consent' }] });
+    expect(referral).toMatchObject({ status: 'awaiting-consent', routes: [], heldForConsent: [{ provision: 'outreach' }] });
     const read = await app.http().get(`/v1/cases/${cases.outreach}`).set(bearer(tokens.outreach)).expect(404);
     expect(JSON.stringify(read.body)).not.toContain(surname(serial));
     expect(read.body).not.toHaveProperty('risk');
@@ -293,14 +322,14 @@ describe('provider queues and the case lifecycle over HTTP', () => {
     await act('outreach', medium.cases.outreach, 'claim').expect(404);
 
     const standard = await routed(withoutConsent);
-    expect(standard.referral).toMatchObject({ riskLevel: 'standard', status: 'awaiting-consent', routes: [{ provision: 'victim-support', status: 'held-awaiting-consent' }] });
+    expect(standard.referral).toMatchObject({ riskLevel: 'standard', status: 'awaiting-consent', routes: [], heldForConsent: [{ provision: 'victim-support' }] });
     await act('victim-support', standard.cases['victim-support'], 'decline', { reason: 'x' }).expect(404);
 
     for (const { referral, cases } of [medium, standard]) {
       const [caseId] = Object.values(cases);
       expect((await caseEvents(referral.referralId, caseId)).map((event) => event.type)).toEqual(['CaseOpened']);
       const after = await app.http().get(`/v1/referrals/${referral.referralId}`).set(bearer(tokens.police)).expect(200);
-      expect(after.body).toMatchObject({ status: 'awaiting-consent', routes: [{ caseId, status: 'held-awaiting-consent' }] });
+      expect(after.body).toMatchObject({ status: 'awaiting-consent', routes: [], heldForConsent: [{ caseId }] });
     }
     const { body: outreachQueue } = await queue('outreach').expect(200);
     expect(outreachQueue.items.map((entry: { referralId: string }) => entry.referralId)).not.toContain(standard.referral.referralId);

@@ -39,10 +39,12 @@ describe('routing over HTTP', () => {
     expect(referral).toMatchObject({ status: 'routed', riskLevel: 'high', policyVersion: 'portsmouth-2026-1' });
     expect(referral.routes.map((route: { provision: string }) => route.provision).sort()).toEqual(['idva', 'mash']);
     expect(referral.routes.find((route: { provision: string }) => route.provision === 'idva')).toMatchObject({ ruleIds: ['high-risk'], status: 'routed', caseId: expect.any(String) });
-    expect(referral.marac).toMatchObject({ kind: 'daily', hasChildren: true, repeat: false });
+    expect(referral.marac).toMatchObject({ kind: 'daily', hasChildren: true, repeat: false, meetingDate: expect.stringMatching(/^\d{4}-\d{2}-\d{2}$/) });
+    // The contract's ids are UUIDs.
+    expect(referral.marac.meetingId).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
     expect(referral.encompass).toEqual([{ notificationId: expect.any(String), school: 'Example Primary School', dueBy: expect.any(String), status: 'due' }]);
 
-    const meetings = await app.http().get(`/v1/marac/meetings?from=${referral.marac.date}&to=${referral.marac.date}`).set(bearer(idva)).expect(200);
+    const meetings = await app.http().get(`/v1/marac/meetings?from=${referral.marac.meetingDate}&to=${referral.marac.meetingDate}`).set(bearer(idva)).expect(200);
     expect(meetings.body.items[0]).toMatchObject({ meetingId: referral.marac.meetingId, overCapacity: false, cases: [{ referralId: referral.referralId, hasChildren: true }] });
 
     const notificationId = referral.encompass[0].notificationId;
@@ -66,8 +68,9 @@ describe('routing over HTTP', () => {
       validVictimReferral({ agencyReference: 'RT-MED', subject: { lastName: 'Mediumson', firstName: 'Mo' }, riskAssessment: validRiskAssessment({ answers: answers(11) }), consent: { given: false, lawfulBasis: 'safeguarding', notes: null } }),
     );
     expect(referral.riskLevel).toBe('medium');
-    const outreachRoute = referral.routes.find((route: { provision: string }) => route.provision === 'outreach');
-    expect(outreachRoute).toMatchObject({ status: 'held-awaiting-consent', dueBy: null });
+    // The contract's routes are routed or waitlisted: one waiting for consent is listed apart, with no due time.
+    expect(referral.routes.map((route: { provision: string }) => route.provision)).not.toContain('outreach');
+    expect(referral.heldForConsent).toEqual([{ provision: 'outreach', caseId: expect.any(String), ruleIds: ['medium-risk'] }]);
     expect(referral.routes.find((route: { provision: string }) => route.provision === 'mash')).toMatchObject({ status: 'routed' });
   });
 

@@ -189,7 +189,9 @@ class DemoRun {
     await this.settle();
     const referralId = posted.referralId as string;
     const seen = await this.call('GET', `/v1/referrals/${referralId}`, this.tokens.get('auditor')!);
-    const routes = (seen.routes as Array<{ provision: Provision; caseId: string; status: string; dueBy: string | null }>) ?? [];
+    // Routes held for the victim's consent are listed apart from the routed and waitlisted ones.
+    const held = ((seen.heldForConsent as Array<{ provision: Provision; caseId: string }>) ?? []).map((route) => ({ ...route, status: 'held-awaiting-consent', dueBy: null }));
+    const routes = [...((seen.routes as Array<{ provision: Provision; caseId: string; status: string; dueBy: string | null }>) ?? []), ...held];
     this.ledger.referrals.push({
       referralId,
       agency: planned.agency,
@@ -202,7 +204,7 @@ class DemoRun {
       isRepeat: Boolean((seen.repeat as { isRepeat?: boolean } | null)?.isRepeat),
       status: seen.status as string,
       routes: routes.map(({ provision, caseId, status }) => ({ provision, caseId, status })),
-      marac: seen.marac ? { meetingId: (seen.marac as { meetingId: string }).meetingId, date: (seen.marac as { date: string }).date, repeat: (seen.marac as { repeat: boolean }).repeat } : null,
+      marac: seen.marac ? { meetingId: (seen.marac as { meetingId: string }).meetingId, date: (seen.marac as { meetingDate: string }).meetingDate, repeat: (seen.marac as { repeat: boolean }).repeat } : null,
     });
     for (const route of routes) {
       // Routed and waitlisted cases are worked from routing; a held one waits for consent that never comes here.

@@ -81,6 +81,23 @@ describe('the router, when things do not go in the usual order', () => {
     expect((await refugeRoute(next)).status).toBe('routed');
   });
 
+  it('flags a national refuge search for a person without consent only when no unit is free, and asks for none', async () => {
+    const router = startRouter(oneRefugeUnit);
+    const noConsent = { ...needsRefuge, consent: { given: false, lawfulBasis: 'safeguarding', notes: 'high risk: proceeding without consent' } };
+    const first = await receive('NO-CONSENT-UNIT-FREE', noConsent, 'victim', oneRefugeUnit);
+    await settle(router);
+    expect((await refugeRoute(first)).status).toBe('held-awaiting-consent');
+    expect((await decisionsOf(first))[0].outcome.flags).not.toContain('search-national-refuge-vacancies');
+    expect(await typesOf(streams.refuge())).toEqual([]);
+
+    const placed = await receive('TAKES-THE-UNIT', needsRefuge, 'victim', oneRefugeUnit);
+    const second = await receive('NO-CONSENT-NONE-FREE', noConsent, 'victim', oneRefugeUnit);
+    await settle(router);
+    expect((await refugeRoute(placed)).status).toBe('routed');
+    expect((await decisionsOf(second))[0].outcome.flags).toContain('search-national-refuge-vacancies');
+    expect(await typesOf(streams.refuge())).toEqual(['RefugeUnitRequested']);
+  });
+
   it('asks for a refuge unit only when the decision routes to the refuge (a perpetrator, a child under 13)', async () => {
     const router = startRouter(oneRefugeUnit);
     const perpetrator = await receive('PERP', { needs: { safeAccommodation: true } }, 'perpetrator', oneRefugeUnit);

@@ -315,8 +315,10 @@ export class Router {
     // Whether the refuge is a route does not depend on a unit being free (only routed or waitlisted does), so a unit
     // is asked for only when the decision sends the person there: a request with no refuge case would never be
     // released, and the unit would be lost to everyone.
-    if (consentGiven && outcome.routes.some((route) => route.provision === 'refuge')) {
-      facts = factsWith(await this.requestRefuge(received.referralId, routedAt, this.releasedByFailure(recorded, previous), trigger));
+    // Without consent no unit is asked for, but whether one is free now still decides whether a national search is
+    // flagged: the route waits for consent either way.
+    if (outcome.routes.some((route) => route.provision === 'refuge')) {
+      facts = factsWith(consentGiven ? await this.requestRefuge(received.referralId, routedAt, this.releasedByFailure(recorded, previous), trigger) : await this.refugeUnitsFree(received.referralId));
       outcome = evaluateRouting(facts, this.policy);
     }
     const decisionNumber = previous.length;
@@ -432,6 +434,11 @@ export class Router {
     const failure = recorded.filter((event) => event.type === 'RoutingFailed').pop();
     const latest = previous[previous.length - 1];
     return failure && !(latest && holdsRefugeUnit(latest)) ? failure.position : null;
+  }
+
+  private async refugeUnitsFree(referralId: string): Promise<number> {
+    const capacity = this.policy.provisions.refuge.capacityUnits ?? 0;
+    return refugeUnits.unitsFree((await refugeRequestsOf(this.store, capacity, referralId)).state, capacity);
   }
 
   private async requestRefuge(referralId: string, at: string, releasedBefore: bigint | null, trigger: RecordedEvent): Promise<number> {

@@ -16,6 +16,7 @@ import { accessEntries, type AccessLogEntry } from './access-log.query';
 import { QueueProjection } from '../queues/queue.projection';
 import { ReferralStatusProjection } from '../referrals/referral-status.projection';
 import { agencyReferenceOf } from '../referrals/referral.view';
+import { maracListingView } from '../marac/meeting-view';
 import { reEvaluate } from './decision-review';
 import { PolicyLibrary } from './policy-library';
 import { ReferralHistory } from './referral-history';
@@ -90,7 +91,7 @@ export class AuditController {
         rulesFired: decision.outcome.rulesFired,
         routes: decision.cases.map(({ provision, caseId, ruleIds, status, dueBy }) => ({ provision, caseId, ruleIds, status, dueBy })),
         supersededCaseIds: decision.supersededCaseIds,
-        marac: decision.outcome.marac,
+        marac: maracListingView(decision.outcome.marac),
         flags: decision.outcome.flags,
         reasons: decision.outcome.reasons,
         reEvaluation: reEvaluate(decision, this.policies.find(decision.policyId)),

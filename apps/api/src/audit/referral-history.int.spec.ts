@@ -57,7 +57,7 @@ describe('the history of a referral', () => {
     const submission = { subject: { firstName: 'Sam', lastName: 'Taylor' } };
     await store.append(streams.referral(referralId), codec.encode([{ type: 'ReferralReceived', data: { referralId, submission, contact: { phone: '07700 900123' } } }], police, subject), 'no-stream');
     await store.append(streams.referral(randomUUID()), codec.encode([{ type: 'EncompassNotificationSent', data: {} }], police), 'any');
-    const decision = { referralId, decisionNumber: 0, cases: [{ caseId, provision: 'idva' }], encompass: [{ notificationId, childIndex: 0 }], schools: { 0: 'Example Primary School' } };
+    const decision = { referralId, decisionNumber: 0, cases: [{ caseId, provision: 'idva', opened: true }], encompass: [{ notificationId, childIndex: 0 }], schools: { 0: 'Example Primary School' } };
     await store.append(streams.referral(referralId), codec.encode([{ type: 'ReferralRouted', data: decision }], router, subject), 0n);
     await store.append(streams.case(caseId), codec.encode([caseOpened(caseId, referralId, 'idva')], router), 'no-stream');
     await store.append(streams.encompass(notificationId), codec.encode([{ type: 'EncompassNotificationSent', data: { notificationId, referralId } }], police), 'no-stream');

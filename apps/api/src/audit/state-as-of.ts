@@ -1,4 +1,5 @@
 import { caseDecider, referralDecider, type CaseEvent, type CaseState, type ReferralEvent, type ReferralRouted, type RiskAssessed } from '@spoc/domain';
+import { maracListingView } from '../marac/meeting-view';
 
 /** A stored event as the audit reads it: personal fields opened (or null after erasure). */
 export interface AuditedEvent {
@@ -41,7 +42,7 @@ export function stateAsOf(events: readonly AuditedEvent[], asOf: string) {
           ...referral,
           risk: assessment ? { level: assessment.level, dashScore: assessment.dashScore, criteria: assessment.criteria, policyId: assessment.policyId, assessedAt: assessment.assessedAt } : null,
           routing: decision
-            ? { decisionNumber: decision.decisionNumber, policyId: decision.policyId, status: decision.outcome.status, rulesFired: decision.outcome.rulesFired, routedAt: decision.facts.routedAt, marac: decision.outcome.marac }
+            ? { decisionNumber: decision.decisionNumber, policyId: decision.policyId, status: decision.outcome.status, rulesFired: decision.outcome.rulesFired, routedAt: decision.facts.routedAt, marac: maracListingView(decision.outcome.marac) }
             : null,
         },
     cases: [...cases.entries()].flatMap(([caseId, state]) =>

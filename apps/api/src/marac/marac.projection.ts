@@ -3,6 +3,7 @@ import type Database from 'better-sqlite3';
 import type { ReferralRouted } from '@spoc/domain';
 import type { RecordedEvent } from '@spoc/event-store';
 import type { Projection } from '@spoc/platform';
+import { meetingIdOf } from './meeting-view';
 
 export interface MaracCaseRow {
   meeting_id: string;
@@ -18,7 +19,7 @@ export interface MaracCaseRow {
 @Injectable()
 export class MaracProjection implements Projection {
   readonly name = 'marac';
-  readonly version = 1;
+  readonly version = 2;
   readonly eventTypes = ['ReferralRouted'];
   readonly tables = {
     marac_cases: `CREATE TABLE IF NOT EXISTS marac_cases (
@@ -33,9 +34,10 @@ export class MaracProjection implements Projection {
 
   prepare(db: Database.Database): void {
     // Every decision unlists its referral's future meetings: without this, each one scans every listing.
-    db.exec('CREATE INDEX IF NOT EXISTS marac_cases_referral ON marac_cases (referral_id, meeting_date)');
+    db.exec('CREATE INDEX IF NOT EXISTS marac_cases_referral ON marac_cases (referral_id, starts_at)');
     this.statements = {
-      unlistFuture: db.prepare('DELETE FROM marac_cases WHERE referral_id = ? AND meeting_date >= ?'),
+      // Instants both (UTC, as toISOString writes them), so they compare as strings.
+      unlistFuture: db.prepare('DELETE FROM marac_cases WHERE referral_id = ? AND starts_at > ?'),
       list: db.prepare(
         `INSERT OR REPLACE INTO marac_cases (meeting_id, meeting_date, kind, starts_at, referral_id, repeat, has_children, listed_at)
          VALUES (@meetingId, @date, @kind, @startsAt, @referralId, @repeat, @hasChildren, @listedAt)`,
@@ -46,12 +48,12 @@ export class MaracProjection implements Projection {
 
   apply(event: RecordedEvent): void {
     const decision = event.data as unknown as ReferralRouted['data'];
-    // A reassessment replaces a listing that has not been heard yet; past meetings stay as they were.
-    this.statements.unlistFuture.run(decision.referralId, decision.facts.routedAt.slice(0, 10));
+    // A reassessment replaces a listing whose meeting has not begun; meetings begun or held stay as they were.
+    this.statements.unlistFuture.run(decision.referralId, decision.facts.routedAt);
     const marac = decision.outcome.marac;
     if (!marac) return;
     this.statements.list.run({
-      meetingId: marac.meetingId,
+      meetingId: meetingIdOf(marac),
       date: marac.date,
       kind: marac.kind,
       startsAt: marac.startsAt,

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type Database from 'better-sqlite3';
-import type { CaseEvent, CaseStatus, ProvisionId, RiskLevel } from '@spoc/domain';
+import { hasChildrenForPriority, type CaseEvent, type CaseStatus, type ProvisionId, type ReferralRouted, type RiskLevel } from '@spoc/domain';
 import type { RecordedEvent } from '@spoc/event-store';
 import type { Projection } from '@spoc/platform';
 
@@ -27,6 +27,10 @@ export type QueueStatus = 'awaiting' | 'active' | 'closed';
 // Priority as the contract orders a queue: risk level, then repeat, then children, then oldest routing.
 const RISK_RANK: Record<string, number> = { high: 0, medium: 1, standard: 2 };
 
+function priorityOf(riskLevel: RiskLevel | null, repeat: boolean, hasChildren: boolean) {
+  return { riskLevel, riskRank: RISK_RANK[riskLevel ?? ''] ?? 3, repeat: repeat ? 1 : 0, hasChildren: hasChildren ? 1 : 0 };
+}
+
 /**
  * Each provision's cases, in the order a caseworker should take them. A case held for the victim's consent is not
  * workable and stays out of the queue; a waitlisted refuge case shows, so the refuge can see who is waiting.
@@ -34,9 +38,9 @@ const RISK_RANK: Record<string, number> = { high: 0, medium: 1, standard: 2 };
 @Injectable()
 export class QueueProjection implements Projection {
   readonly name = 'queues';
-  readonly version = 2;
+  readonly version = 3;
   readonly eventTypes = [
-    'ReferralReceived', 'CaseOpened', 'CaseSuperseded', 'CaseClaimed', 'ContactAttempted', 'CaseDeclined', 'CaseTransferred',
+    'ReferralReceived', 'ReferralRouted', 'CaseOpened', 'CaseSuperseded', 'CaseClaimed', 'ContactAttempted', 'CaseDeclined', 'CaseTransferred',
     'CaseClosed', 'RefugePlaceOffered',
   ];
   readonly tables = {
@@ -56,6 +60,7 @@ export class QueueProjection implements Projection {
     claimed: Database.Statement;
     contact: Database.Statement;
     offered: Database.Statement;
+    reprioritised: Database.Statement;
     byId: Database.Statement<[string], CaseRow>;
     openAt: Database.Statement<[string, string], { case_id: string }>;
     casesOf: Database.Statement<[string], { case_id: string }>;
@@ -85,6 +90,7 @@ export class QueueProjection implements Projection {
       claimed: db.prepare("UPDATE cases SET status = 'active', assignee = ? WHERE case_id = ?"),
       contact: db.prepare('UPDATE cases SET first_contact_attempt_at = coalesce(first_contact_attempt_at, ?) WHERE case_id = ?'),
       offered: db.prepare("UPDATE cases SET route_status = 'routed', due_by = ? WHERE case_id = ?"),
+      reprioritised: db.prepare('UPDATE cases SET risk_level = @riskLevel, risk_rank = @riskRank, repeat = @repeat, has_children = @hasChildren WHERE case_id = @caseId'),
       byId: db.prepare(`SELECT ${columns} FROM cases c LEFT JOIN case_contacts s USING (referral_id) WHERE c.case_id = ?`),
       // A case held for consent is not the provision's yet: it gives it no say on the referral.
       openAt: db.prepare("SELECT case_id FROM cases WHERE referral_id = ? AND provision = ? AND lane = 'open' LIMIT 1"),
@@ -105,13 +111,23 @@ export class QueueProjection implements Projection {
       this.statements.card.run(referralId, JSON.stringify(contact ?? submission));
       return;
     }
+    if (event.type === 'ReferralRouted') {
+      // A case a later decision keeps (a reassessment, a consent) takes its place in the queue from that decision:
+      // a medium-risk case reassessed high moves up with it.
+      const { cases, facts } = event.data as unknown as ReferralRouted['data'];
+      for (const kept of cases) {
+        if (kept.opened) continue;
+        this.statements.reprioritised.run({ caseId: kept.caseId, ...priorityOf(facts.riskLevel, facts.repeat.isRepeat, hasChildrenForPriority(facts)) });
+      }
+      return;
+    }
     const domain = { type: event.type, data: event.data } as CaseEvent;
     switch (domain.type) {
       case 'CaseOpened': {
         const { data } = domain;
         this.statements.opened.run({
-          caseId: data.caseId, referralId: data.referralId, provision: data.provision, status: data.status, riskLevel: data.riskLevel,
-          riskRank: RISK_RANK[data.riskLevel ?? ''] ?? 3, repeat: data.repeat ? 1 : 0, hasChildren: data.hasChildren ? 1 : 0,
+          caseId: data.caseId, referralId: data.referralId, provision: data.provision, status: data.status,
+          ...priorityOf(data.riskLevel, data.repeat, data.hasChildren),
           routedAt: data.routedAt, dueBy: data.dueBy, origin: data.origin ? JSON.stringify(data.origin) : null,
         });
         return;

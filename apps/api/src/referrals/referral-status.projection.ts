@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type Database from 'better-sqlite3';
-import { ERASED_FLAG, ERASED_REASON, ROUTING_FAILED_FLAG, ROUTING_FAILED_REASON, type CaseEvent, type ReferralEvent, type ReferralRouted, type RoutingFailed } from '@spoc/domain';
+import { ERASED_FLAG, ERASED_REASON, NATIONAL_REFUGE_SEARCH_FLAG, NATIONAL_REFUGE_SEARCH_REASON, ROUTING_FAILED_FLAG, ROUTING_FAILED_REASON, type CaseEvent, type ReferralEvent, type ReferralRouted, type RoutingFailed } from '@spoc/domain';
 import type { RecordedEvent } from '@spoc/event-store';
 import type { Projection } from '@spoc/platform';
 
@@ -36,8 +36,8 @@ export interface ReferralStatusRow {
 export class ReferralStatusProjection implements Projection {
   readonly name = 'referral-status';
   readonly readYourWrites = true;
-  readonly version = 9;
-  readonly eventTypes = ['ReferralReceived', 'RiskAssessed', 'ReferralRouted', 'CaseOpened', 'CaseReturnedToReferrer', 'RoutingFailed', 'ReferralErased'];
+  readonly version = 10;
+  readonly eventTypes = ['ReferralReceived', 'RiskAssessed', 'ReferralRouted', 'CaseOpened', 'CaseReturnedToReferrer', 'RefugePlaceOffered', 'RoutingFailed', 'ReferralErased'];
   // A rowid table: its rows (2 KB and more, with the routes and reasons) would overflow a WITHOUT ROWID table's
   // pages, which SQLite meant for small rows; every decision rewrote the overflow chain (rebuilds ~30% slower here).
   readonly tables = {
@@ -56,6 +56,7 @@ export class ReferralStatusProjection implements Projection {
     byId: Database.Statement<[string], ReferralStatusRow>;
     routesAndReasons: Database.Statement<[string], Pick<ReferralStatusRow, 'routes' | 'reasons' | 'flags'>>;
     moved: Database.Statement;
+    routingCase: Database.Statement<[string], { referral_id: string }>;
     flagged: Database.Statement<[], Pick<ReferralStatusRow, 'referral_id' | 'agency' | 'agency_reference' | 'referral_type' | 'received_at'>>;
     flaggedCount: Database.Statement<[], { n: number }>;
   };
@@ -82,6 +83,8 @@ export class ReferralStatusProjection implements Projection {
       byId: db.prepare('SELECT * FROM referrals WHERE referral_id = ?'),
       routesAndReasons: db.prepare('SELECT routes, reasons, flags FROM referrals WHERE referral_id = ?'),
       moved: db.prepare('UPDATE referrals SET routes = ?, reasons = ?, flags = ? WHERE referral_id = ?'),
+      // For offers recorded before they named their referral: rare (a refuge unit freeing), so a scan will do.
+      routingCase: db.prepare("SELECT referral_id FROM referrals WHERE routes LIKE '%' || ? || '%' LIMIT 1"),
       flagged: db.prepare(
         `SELECT referral_id, agency, agency_reference, referral_type, received_at FROM referrals WHERE ${flaggedWhere} ORDER BY received_at, referral_id`,
       ),
@@ -91,7 +94,7 @@ export class ReferralStatusProjection implements Projection {
 
   apply(event: RecordedEvent): void {
     if (event.type === 'ReferralRouted') return this.routed(event.data as unknown as ReferralRouted['data']);
-    if (event.type === 'CaseOpened' || event.type === 'CaseReturnedToReferrer') return this.caseMoved({ type: event.type, data: event.data } as CaseEvent);
+    if (event.type === 'CaseOpened' || event.type === 'CaseReturnedToReferrer' || event.type === 'RefugePlaceOffered') return this.caseMoved({ type: event.type, data: event.data } as CaseEvent);
     if (event.type === 'RoutingFailed') return this.flag((event.data as unknown as RoutingFailed['data']).referralId, ROUTING_FAILED_FLAG, ROUTING_FAILED_REASON);
     if (event.type === 'ReferralErased') return this.erased((event.data as { referralId: string }).referralId);
     const domain = { type: event.type, data: event.data } as ReferralEvent;
@@ -161,14 +164,15 @@ export class ReferralStatusProjection implements Projection {
 
   /**
    * After routing, a case can move: a transfer or a decline's referral-on opens one elsewhere (a route is added,
-   * with where it came from), and a decline with nowhere left to go comes back to the referrer with the reason.
+   * with where it came from), a decline with nowhere left to go comes back to the referrer with the reason, and a
+   * waitlisted refuge case gets a unit.
    */
   private caseMoved(event: CaseEvent): void {
     if (event.type === 'CaseOpened' && !event.data.origin) return; // routing's own cases come with the decision
-    const referralId = (event.data as { referralId: string }).referralId;
-    const row = this.statements.routesAndReasons.get(referralId);
-    if (!row) return;
-    const routes = JSON.parse(row.routes ?? '[]') as Array<{ caseId: string }>;
+    const referralId = (event.data as { referralId?: string }).referralId ?? this.statements.routingCase.get(`"caseId":"${event.data.caseId}"`)?.referral_id;
+    const row = referralId ? this.statements.routesAndReasons.get(referralId) : undefined;
+    if (!referralId || !row) return;
+    const routes = JSON.parse(row.routes ?? '[]') as Array<{ caseId: string; status?: string; dueBy?: string | null }>;
     const reasons = JSON.parse(row.reasons ?? '[]') as string[];
     const flags = JSON.parse(row.flags ?? '[]') as string[];
     if (event.type === 'CaseOpened') {
@@ -177,6 +181,18 @@ export class ReferralStatusProjection implements Projection {
     } else if (event.type === 'CaseReturnedToReferrer') {
       if (!reasons.includes(event.data.reason)) reasons.push(event.data.reason);
       if (!flags.includes('returned-to-referrer')) flags.push('returned-to-referrer');
+    } else if (event.type === 'RefugePlaceOffered') {
+      // The unit someone left is this person's now: routed, with the place's own first-contact time, and the
+      // national search the waitlisting asked for is over.
+      const route = routes.find((candidate) => candidate.caseId === event.data.caseId);
+      if (!route || route.status !== 'waitlisted') return;
+      route.status = 'routed';
+      route.dueBy = event.data.dueBy;
+      const stillWaiting = routes.some((candidate) => candidate.status === 'waitlisted');
+      if (!stillWaiting) {
+        flags.splice(0, flags.length, ...flags.filter((flag) => flag !== NATIONAL_REFUGE_SEARCH_FLAG));
+        reasons.splice(0, reasons.length, ...reasons.filter((reason) => reason !== NATIONAL_REFUGE_SEARCH_REASON));
+      }
     }
     this.statements.moved.run(JSON.stringify(routes), JSON.stringify(reasons), JSON.stringify(flags), referralId);
   }

@@ -1,8 +1,11 @@
 import { isSealed, type PersonalDataVault } from '@spoc/platform';
+import type { MaracMeeting, RouteStatus } from '@spoc/domain';
+import { maracListingView } from '../marac/meeting-view';
 import type { Principal } from '../shared/auth/principal';
 import type { ReferralStatusRow } from './referral-status.projection';
 
 const parse = <T>(json: string | null, fallback: T): T => (json ? (JSON.parse(json) as T) : fallback);
+const HELD_FOR_CONSENT: RouteStatus = 'held-awaiting-consent';
 
 /** The agency's reference, opened; null once the referral is erased. */
 export function agencyReferenceOf(row: Pick<ReferralStatusRow, 'agency_reference'>, vault: PersonalDataVault): string | null {
@@ -15,6 +18,9 @@ export function referralView(row: ReferralStatusRow, vault: PersonalDataVault, s
   const sealed = parse<unknown>(row.schools, null);
   const schools = isSealed(sealed) ? vault.open<Record<string, string>>(sealed) : null;
   const encompass = parse<Array<{ notificationId: string; childIndex: number; dueBy: string }>>(row.encompass, []);
+  // The contract's routes are routed or waitlisted; a route waiting for the victim's consent is listed apart.
+  const routes = parse<Array<{ status: string; provision: string; caseId: string; ruleIds: string[] }>>(row.routes, []);
+  const held = (route: { status: string }) => route.status === HELD_FOR_CONSENT;
   return {
     referralId: row.referral_id,
     agencyReference: agencyReferenceOf(row, vault),
@@ -25,8 +31,9 @@ export function referralView(row: ReferralStatusRow, vault: PersonalDataVault, s
     riskCriteria: parse<string[]>(row.risk_criteria, []),
     dashScore: row.dash_score,
     repeat: parse(row.repeat, null),
-    routes: parse(row.routes, []),
-    marac: parse(row.marac, null),
+    routes: routes.filter((route) => !held(route)),
+    heldForConsent: routes.filter(held).map(({ provision, caseId, ruleIds }) => ({ provision, caseId, ruleIds })),
+    marac: maracListingView(parse<MaracMeeting | null>(row.marac, null)),
     encompass: encompass.map((notification) => ({
       notificationId: notification.notificationId,
       school: schools?.[String(notification.childIndex)] ?? null,

@@ -84,7 +84,7 @@ describe('the performance read model, fed from a real SQLite log', () => {
           repeat: { isRepeat: spec.repeat ?? false, previousReferralIds: [], repeatMarac: spec.marac?.repeat ?? false },
           children: (spec.children ?? []).map((child, index) => ({ index, presentAtIncident: false, hasSchool: false, ...child })),
         },
-        outcome: { policyId: policy.id, status: 'routed', routes: [], marac: spec.marac ? { ...spec.marac, kind: 'daily', startsAt: spec.marac.date, hasChildren: false } : null, rulesFired: [], flags: [], reasons: [] },
+        outcome: { policyId: policy.id, status: 'routed', routes: [], marac: spec.marac ? { ...spec.marac, kind: 'daily', startsAt: `${spec.marac.date}T09:30:00.000Z`, hasChildren: false } : null, rulesFired: [], flags: [], reasons: [] },
         cases: routes.map((route) => ({ provision: route.provision, caseId: route.caseId, ruleIds: [], status: route.status ?? 'routed', dueBy: route.dueBy ?? null, opened: true })),
         supersededCaseIds: [],
         encompass: (spec.encompass ?? []).map((notification, childIndex) => ({ ...notification, childIndex })),
@@ -176,15 +176,20 @@ describe('the performance read model, fed from a real SQLite log', () => {
     expect(report.referrals.total).toBe(0);
   });
 
-  it('lists MARAC cases by meeting date, replacing a listing not yet heard when the referral is decided again', async () => {
+  it('lists MARAC cases by meeting date, replacing a listing whose meeting has not begun when the referral is decided again', async () => {
     await referral({ id: 'm1', receivedAt: '2026-03-02T10:00:00.000Z', level: 'high', marac: { meetingId: 'meet-1', date: '2026-03-03', repeat: false } });
     await referral({ id: 'm2', receivedAt: '2026-03-02T11:00:00.000Z', level: 'high', marac: { meetingId: 'meet-1', date: '2026-03-03', repeat: true } });
     await referral({ id: 'm3', receivedAt: '2026-02-27T11:00:00.000Z', level: 'high', marac: { meetingId: 'meet-0', date: '2026-03-02', repeat: false } });
     // m2 reassessed the same day: listed at another meeting instead.
     await append(streams.referral('m2'), [{
       type: 'ReferralRouted',
-      data: { referralId: 'm2', decisionNumber: 1, basedOnRevision: '3', policyId: policy.id, facts: { referralId: 'm2', routedAt: '2026-03-02T12:00:00.000Z', riskLevel: 'high', repeat: { isRepeat: true, previousReferralIds: [], repeatMarac: true }, children: [] }, outcome: { status: 'routed', marac: { meetingId: 'meet-2', date: '2026-04-02', kind: 'fortnightly', repeat: true } }, cases: [], supersededCaseIds: [], encompass: [], possibleMatchReferralIds: [], schools: {} },
+      data: { referralId: 'm2', decisionNumber: 1, basedOnRevision: '3', policyId: policy.id, facts: { referralId: 'm2', routedAt: '2026-03-02T12:00:00.000Z', riskLevel: 'high', repeat: { isRepeat: true, previousReferralIds: [], repeatMarac: true }, children: [] }, outcome: { status: 'routed', marac: { meetingId: 'meet-2', date: '2026-04-02', kind: 'fortnightly', startsAt: '2026-04-02T09:30:00.000Z', repeat: true } }, cases: [], supersededCaseIds: [], encompass: [], possibleMatchReferralIds: [], schools: {} },
     }], 'm2');
+    // m1 reassessed once its meeting had begun, the same day: it was heard there, and is listed again later.
+    await append(streams.referral('m1'), [{
+      type: 'ReferralRouted',
+      data: { referralId: 'm1', decisionNumber: 1, basedOnRevision: '3', policyId: policy.id, facts: { referralId: 'm1', routedAt: '2026-03-03T09:45:00.000Z', riskLevel: 'high', repeat: { isRepeat: false, previousReferralIds: [], repeatMarac: false }, children: [] }, outcome: { status: 'routed', marac: { meetingId: 'meet-2', date: '2026-04-02', kind: 'fortnightly', startsAt: '2026-04-02T09:30:00.000Z', repeat: false } }, cases: [], supersededCaseIds: [], encompass: [], possibleMatchReferralIds: [], schools: {} },
+    }], 'm1');
     const report = await reportFor('2026-03-01', '2026-03-31', '2026-06-01T00:00:00Z');
     expect(report.marac).toMatchObject({ meetings: 2, cases: 2, repeatCases: 0, repeatRate: 0, meetingsOverCapacity: 0 });
   });

@@ -15,7 +15,7 @@ import { POLICY } from '../infrastructure/tokens';
 @Injectable()
 export class PerformanceProjection implements Projection {
   readonly name = 'performance-report';
-  readonly version = 2;
+  readonly version = 3;
   readonly eventTypes = [
     'ReferralReceived', 'RiskAssessed', 'ReferralRouted', 'EncompassNotificationSent', 'CaseOpened', 'RefugePlaceOffered',
     'ContactAttempted', 'CaseClosed', 'CaseDeclined', 'CaseTransferred', 'CaseSuperseded', 'RefugeUnitRequested', 'RefugeUnitReleased',
@@ -29,7 +29,7 @@ export class PerformanceProjection implements Projection {
       referral_id TEXT NOT NULL, provision TEXT NOT NULL, received_day TEXT NOT NULL, PRIMARY KEY (referral_id, provision)
     ) WITHOUT ROWID`,
     report_marac: `CREATE TABLE IF NOT EXISTS report_marac (
-      meeting_id TEXT NOT NULL, referral_id TEXT NOT NULL, meeting_date TEXT NOT NULL, is_repeat INTEGER NOT NULL,
+      meeting_id TEXT NOT NULL, referral_id TEXT NOT NULL, meeting_date TEXT NOT NULL, starts_at TEXT NOT NULL, is_repeat INTEGER NOT NULL,
       PRIMARY KEY (meeting_id, referral_id)
     ) WITHOUT ROWID`,
     report_encompass: `CREATE TABLE IF NOT EXISTS report_encompass (
@@ -61,7 +61,7 @@ export class PerformanceProjection implements Projection {
   prepare(db: Database.Database): void {
     // Indexes `apply` itself reads through: a decision's unlisting, and the refuge's placed count and waiting list.
     db.exec(`
-      CREATE INDEX IF NOT EXISTS report_marac_referral ON report_marac (referral_id, meeting_date);
+      CREATE INDEX IF NOT EXISTS report_marac_referral ON report_marac (referral_id, starts_at);
       CREATE INDEX IF NOT EXISTS report_refuge_state ON report_refuge (state, seq);
     `);
     const sql = {
@@ -71,8 +71,8 @@ export class PerformanceProjection implements Projection {
       receivedDay: 'SELECT received_day FROM report_referrals WHERE referral_id = ?',
       clearRoutes: 'DELETE FROM report_routes WHERE referral_id = ?',
       route: 'INSERT OR IGNORE INTO report_routes (referral_id, provision, received_day) VALUES (?, ?, ?)',
-      unlist: 'DELETE FROM report_marac WHERE referral_id = ? AND meeting_date >= ?',
-      list: 'INSERT OR REPLACE INTO report_marac (meeting_id, referral_id, meeting_date, is_repeat) VALUES (?, ?, ?, ?)',
+      unlist: 'DELETE FROM report_marac WHERE referral_id = ? AND starts_at > ?',
+      list: 'INSERT OR REPLACE INTO report_marac (meeting_id, referral_id, meeting_date, starts_at, is_repeat) VALUES (?, ?, ?, ?, ?)',
       notify: 'INSERT OR IGNORE INTO report_encompass (notification_id, received_day, due_ms) VALUES (?, ?, ?)',
       sent: 'UPDATE report_encompass SET sent_ms = coalesce(sent_ms, ?) WHERE notification_id = ?',
       opened: 'INSERT OR IGNORE INTO report_cases (case_id, provision, clock_day, clock_ms, due_ms) VALUES (?, ?, ?, ?, ?)',
@@ -133,8 +133,8 @@ export class PerformanceProjection implements Projection {
       }
     }
     // As on the MARAC lists: a new decision replaces listings not yet heard; meetings already held stay as they were.
-    this.run('unlist', referralId, this.day(facts.routedAt));
-    if (outcome.marac) this.run('list', outcome.marac.meetingId, referralId, outcome.marac.date, outcome.marac.repeat ? 1 : 0);
+    this.run('unlist', referralId, facts.routedAt);
+    if (outcome.marac) this.run('list', outcome.marac.meetingId, referralId, outcome.marac.date, outcome.marac.startsAt, outcome.marac.repeat ? 1 : 0);
     for (const notification of decision.encompass) this.run('notify', notification.notificationId, receivedDay, Date.parse(notification.dueBy));
   }
 

@@ -26,7 +26,7 @@ export type CaseEvent =
    * A waitlisted refuge case gets the unit someone else left: a new first-contact clock starts, for the place.
    * (While waitlisted the case is workable: the victim hears within the service level what is being done.)
    */
-  | { type: 'RefugePlaceOffered'; data: { caseId: string; dueBy: string; offeredAt: string } }
+  | { type: 'RefugePlaceOffered'; data: { caseId: string; /** absent in events recorded before it was kept */ referralId?: string; dueBy: string; offeredAt: string } }
   /** What the router did after a decline: referred on to the policy's fallback provision... */
   | { type: 'CaseReferredOn'; data: { caseId: string; referralId: string; toProvision: ProvisionId; toCaseId: string; referredAt: string } }
   /** ...or, with no fallback left, handed back to the referrer with a plain reason (never the caseworker's text). */
@@ -101,7 +101,7 @@ export const caseDecider = {
       case 'OfferRefugePlace': {
         if ((state.status !== 'awaiting' && state.status !== 'active') || state.routeStatus !== 'waitlisted') return [];
         const days = command.data.policy.provisions.refuge.firstContactWorkingDays;
-        return [{ type: 'RefugePlaceOffered', data: { caseId, dueBy: addWorkingDays(at, days, command.data.policy.calendar), offeredAt: at } }];
+        return [{ type: 'RefugePlaceOffered', data: { caseId, referralId: state.opened.referralId, dueBy: addWorkingDays(at, days, command.data.policy.calendar), offeredAt: at } }];
       }
       case 'ResolveDecline': {
         if (state.status !== 'declined' || state.declineResolved) return [];

@@ -92,7 +92,7 @@ describe('refuge places offered from the waitlist', () => {
     const waitlisted = opened({ provision: 'refuge', ruleIds: ['safe-accommodation'], status: 'waitlisted' });
     // Tuesday 10:00 plus two working days is Thursday 10:00.
     spec.given([waitlisted]).when({ type: 'OfferRefugePlace', data: { caseId: 'c-1', at, policy } })
-      .then([{ type: 'RefugePlaceOffered', data: { caseId: 'c-1', dueBy: '2026-11-26T10:00:00.000Z', offeredAt: at } }]);
+      .then([{ type: 'RefugePlaceOffered', data: { caseId: 'c-1', referralId: 'r-1', dueBy: '2026-11-26T10:00:00.000Z', offeredAt: at } }]);
     const offered: CaseEvent = { type: 'RefugePlaceOffered', data: { caseId: 'c-1', dueBy: '2026-11-26T10:00:00.000Z', offeredAt: at } };
     spec.given([waitlisted, offered]).when({ type: 'OfferRefugePlace', data: { caseId: 'c-1', at, policy } }).then([]);
     spec.given([waitlisted, claimed]).when({ type: 'OfferRefugePlace', data: { caseId: 'c-1', at, policy } }).thenMatches([{ type: 'RefugePlaceOffered' }]);

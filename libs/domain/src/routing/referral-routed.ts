@@ -119,6 +119,11 @@ export function buildDecision(input: DecisionInput): ReferralRouted {
   };
 }
 
+/** A queue puts a case with any child named on the referral ahead of one without (after risk and repeat). */
+export function hasChildrenForPriority(facts: { children: readonly unknown[] }): boolean {
+  return facts.children.length > 0;
+}
+
 /** The case events a decision implies, derived from the stored decision alone so that replaying it is exact. */
 export function caseEventsOf(decision: ReferralRouted['data']): { opened: CaseOpened[]; superseded: CaseSuperseded[] } {
   const { facts, referralId, decisionNumber } = decision;
@@ -135,7 +140,7 @@ export function caseEventsOf(decision: ReferralRouted['data']): { opened: CaseOp
           status: routed.status,
           riskLevel: facts.riskLevel,
           repeat: facts.repeat.isRepeat,
-          hasChildren: facts.children.length > 0,
+          hasChildren: hasChildrenForPriority(facts),
           routedAt: facts.routedAt,
           dueBy: routed.dueBy,
           decisionNumber,

@@ -94,3 +94,7 @@ export interface RoutingOutcome {
   /** Plain sentences for the referrer and the auditor; never personal data. */
   reasons: string[];
 }
+
+/** What a decision that found no refuge unit free says; a place offered later takes both back. */
+export const NATIONAL_REFUGE_SEARCH_FLAG = 'search-national-refuge-vacancies';
+export const NATIONAL_REFUGE_SEARCH_REASON = 'No refuge unit is free: search national refuge vacancies and consider an out-of-area placement.';

@@ -2,7 +2,7 @@ import type { RoutingPolicy } from '../policy/policy';
 import type { RiskLevel } from '../risk/dash';
 import { assertNever } from '../shared/domain-error';
 import { flag, reason, route, type Finding } from './findings';
-import type { RoutingFacts } from './routing.types';
+import { NATIONAL_REFUGE_SEARCH_FLAG, NATIONAL_REFUGE_SEARCH_REASON, type RoutingFacts } from './routing.types';
 
 /**
  * The victim rules of routing-policy.md, in its order; all that apply fire. A child under 13 is not a domestic
@@ -62,8 +62,8 @@ function safeAccommodation(facts: RoutingFacts): Finding[] {
   if (facts.refugeUnitsFree > 0) return [route('safe-accommodation', 'refuge', 'voluntary')];
   return [
     route('safe-accommodation', 'refuge', 'voluntary', true),
-    flag('safe-accommodation', 'search-national-refuge-vacancies'),
-    reason('safe-accommodation', 'No refuge unit is free: search national refuge vacancies and consider an out-of-area placement.'),
+    flag('safe-accommodation', NATIONAL_REFUGE_SEARCH_FLAG),
+    reason('safe-accommodation', NATIONAL_REFUGE_SEARCH_REASON),
   ];
 }
 
