@@ -173,6 +173,15 @@ describe('referral intake over HTTP', () => {
       expect(perpetrator.body.details).toEqual([expect.objectContaining({ field: 'perpetratorProgramme' })]);
     });
 
+    it("requires the referrer's reason when a high-risk referral goes ahead without consent, and stores nothing without it", async () => {
+      const riskAssessment = validRiskAssessment({ answers: highRiskAnswers() });
+      const withheld = (notes: string | null) => validVictimReferral({ agencyReference: 'NO-CONSENT-1', riskAssessment, consent: { given: false, lawfulBasis: 'vital-interests', notes } });
+      const refused = await post(police, withheld(null)).expect(400);
+      expect(refused.body.details).toEqual([{ field: 'consent.notes', problem: expect.stringMatching(/required when a high-risk referral goes ahead without consent/) }]);
+      const accepted = await post(police, withheld('MARAC must hear it: threats to kill')).expect(202);
+      await app.http().get(`/v1/referrals/${accepted.body.referralId}`).set(bearer(police)).expect(200);
+    });
+
     it('answers 400 for malformed JSON, 415 for a body that is not JSON, 413 over 256 KiB', async () => {
       const malformed = await app.http().post('/v1/referrals').set(bearer(police)).set('Content-Type', 'application/json').send('{"agencyReference": "Zebedee"');
       expect(malformed.status).toBe(400);

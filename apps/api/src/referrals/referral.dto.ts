@@ -280,7 +280,12 @@ export class ConsentDto {
   )
   lawfulBasis!: LawfulBasis;
 
-  @ApiPropertyOptional({ type: String, nullable: true, maxLength: 2000 })
+  @ApiPropertyOptional({
+    type: String,
+    nullable: true,
+    maxLength: 2000,
+    description: "Required when consent is not given and the referral is high risk (scored from the checklist): the referrer's reason for going ahead without it.",
+  })
   @IsText(2000)
   notes?: string | null;
 }

@@ -109,6 +109,8 @@ export type ReferralState =
       referralType: ReferralType;
       submissionDigest: string;
       assessments: number;
+      /** The latest assessment's level: whether a consent withheld needs the referrer's reason. */
+      riskLevel?: RiskLevel | null;
       erased: boolean;
     };
 
@@ -135,7 +137,9 @@ export const referralDecider = {
           },
         };
         if (!submission.riskAssessment) return [received];
-        return [received, assess(referralId, 0, submission.riskAssessment, policy, submission.riskAssessment.assessedAt)];
+        const assessed = assess(referralId, 0, submission.riskAssessment, policy, submission.riskAssessment.assessedAt);
+        requireReasonWithoutConsent(assessed.data.level, submission.consent);
+        return [received, assessed];
       }
       case 'ReassessRisk': {
         if (state.status === 'none') throw new DomainError('not-found', 'no such referral');
@@ -150,6 +154,7 @@ export const referralDecider = {
         if (state.status === 'none') throw new DomainError('not-found', 'no such referral');
         if (state.erased) throw erasedAlready();
         const { referralId, consent, recordedAt } = command.data;
+        requireReasonWithoutConsent(state.riskLevel ?? null, consent);
         return [{ type: 'ConsentRecorded', data: { referralId, given: consent.given, lawfulBasis: consent.lawfulBasis, recordedAt, notes: consent.notes } }];
       }
       case 'EraseReferral': {
@@ -175,7 +180,7 @@ export const referralDecider = {
           erased: false,
         };
       case 'RiskAssessed':
-        return state.status === 'received' ? { ...state, assessments: state.assessments + 1 } : state;
+        return state.status === 'received' ? { ...state, assessments: state.assessments + 1, riskLevel: event.data.level } : state;
       case 'ReferralRouted':
       case 'ConsentRecorded':
       // The router could not decide: a reassessment or consent is how the referral moves on, so nothing is barred.
@@ -188,6 +193,16 @@ export const referralDecider = {
     }
   },
 };
+
+/**
+ * High risk goes to the IDVA and MARAC without the victim's consent, and then the referrer's reason is required and
+ * stored with the lawful basis (routing-policy.md, "Consent"; data-protection.md).
+ */
+function requireReasonWithoutConsent(level: RiskLevel | null, consent: { given: boolean; notes?: string | null }): void {
+  if (level === 'high' && !consent.given && !consent.notes?.trim()) {
+    throw new DomainError('invalid', 'is required when a high-risk referral goes ahead without consent: why it does', 'consent.notes');
+  }
+}
 
 function erasedAlready(): DomainError {
   return new DomainError('invalid-transition', "this referral's personal data has been erased");

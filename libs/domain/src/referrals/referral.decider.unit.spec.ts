@@ -98,6 +98,21 @@ describe('the referral decider', () => {
       .thenMatches([{ type: 'ConsentRecorded' }]);
   });
 
+  it('needs the referrer\'s reason when a high-risk referral goes ahead without consent, at receipt and when consent is withdrawn', () => {
+    const withheld = (notes: string | null) => ({ given: false, lawfulBasis: 'vital-interests' as const, notes });
+    spec.given([]).when(receive(submission({ consent: withheld(null) }))).thenThrows('invalid', /required when a high-risk referral goes ahead without consent/);
+    spec.given([]).when(receive(submission({ consent: withheld('   ') }))).thenThrows('invalid');
+    spec.given([]).when(receive(submission({ consent: withheld('she fears for her life; MARAC must hear it') }))).thenMatches([{ type: 'ReferralReceived' }, { type: 'RiskAssessed', data: { level: 'high' } }]);
+    // Below high risk the route waits for consent instead: there is nothing to justify.
+    spec.given([]).when(receive(submission({ riskAssessment: checklist(11), consent: withheld(null) }))).thenMatches([{ type: 'ReferralReceived' }, { type: 'RiskAssessed', data: { level: 'medium' } }]);
+
+    const body = submission();
+    const high = [received(body), referralDecider.decide(receive(body), { status: 'none' })[1]];
+    const withdraw = (notes: string | null) => ({ type: 'RecordConsent' as const, data: { referralId: 'r-1', consent: withheld(notes), recordedAt: '2026-11-22T09:00:00.000Z' } });
+    spec.given(high).when(withdraw(null)).thenThrows('invalid');
+    spec.given(high).when(withdraw('withdrawn by phone; risk still high')).thenMatches([{ type: 'ConsentRecorded', data: { given: false } }]);
+  });
+
   it('refuses to reassess a referral that does not exist or a perpetrator referral', () => {
     const reassess = { type: 'ReassessRisk' as const, data: { referralId: 'r-1', riskAssessment: checklist(3), reassessedAt: '2026-11-22T10:00:00Z', policy } };
     spec.given([]).when(reassess).thenThrows('not-found');

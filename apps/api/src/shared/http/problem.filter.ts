@@ -23,6 +23,7 @@ const DOMAIN_STATUS: Record<DomainError['code'], number> = {
   conflict: 409,
   'not-found': 404,
   'not-allowed': 403,
+  invalid: 400,
 };
 
 /**
@@ -36,6 +37,7 @@ export function toProblem(error: unknown): ProblemBody {
     const message = typeof response === 'string' ? response : String((response as { message?: unknown }).message ?? error.message);
     return problem(error.getStatus(), Array.isArray(message) ? message.join('; ') : message);
   }
+  if (error instanceof DomainError && error.code === 'invalid') return problem(400, 'the request is not valid', [{ field: error.field ?? '', problem: error.message }]);
   if (error instanceof DomainError) return problem(DOMAIN_STATUS[error.code], error.message);
   if (error instanceof EventStoreError && error.code === 'wrong-expected-version') {
     return problem(409, 'the record changed while this request was handled: retry');
