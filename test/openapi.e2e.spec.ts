@@ -38,8 +38,13 @@ describe('the published API document', () => {
     }
   });
 
-  it('describes the referral body, so clients can generate their types from it', () => {
-    const post = (document.paths['/v1/referrals'] as { post: { requestBody?: unknown } }).post;
-    expect(post.requestBody).toBeDefined();
+  it('describes every request body, so clients can generate their types from it', () => {
+    const withBodies = ['/v1/referrals', '/v1/referrals/{id}/reassessments', '/v1/admin/principals', ...['contact-attempts', 'decline', 'transfer', 'close'].map((action) => `/v1/cases/{caseId}/${action}`)];
+    for (const route of withBodies) {
+      const post = (document.paths[route] as { post: { requestBody?: { content?: Record<string, { schema?: { $ref?: string } }> } } }).post;
+      expect({ route, schema: post.requestBody?.content?.['application/json']?.schema?.$ref }).toEqual({ route, schema: expect.stringMatching(/^#\/components\/schemas\//) });
+    }
+    const close = (document as unknown as { components: { schemas: Record<string, { properties: Record<string, { enum?: string[] }> }> } }).components.schemas.CloseCaseDto;
+    expect(close.properties.outcome.enum).toEqual(expect.arrayContaining(['engaged-risk-reduced', 'moved-away', 'other']));
   });
 });

@@ -1,6 +1,6 @@
 import { Body, Controller, Get, HttpCode, Inject, NotFoundException, Param, ParseUUIDPipe, Post, Req } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
-import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiBody, ApiTags } from '@nestjs/swagger';
 import { endsCase, streams, type CaseCommand, type CaseSuperseded, type ReferralReceived, type ReferralRouted, type ReferralSubmission, type RiskAssessed, type RoutingPolicy } from '@spoc/domain';
 import { EVENT_STORE, type EventStore, type RecordedEvent } from '@spoc/event-store';
 import { nameBasedUuid, type EventCodec, type PersonalDataVault } from '@spoc/platform';
@@ -49,6 +49,7 @@ export class CasesController {
   @Post(':caseId/claim')
   @Allow('caseworker')
   @HttpCode(200)
+  @ApiBody({ required: false, schema: { type: 'object', properties: {}, additionalProperties: false } })
   claim(@Param('caseId', uuid) caseId: string, @Body() body: unknown, @CurrentPrincipal() caller: Principal, @CorrelationId() correlationId: string, @Req() request: FastifyRequest) {
     this.visibleCase(caseId, caller, request);
     // The contract's body is `{}`: anything in it is a mistake worth saying, field by field.
@@ -61,6 +62,7 @@ export class CasesController {
   @Post(':caseId/contact-attempts')
   @Allow('caseworker')
   @HttpCode(200)
+  @ApiBody({ type: ContactAttemptDto })
   contact(@Param('caseId', uuid) caseId: string, @Body() body: unknown, @CurrentPrincipal() caller: Principal, @CorrelationId() correlationId: string, @Req() request: FastifyRequest) {
     this.visibleCase(caseId, caller, request);
     const input = valid(ContactAttemptDto, body);
@@ -70,6 +72,7 @@ export class CasesController {
   @Post(':caseId/decline')
   @Allow('caseworker')
   @HttpCode(200)
+  @ApiBody({ type: DeclineCaseDto })
   decline(@Param('caseId', uuid) caseId: string, @Body() body: unknown, @CurrentPrincipal() caller: Principal, @CorrelationId() correlationId: string, @Req() request: FastifyRequest) {
     this.visibleCase(caseId, caller, request);
     const input = valid(DeclineCaseDto, body);
@@ -79,6 +82,7 @@ export class CasesController {
   @Post(':caseId/transfer')
   @Allow('caseworker')
   @HttpCode(200)
+  @ApiBody({ type: TransferCaseDto })
   transfer(@Param('caseId', uuid) caseId: string, @Body() body: unknown, @CurrentPrincipal() caller: Principal, @CorrelationId() correlationId: string, @Req() request: FastifyRequest) {
     this.visibleCase(caseId, caller, request);
     const input = valid(TransferCaseDto, body);
@@ -90,6 +94,7 @@ export class CasesController {
   @Post(':caseId/close')
   @Allow('caseworker')
   @HttpCode(200)
+  @ApiBody({ type: CloseCaseDto })
   close(@Param('caseId', uuid) caseId: string, @Body() body: unknown, @CurrentPrincipal() caller: Principal, @CorrelationId() correlationId: string, @Req() request: FastifyRequest) {
     this.visibleCase(caseId, caller, request);
     const input = valid(CloseCaseDto, body);
