@@ -1,7 +1,6 @@
 import Database from 'better-sqlite3';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parsePolicy, PROVISION_IDS, refugeUnits, streams, type RefugeEvent } from '@spoc/domain';
@@ -43,14 +42,12 @@ class Service {
   }
 
   static async start(dataDir: string, transpiled: string): Promise<Service> {
-    // main.ts says the port it was given, not the one it got: a free port is chosen here instead of PORT=0.
-    const port = await freePort();
     const preload = ['-r', path.join(root, 'tools/ts-register.js'), '-r', path.join(__dirname, 'support/transpile-cache.js')];
     const child = spawn(process.execPath, [...preload, path.join(root, 'apps/api/src/main.ts')], {
       cwd: root,
       env: {
         ...process.env,
-        PORT: String(port),
+        PORT: '0',
         SPOC_DATA_DIR: dataDir,
         SPOC_KEYS_DIR: dataDir,
         SPOC_ERASED_KEYS_DIR: dataDir,
@@ -61,8 +58,21 @@ class Service {
         KAFKA_BROKERS: '',
         SPOC_TEST_TRANSPILE_CACHE: transpiled,
       },
-      stdio: ['ignore', 'ignore', 'pipe'],
+      stdio: ['ignore', 'pipe', 'pipe'],
     });
+    // The system picks the port; the service says which once it listens.
+    let errors = '';
+    child.stderr!.on('data', (chunk: Buffer) => (errors = (errors + chunk.toString()).slice(-4000)));
+    const port = await new Promise<number>((resolve, reject) => {
+      let out = '';
+      child.stdout!.on('data', (chunk: Buffer) => {
+        out = (out + chunk.toString()).slice(-4000);
+        const listening = /listening on http:\/\/localhost:(\d+)/.exec(out);
+        if (listening) resolve(Number(listening[1]));
+      });
+      child.once('exit', (code) => reject(new Error(`the service exited with ${code} on start: ${errors}`)));
+    });
+    child.stdout!.resume();
     const service = new Service(child, port);
     // It listens only once its read models have caught up with the log, so the first 200 means ready.
     for (const deadline = Date.now() + 60_000; ; ) {
@@ -109,17 +119,6 @@ class Service {
 }
 
 const running = new Set<Service>();
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 async function inPool<T>(items: T[], size: number, work: (item: T) => Promise<void>): Promise<void> {
   let next = 0;

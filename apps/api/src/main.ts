@@ -10,7 +10,10 @@ async function main(): Promise<void> {
   await app.listen(config.port, '0.0.0.0');
   const logger = new Logger('SPOC');
   const store = config.eventStoreConnectionString ? 'EventStoreDB (EVENTSTORE_CONNECTION_STRING)' : `embedded SQLite in ${config.dataDir}`;
-  logger.log(`listening on http://localhost:${config.port} (API document at /docs)`);
+  // The port it got, which PORT=0 leaves to the system.
+  const address = app.getHttpServer().address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  logger.log(`listening on http://localhost:${port} (API document at /docs)`);
   logger.log(`event store: ${store}; read models in ${config.dataDir}; subject keys in ${config.keysDir}`);
   for (const warning of keyWarnings(config)) logger.warn(warning);
   if (app.get(KAFKA_RELAY)) logger.log(`Kafka relay: case events to ${config.kafkaBrokers.join(',')} (checkpoint in kafka-relay.sqlite)`);
