@@ -6,7 +6,9 @@ import { NATIONAL_REFUGE_SEARCH_FLAG, NATIONAL_REFUGE_SEARCH_REASON, type Routin
 
 /**
  * The victim rules of routing-policy.md, in its order; all that apply fire. A child under 13 is not a domestic
- * abuse victim referral (risk-assessment.md), so MASH alone takes it and nothing else is decided here.
+ * abuse victim referral (risk-assessment.md), so MASH alone takes it: no other route. Operation Encompass is not a
+ * route but a notification alongside them, so the schools of the children listed still hear of a police-attended
+ * incident (decision 0014).
  */
 export function victimRules(facts: RoutingFacts, policy: RoutingPolicy): Finding[] {
   const { ageBands } = policy;
@@ -14,6 +16,7 @@ export function victimRules(facts: RoutingFacts, policy: RoutingPolicy): Finding
     return [
       route('child-under-13', 'mash', 'proceeds-without-consent'),
       reason('child-under-13', `Child victim: children's safeguarding. A child under ${ageBands.childUnder} is not a domestic abuse victim referral, so it goes to MASH only.`),
+      ...encompass(facts, policy),
     ];
   }
   const risk = effectiveRiskLevel(facts);

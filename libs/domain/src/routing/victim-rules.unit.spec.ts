@@ -21,13 +21,14 @@ describe('child-under-13', () => {
     });
   });
 
-  it('given a victim aged 12 at high risk, needing a refuge, in a police-attended household with children and no consent, when routed, then still MASH only', () => {
+  it('given a victim aged 12 at high risk, needing a refuge, in a police-attended household with children and no consent, when routed, then still MASH only, and the children’s schools are told', () => {
     const outcome = evaluateRouting(
       victim({ subjectAgeYears: 12, riskLevel: 'high', needsSafeAccommodation: true, policeAttended: true, children: [child(0, 9)], ...withoutConsent }),
       policy,
     );
-    expect(outcome).toMatchObject({ status: 'routed', marac: null, encompass: [], rulesFired: ['child-under-13'] });
+    expect(outcome).toMatchObject({ status: 'routed', marac: null, rulesFired: ['child-under-13', 'encompass'] });
     expect(outcome.routes.map((route) => route.provision)).toEqual(['mash']);
+    expect(outcome.encompass).toEqual([expect.objectContaining({ childIndex: 0 })]);
   });
 });
 
