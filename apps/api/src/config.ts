@@ -92,7 +92,7 @@ export function keyWarnings(config: Pick<AppConfig, 'keysDir' | 'dataDir' | 'eve
   if (!config.eventStoreConnectionString && config.keysDir === config.dataDir) {
     warnings.push(`the subject keys are kept with the log in ${config.dataDir}: a backup of it holds both, and erasure cannot reach that backup; in production set SPOC_KEYS_DIR to a directory of its own, backed up apart (see README)`);
   }
-  if (config.allowNewKeyFile) warnings.push('SPOC_ALLOW_NEW_KEY_FILE is set: a key file that is missing, or lacks the keys of the newest referrals, is not refused; unset it once this start is done');
+  if (config.allowNewKeyFile) warnings.push('SPOC_ALLOW_NEW_KEY_FILE is set: a key file that is missing, or lacks the key of the newest referral, is not refused (the loss is recorded, so later starts need it no more); unset it once this start is done');
   return warnings;
 }
 
@@ -115,32 +115,28 @@ export function openEventStore(config: Pick<AppConfig, 'eventStoreConnectionStri
   return config.eventStoreConnectionString ? new EventStoreDbEventStore(config.eventStoreConnectionString) : new SqliteEventStore(path.join(config.dataDir, 'events.sqlite'));
 }
 
-/** How far back from the end of the log the start looks for an event with personal data in it. */
-const NEWEST_SEALED_WITHIN = 10_000;
-
 /**
  * The vault for this log, as every process opens it: `openVault`'s checks of the files, then one of what they hold.
- * The newest event in the log that carries personal data names the key that sealed it, and the key file must hold
- * that key or record its destruction. A key file restored from a backup older than the log, or another
- * installation's, would otherwise start quietly and show the newest referrals as if they had been erased; a
- * caseworker would find no way to reach the person. Refused unless SPOC_ALLOW_NEW_KEY_FILE is set; keys missing
+ * The newest referral in the log names the key that sealed it, the newest key handed out; the key file must hold it,
+ * or its row once destroyed. A key file restored from a backup older than the log, or another installation's, would
+ * otherwise start quietly and show the newest referrals as if they had been erased; a caseworker would find no way
+ * to reach the person. (The ledger of destroyed keys does not vouch for the key file: it is never older than it, so
+ * a key only the ledger knows was made after the key file's backup.) Refused unless SPOC_ALLOW_NEW_KEY_FILE is set;
+ * a start with it set records the missing key as accepted, so the next start without it goes ahead. Keys missing
  * for older referrals are counted as they are met (health reports them).
  */
 export async function openVaultFor(config: KeysConfig, store: Pick<EventStore, 'headPosition' | 'readAll'>): Promise<PersonalDataVault> {
   const vault = openVault(config, (await store.headPosition()) === null);
   try {
-    if (!config.allowNewKeyFile) {
-      let looked = 0;
-      for await (const event of store.readAll({ direction: 'backwards' })) {
-        const keyId = sealingKeyId(event);
-        if (keyId !== null) {
-          if (vault.knowsKey(keyId)) break;
-          throw new ConfigError([
-            `the key file in ${config.keysDir} does not hold the key of the newest referral in the log, nor a record that it was destroyed: it is older than the log (restored from an older backup?) or another installation's; restore the newest key file (set SPOC_ALLOW_NEW_KEY_FILE=true only to start anyway, leaving the referrals whose keys are missing unreadable)`,
-          ]);
-        }
-        if ((looked += 1) >= NEWEST_SEALED_WITHIN) break;
+    for await (const newest of store.readAll({ direction: 'backwards', maxCount: 1, filter: { eventTypes: ['ReferralReceived'] } })) {
+      const keyId = sealingKeyId(newest);
+      if (keyId === null || vault.keyFileHolds(keyId)) break;
+      if (!config.allowNewKeyFile) {
+        throw new ConfigError([
+          `the key file in ${config.keysDir} does not hold the key of the newest referral in the log: it is older than the log (restored from an older backup?) or another installation's; restore the newest key file (set SPOC_ALLOW_NEW_KEY_FILE=true once only to start anyway, leaving the referrals whose keys are missing unreadable)`,
+        ]);
       }
+      vault.acceptLostKey(keyId);
     }
   } catch (error) {
     vault.close();

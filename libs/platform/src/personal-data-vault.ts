@@ -59,6 +59,8 @@ export class PersonalDataVault {
     this.db.exec(`CREATE TABLE IF NOT EXISTS subject_keys (
       key_id TEXT PRIMARY KEY, key BLOB, created_at TEXT NOT NULL, destroyed_at TEXT
     ) WITHOUT ROWID`);
+    // Keys an operator accepted as lost (a start on an older key file told to go ahead): no key, nothing personal.
+    this.db.exec('CREATE TABLE IF NOT EXISTS lost_keys (key_id TEXT PRIMARY KEY, accepted_at TEXT NOT NULL) WITHOUT ROWID');
     this.db.prepare('ATTACH DATABASE ? AS ledger').run(erasedKeysFile);
     whileBusy(() => this.db.pragma('ledger.journal_mode = WAL'));
     this.db.pragma('ledger.synchronous = FULL');
@@ -84,6 +86,8 @@ export class PersonalDataVault {
       destroy: this.db.prepare('UPDATE subject_keys SET key = NULL, destroyed_at = ? WHERE key_id = ?'),
       erased: this.db.prepare('INSERT OR IGNORE INTO ledger.erased_keys (key_id, erased_at) VALUES (?, ?)'),
       known: this.db.prepare<[string, string]>('SELECT 1 FROM main.subject_keys WHERE key_id = ? UNION ALL SELECT 1 FROM ledger.erased_keys WHERE key_id = ?').pluck(),
+      held: this.db.prepare<[string, string]>('SELECT 1 FROM main.subject_keys WHERE key_id = ? UNION ALL SELECT 1 FROM main.lost_keys WHERE key_id = ?').pluck(),
+      acceptLost: this.db.prepare('INSERT OR IGNORE INTO main.lost_keys (key_id, accepted_at) VALUES (?, ?)'),
       // Changes whenever another connection commits to the key file (not for this connection's own commits).
       dataVersion: this.db.prepare('PRAGMA main.data_version').pluck(),
     };
@@ -136,6 +140,20 @@ export class PersonalDataVault {
    */
   knowsKey(keyId: string): boolean {
     return this.statements.known.get(keyId, keyId) !== undefined;
+  }
+
+  /**
+   * Whether the key file itself has this key's row (held, or destroyed and kept as a row), or was told it is lost.
+   * Stricter than `knowsKey`: the ledger of destroyed keys is never older than the key file, so a key only the ledger
+   * knows means the key file is older than that key.
+   */
+  keyFileHolds(keyId: string): boolean {
+    return this.statements.held.get(keyId, keyId) !== undefined;
+  }
+
+  /** Records that this key is known lost (an operator's decision at start); its data stays unreadable and counted. */
+  acceptLostKey(keyId: string): void {
+    this.statements.acceptLost.run(keyId, new Date().toISOString());
   }
 
   /** How many keys named by sealed data this process has looked for and found neither here nor destroyed. */
