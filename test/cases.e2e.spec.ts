@@ -259,6 +259,16 @@ describe('provider queues and the case lifecycle over HTTP', () => {
     const { body: detail } = await app.http().get(`/v1/cases/${cases.mash}`).set(bearer(tokens.mash)).expect(200);
     expect(detail.riskLevel).toBe('high');
     expect(detail.risk.level).toBe('high');
+    expect(detail.history.map((event: { type: string }) => event.type)).toEqual(['CaseOpened', 'CaseReprioritised']);
+
+    // Transferred on, the case it opens carries the level it was moved to, not the one it was opened with.
+    await act('mash', cases.mash, 'transfer', { toProvision: 'victim-support', reason: 'support for the adult' }).expect(200);
+    const moved = await eventually(
+      async () => ((await queue('victim-support').expect(200)).body.items as Array<{ referralId: string; riskLevel: string; caseId: string }>).find((item) => item.referralId === referral.referralId),
+      (item) => item !== undefined,
+      'the case opened by the transfer',
+    );
+    expect(moved!.riskLevel).toBe('high');
   });
 
   it('lets a caseworker of a provision the referral is routed to reassess it, and no other', async () => {

@@ -185,6 +185,9 @@ describe('a key file older than the log (restored from an older backup): lost, n
       const { body: referral } = await app.http().get(`/v1/referrals/${accepted.referralId}`).set(bearer(police)).expect(200);
       expect(referral.agencyReference).toBeNull();
       expect((await app.http().get('/health').expect(200)).body).toMatchObject({ status: 'ok', personalDataKeysMissing: 1 });
+      // Not called an erasure: it was not erased, and whoever reads this must look for the key.
+      const refused = await app.http().post(`/v1/referrals/${accepted.referralId}/reassessments`).set(bearer(police)).send({ riskAssessment: validRiskAssessment() }).expect(409);
+      expect(refused.body.message).toMatch(/its key is not in the key file/);
     } finally {
       await app.close();
     }

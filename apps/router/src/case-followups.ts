@@ -2,12 +2,14 @@ import {
   caseDecider,
   caseOpenedElsewhere,
   endsRefugeHold,
+  hasChildrenForPriority,
   streams,
   type CaseCommand,
   type CaseEvent,
   type CaseState,
   type ProvisionId,
   type RefugeEvent,
+  type ReferralRouted,
   type RoutingPolicy,
 } from '@spoc/domain';
 import { WrongExpectedVersionError, type EventStore, type RecordedEvent } from '@spoc/event-store';
@@ -71,6 +73,18 @@ export class CaseFollowUps {
     if (referredOn) await this.openElsewhere(caseId, referredOn.data.toProvision, toCaseId, referredOn.data.referredAt, 'decline', trigger);
   }
 
+  /**
+   * A decision that keeps open cases gives each the risk level, repeat and children it decided on: the queue orders
+   * by them, and a transfer or a referral-on carries them on.
+   */
+  async reprioritiseKept(decision: ReferralRouted['data'], trigger: RecordedEvent): Promise<void> {
+    const { facts, decisionNumber } = decision;
+    const priority = { riskLevel: facts.riskLevel, repeat: facts.repeat.isRepeat, hasChildren: hasChildrenForPriority(facts), decisionNumber, at: facts.routedAt };
+    for (const kept of decision.cases) {
+      if (!kept.opened) await this.decideOnCase(kept.caseId, { type: 'Reprioritise', data: { caseId: kept.caseId, ...priority } }, trigger);
+    }
+  }
+
   /** Tells whoever follows the case (a provider's system, through the Kafka relay) that its personal data is gone. */
   async markDetailsErased(caseId: string, trigger: RecordedEvent): Promise<void> {
     const { state } = await this.caseState(caseId);
@@ -127,19 +141,24 @@ export class CaseFollowUps {
     return this.policy.provisions.refuge.capacityUnits ?? 0;
   }
 
-  /** Decides on a case and appends at the revision read; a conflict means another router did it first. */
+  /**
+   * Decides on a case and appends at the revision read. A conflict is another router that did it first, or a
+   * caseworker acting on the case that moment: decided again on what the stream holds now (each of these commands
+   * decides nothing once done), so a claim landing at the same time does not cost the person a refuge place.
+   */
   private async decideOnCase(caseId: string, command: CaseCommand, trigger: RecordedEvent): Promise<CaseEvent[]> {
-    const { state, revision } = await this.caseState(caseId);
-    if (state.status === 'none' || revision === null) return [];
-    const decided = caseDecider.decide(command, state);
-    if (decided.length === 0) return [];
-    try {
-      await this.store.append(streams.case(caseId), this.codec.encode(decided, routerContext(trigger)), revision);
-    } catch (error) {
-      if (error instanceof WrongExpectedVersionError) return [];
-      throw error;
+    for (let attempt = 1; ; attempt += 1) {
+      const { state, revision } = await this.caseState(caseId);
+      if (state.status === 'none' || revision === null) return [];
+      const decided = caseDecider.decide(command, state);
+      if (decided.length === 0) return [];
+      try {
+        await this.store.append(streams.case(caseId), this.codec.encode(decided, routerContext(trigger)), revision);
+        return decided;
+      } catch (error) {
+        if (!(error instanceof WrongExpectedVersionError) || attempt >= 5) throw error;
+      }
     }
-    return decided;
   }
 
   private caseState(caseId: string) {

@@ -75,6 +75,8 @@ describe('the router, when things do not go in the usual order', () => {
     await settle(router);
     const types = await typesOf(streams.refuge());
     expect(types).toEqual(['RefugeUnitRequested', 'RefugeUnitReleased']);
+    // The unit was theirs, so no national search is asked for: it is free again the moment consent returns.
+    expect((await decisionsOf(first))[1].outcome.flags).not.toContain('search-national-refuge-vacancies');
 
     const next = await receive('NEXT-FOR-THE-UNIT', needsRefuge, 'victim', oneRefugeUnit);
     await settle(router);

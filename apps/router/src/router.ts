@@ -373,6 +373,7 @@ export class Router {
         appendOnce(this.store, this.codec, { streamId: streams.case(caseEvent.data.caseId), expected: 'any', idName: `superseded\n${caseEvent.data.caseId}\n${caseEvent.data.decisionNumber}` }, caseEvent, context),
       ),
     ]);
+    await this.followUps.reprioritiseKept(routed, event);
   }
 
   /** The referral's latest decision, as stored (its sealed parts left sealed). */
@@ -438,7 +439,10 @@ export class Router {
 
   private async refugeUnitsFree(referralId: string): Promise<number> {
     const capacity = this.policy.provisions.refuge.capacityUnits ?? 0;
-    return refugeUnits.unitsFree((await refugeRequestsOf(this.store, capacity, referralId)).state, capacity);
+    const { state, live } = await refugeRequestsOf(this.store, capacity, referralId);
+    // A unit this person holds already (consent given, now withdrawn) is one they could have: theirs is no search.
+    const own = live && refugeUnits.statusOf(state, live.requestId) === 'placed' ? 1 : 0;
+    return refugeUnits.unitsFree(state, capacity) + own;
   }
 
   private async requestRefuge(referralId: string, at: string, releasedBefore: bigint | null, trigger: RecordedEvent): Promise<number> {

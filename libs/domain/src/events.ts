@@ -17,6 +17,7 @@ export const EVENT_SCHEMAS = {
   CaseTransferred: 1,
   CaseClosed: 1,
   RefugePlaceOffered: 1,
+  CaseReprioritised: 1,
   CaseReferredOn: 1,
   CaseReturnedToReferrer: 1,
   /** Tells a case's followers that its referral's personal data was erased. */

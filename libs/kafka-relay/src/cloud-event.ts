@@ -111,6 +111,12 @@ const MAPPINGS: Record<string, Mapping> = {
   },
   CaseClosed: { ceType: 'org.spoc.case.closed.v1', status: 'closed', fields: (data) => ({ outcome: code(data.outcome) }) },
   RefugePlaceOffered: { ceType: 'org.spoc.case.refuge-place-offered.v1', status: 'awaiting', fields: (data) => ({ dueBy: instant(data.dueBy) ?? null }) },
+  // A later decision kept the case with another risk level, repeat or children: its place in the queue changes.
+  CaseReprioritised: {
+    ceType: 'org.spoc.case.reprioritised.v1',
+    status: (data) => (code(data.status) as CaseStatus | undefined) ?? 'awaiting',
+    fields: (data) => ({ riskLevel: code(data.riskLevel) ?? null, repeat: data.repeat === true, hasChildren: data.hasChildren === true }),
+  },
   CaseReferredOn: {
     ceType: 'org.spoc.case.referred-on.v1',
     status: 'declined',

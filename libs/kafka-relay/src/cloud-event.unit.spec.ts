@@ -90,6 +90,7 @@ describe('a case event as a Kafka message', () => {
       CaseTransferred: 'org.spoc.case.transferred.v1',
       CaseClosed: 'org.spoc.case.closed.v1',
       RefugePlaceOffered: 'org.spoc.case.refuge-place-offered.v1',
+      CaseReprioritised: 'org.spoc.case.reprioritised.v1',
       CaseReferredOn: 'org.spoc.case.referred-on.v1',
       CaseReturnedToReferrer: 'org.spoc.case.returned-to-referrer.v1',
       CaseDetailsErased: 'org.spoc.case.details-erased.v1',
@@ -97,12 +98,19 @@ describe('a case event as a Kafka message', () => {
   });
 
   it('has a mapping for every event type the case decider can write, so the relay never stops on one', () => {
-    const caseEventTypes: Array<CaseEvent['type']> = [
-      'CaseOpened', 'CaseSuperseded', 'CaseClaimed', 'ContactAttempted', 'CaseDeclined', 'CaseTransferred', 'CaseClosed',
-      'RefugePlaceOffered', 'CaseReferredOn', 'CaseReturnedToReferrer', 'CaseDetailsErased',
-    ];
+    // Every member of the union, or this does not compile: a new case event cannot be left out here.
+    const every: Record<CaseEvent['type'], true> = {
+      CaseOpened: true, CaseSuperseded: true, CaseClaimed: true, ContactAttempted: true, CaseDeclined: true, CaseTransferred: true, CaseClosed: true,
+      RefugePlaceOffered: true, CaseReprioritised: true, CaseReferredOn: true, CaseReturnedToReferrer: true, CaseDetailsErased: true,
+    };
+    const caseEventTypes = Object.keys(every);
     for (const type of caseEventTypes) expect(EVENT_SCHEMAS).toHaveProperty(type);
     expect(Object.keys(INTEGRATION_TYPES).sort()).toEqual([...caseEventTypes].sort());
+  });
+
+  it('tells a provider of a kept case reprioritised: the new risk level, repeat and children, and the case as it stands', () => {
+    const body = JSON.parse(toCaseMessage(recorded('CaseReprioritised', { caseId, referralId, riskLevel: 'high', repeat: false, hasChildren: true, decisionNumber: 1, status: 'active', reprioritisedAt: '2026-03-02T09:15:00.000Z' }), idva).value);
+    expect(body).toMatchObject({ caseId, status: 'active', riskLevel: 'high', repeat: false, hasChildren: true });
   });
 
   it('passes on outcome codes and the transfer target, never a caseworker, a note or a free-text reason', () => {

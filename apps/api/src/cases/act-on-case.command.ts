@@ -1,6 +1,6 @@
 import { Inject } from '@nestjs/common';
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
-import { caseDecider, caseOpenedElsewhere, streams, type CaseCommand, type CaseEvent, type CaseState, type RoutingPolicy } from '@spoc/domain';
+import { caseDecider, caseOpenedElsewhere, streams, type CaseworkerCommand, type CaseEvent, type CaseState, type RoutingPolicy } from '@spoc/domain';
 import { EVENT_STORE, type EventStore } from '@spoc/event-store';
 import { appendOnce, type CommandContext, type EventCodec, type PersonalDataVault, type ProjectionRunner } from '@spoc/platform';
 import { CODEC, POLICY, PROJECTIONS, VAULT } from '../infrastructure/tokens';
@@ -9,7 +9,7 @@ import { subjectKeyOf } from '../shared/subject-key';
 
 /** A caseworker's action on a case: claim, contact attempt, decline, transfer or close. */
 export class ActOnCase {
-  constructor(readonly command: Exclude<CaseCommand, { type: 'OfferRefugePlace' | 'ResolveDecline' }>, readonly context: CommandContext) {}
+  constructor(readonly command: CaseworkerCommand, readonly context: CommandContext) {}
 }
 
 /**

@@ -1,7 +1,7 @@
 import { Body, Controller, Get, HttpCode, Inject, NotFoundException, Param, ParseUUIDPipe, Post, Req } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiBody, ApiTags } from '@nestjs/swagger';
-import { endsCase, streams, type CaseCommand, type CaseSuperseded, type ReferralReceived, type ReferralRouted, type ReferralSubmission, type RiskAssessed, type RoutingPolicy } from '@spoc/domain';
+import { endsCase, streams, type CaseworkerCommand, type CaseSuperseded, type ReferralReceived, type ReferralRouted, type ReferralSubmission, type RiskAssessed, type RoutingPolicy } from '@spoc/domain';
 import { EVENT_STORE, type EventStore, type RecordedEvent } from '@spoc/event-store';
 import { nameBasedUuid, type EventCodec, type PersonalDataVault } from '@spoc/platform';
 import type { Clock } from '../infrastructure/clock';
@@ -102,7 +102,7 @@ export class CasesController {
   }
 
   private async act(command: Action, caller: Principal, correlationId: string) {
-    await this.commands.execute(new ActOnCase(command as Exclude<CaseCommand, { type: 'OfferRefugePlace' | 'ResolveDecline' }>, { actor: actorOf(caller), correlationId, causationId: null }));
+    await this.commands.execute(new ActOnCase(command as CaseworkerCommand, { actor: actorOf(caller), correlationId, causationId: null }));
     return this.detail(this.cases.find(command.data.caseId)!);
   }
 

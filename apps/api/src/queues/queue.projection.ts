@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type Database from 'better-sqlite3';
-import { hasChildrenForPriority, type CaseEvent, type CaseStatus, type ProvisionId, type ReferralRouted, type RiskLevel } from '@spoc/domain';
+import type { CaseEvent, CaseStatus, ProvisionId, RiskLevel } from '@spoc/domain';
 import type { RecordedEvent } from '@spoc/event-store';
 import type { Projection } from '@spoc/platform';
 
@@ -40,7 +40,7 @@ export class QueueProjection implements Projection {
   readonly name = 'queues';
   readonly version = 3;
   readonly eventTypes = [
-    'ReferralReceived', 'ReferralRouted', 'CaseOpened', 'CaseSuperseded', 'CaseClaimed', 'ContactAttempted', 'CaseDeclined', 'CaseTransferred',
+    'ReferralReceived', 'CaseOpened', 'CaseReprioritised', 'CaseSuperseded', 'CaseClaimed', 'ContactAttempted', 'CaseDeclined', 'CaseTransferred',
     'CaseClosed', 'RefugePlaceOffered',
   ];
   readonly tables = {
@@ -111,16 +111,6 @@ export class QueueProjection implements Projection {
       this.statements.card.run(referralId, JSON.stringify(contact ?? submission));
       return;
     }
-    if (event.type === 'ReferralRouted') {
-      // A case a later decision keeps (a reassessment, a consent) takes its place in the queue from that decision:
-      // a medium-risk case reassessed high moves up with it.
-      const { cases, facts } = event.data as unknown as ReferralRouted['data'];
-      for (const kept of cases) {
-        if (kept.opened) continue;
-        this.statements.reprioritised.run({ caseId: kept.caseId, ...priorityOf(facts.riskLevel, facts.repeat.isRepeat, hasChildrenForPriority(facts)) });
-      }
-      return;
-    }
     const domain = { type: event.type, data: event.data } as CaseEvent;
     switch (domain.type) {
       case 'CaseOpened': {
@@ -154,6 +144,12 @@ export class QueueProjection implements Projection {
       case 'RefugePlaceOffered':
         this.statements.offered.run(domain.data.dueBy, domain.data.caseId);
         return;
+      case 'CaseReprioritised': {
+        // A later decision kept the case: a medium-risk case reassessed high moves up with it.
+        const { caseId, riskLevel, repeat, hasChildren } = domain.data;
+        this.statements.reprioritised.run({ caseId, ...priorityOf(riskLevel, repeat, hasChildren) });
+        return;
+      }
       default:
         return;
     }

@@ -11,6 +11,8 @@ export async function subjectKeyOf(store: EventStore, vault: PersonalDataVault, 
     const keyId = sealingKeyId(first);
     const key = keyId ? vault.keyFor(keyId) : null;
     if (keyId && key) return { keyId, key };
+    // Lost, not erased: the key file does not have it (health counts such keys).
+    if (keyId && !vault.knowsKey(keyId)) throw new DomainError('invalid-transition', "this referral's personal data cannot be opened: its key is not in the key file");
   }
   throw new DomainError('invalid-transition', "this referral's personal data has been erased");
 }

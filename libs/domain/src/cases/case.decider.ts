@@ -1,5 +1,6 @@
 import { addWorkingDays } from '../calendar/working-days';
 import type { ProvisionId, RoutingPolicy } from '../policy/policy';
+import type { RiskLevel } from '../risk/dash';
 import type { RouteStatus } from '../routing/routing.types';
 import type { CaseOpened, CaseSuperseded } from '../routing/referral-routed';
 import { assertNever, DomainError } from '../shared/domain-error';
@@ -27,6 +28,11 @@ export type CaseEvent =
    * (While waitlisted the case is workable: the victim hears within the service level what is being done.)
    */
   | { type: 'RefugePlaceOffered'; data: { caseId: string; /** absent in events recorded before it was kept */ referralId?: string; dueBy: string; offeredAt: string } }
+  /**
+   * A later decision on the referral (a reassessment, a consent) kept this case and changed what orders it in its
+   * queue: the risk level, a repeat, children. `status` is the case's as it stands; nothing else changes.
+   */
+  | { type: 'CaseReprioritised'; data: { caseId: string; referralId: string; riskLevel: RiskLevel | null; repeat: boolean; hasChildren: boolean; decisionNumber: number; status: CaseStatus; reprioritisedAt: string } }
   /** What the router did after a decline: referred on to the policy's fallback provision... */
   | { type: 'CaseReferredOn'; data: { caseId: string; referralId: string; toProvision: ProvisionId; toCaseId: string; referredAt: string } }
   /** ...or, with no fallback left, handed back to the referrer with a plain reason (never the caseworker's text). */
@@ -44,7 +50,11 @@ export type CaseCommand =
   | { type: 'TransferCase'; data: { caseId: string; toProvision: ProvisionId; toCaseId: string; reason: string; at: string } }
   | { type: 'CloseCase'; data: { caseId: string; outcome: CloseOutcome; note: string | null; at: string } }
   | { type: 'OfferRefugePlace'; data: { caseId: string; at: string; policy: RoutingPolicy } }
+  | { type: 'Reprioritise'; data: { caseId: string; riskLevel: RiskLevel | null; repeat: boolean; hasChildren: boolean; decisionNumber: number; at: string } }
   | { type: 'ResolveDecline'; data: { caseId: string; toCaseId: string; at: string; policy: RoutingPolicy; triedProvisions: ProvisionId[] } };
+
+/** What a caseworker may ask of a case; the rest are the router's. */
+export type CaseworkerCommand = Exclude<CaseCommand, { type: 'OfferRefugePlace' | 'ResolveDecline' | 'Reprioritise' }>;
 
 export type CaseState =
   | { status: 'none' }
@@ -103,6 +113,13 @@ export const caseDecider = {
         const days = command.data.policy.provisions.refuge.firstContactWorkingDays;
         return [{ type: 'RefugePlaceOffered', data: { caseId, referralId: state.opened.referralId, dueBy: addWorkingDays(at, days, command.data.policy.calendar), offeredAt: at } }];
       }
+      case 'Reprioritise': {
+        const { riskLevel, repeat, hasChildren, decisionNumber } = command.data;
+        const { opened } = state;
+        if (state.status !== 'awaiting' && state.status !== 'active') return [];
+        if (opened.riskLevel === riskLevel && opened.repeat === repeat && opened.hasChildren === hasChildren) return [];
+        return [{ type: 'CaseReprioritised', data: { caseId, referralId: opened.referralId, riskLevel, repeat, hasChildren, decisionNumber, status: state.status, reprioritisedAt: at } }];
+      }
       case 'ResolveDecline': {
         if (state.status !== 'declined' || state.declineResolved) return [];
         const fallback = command.data.policy.provisions[state.opened.provision].declineFallback;
@@ -141,6 +158,11 @@ export const caseDecider = {
         return { ...state, status: 'closed' };
       case 'RefugePlaceOffered':
         return { ...state, routeStatus: 'routed', dueBy: event.data.dueBy };
+      case 'CaseReprioritised': {
+        // Kept on the case as opened: a transfer or a referral-on carries it on to the next case.
+        const { riskLevel, repeat, hasChildren } = event.data;
+        return { ...state, opened: { ...state.opened, riskLevel, repeat, hasChildren } };
+      }
       case 'CaseReferredOn':
       case 'CaseReturnedToReferrer':
         return { ...state, declineResolved: true };

@@ -127,3 +127,25 @@ describe('what happens after a decline', () => {
     });
   });
 });
+
+describe('a case a later decision keeps', () => {
+  const reprioritise = (riskLevel: 'high' | 'medium', repeat = false) =>
+    ({ type: 'Reprioritise' as const, data: { caseId: 'c-1', riskLevel, repeat, hasChildren: true, decisionNumber: 1, at } });
+  const medium = opened({ provision: 'mash', ruleIds: ['children-in-household'], riskLevel: 'medium' });
+
+  it('takes the new risk level, repeat and children, as the case stands, and carries them on to the case a transfer opens', () => {
+    spec.given([medium, claimed]).when(reprioritise('high')).then([
+      { type: 'CaseReprioritised', data: { caseId: 'c-1', referralId: 'r-1', riskLevel: 'high', repeat: false, hasChildren: true, decisionNumber: 1, status: 'active', reprioritisedAt: at } },
+    ]);
+    const raised: CaseEvent = caseDecider.decide(reprioritise('high'), [medium].reduce(caseDecider.evolve, caseDecider.initialState()))[0];
+    const state = [medium, raised].reduce(caseDecider.evolve, caseDecider.initialState());
+    if (state.status === 'none') throw new Error('opened');
+    expect(caseOpenedElsewhere(state.opened, { toProvision: 'outreach', toCaseId: 'c-2', at, kind: 'transfer' }, policy).data.riskLevel).toBe('high');
+  });
+
+  it('decides nothing when nothing that orders the queue changed, or the case has ended', () => {
+    spec.given([medium]).when(reprioritise('medium')).then([]);
+    const closed: CaseEvent = { type: 'CaseClosed', data: { caseId: 'c-1', outcome: 'other', note: null, closedAt: at } };
+    spec.given([medium, claimed, closed]).when(reprioritise('high')).then([]);
+  });
+});
