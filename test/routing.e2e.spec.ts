@@ -63,6 +63,25 @@ describe('routing over HTTP', () => {
     expect(after.body.encompass[0].status).toBe('sent');
   });
 
+  it('pages the notifications due from where the last page ended: one sent meanwhile skips no other school', async () => {
+    for (const n of [1, 2, 3]) await routed(validVictimReferral({ agencyReference: `RT-PAGE-${n}`, subject: { lastName: `Pageson${'abc'[n - 1]}` } }));
+    const page = async (cursor?: string) =>
+      (await app.http().get(`/v1/encompass/notifications?status=due&limit=1${cursor ? `&cursor=${cursor}` : ''}`).set(bearer(idva)).expect(200)).body as { items: Array<{ notificationId: string }>; nextCursor: string | null };
+    const everyDue: string[] = [];
+    for (let next: string | undefined, more = true; more; ) {
+      const { items, nextCursor } = await page(next);
+      everyDue.push(...items.map((item) => item.notificationId));
+      more = nextCursor !== null;
+      next = nextCursor ?? undefined;
+    }
+    const [first] = await page().then((body) => body.items);
+    const { nextCursor } = await page();
+    await app.http().post(`/v1/encompass/notifications/${first.notificationId}/sent`).set(bearer(idva)).expect(200);
+    // The school after the first is the next page's, as it was before the first was sent.
+    expect((await page(nextCursor!)).items.map((item) => item.notificationId)).toEqual([everyDue[1]]);
+    await app.http().get('/v1/encompass/notifications?cursor=bm9wZQ').set(bearer(idva)).expect(400);
+  });
+
   it('holds a medium-risk referral without consent as awaiting consent, while MASH still hears of the children', async () => {
     const referral = await routed(
       validVictimReferral({ agencyReference: 'RT-MED', subject: { lastName: 'Mediumson', firstName: 'Mo' }, riskAssessment: validRiskAssessment({ answers: answers(11) }), consent: { given: false, lawfulBasis: 'safeguarding', notes: null } }),

@@ -6,7 +6,7 @@ import { VAULT } from '../infrastructure/tokens';
 import { Allow, CorrelationId, CurrentPrincipal } from '../shared/auth/access.decorators';
 import { actorOf, type Principal } from '../shared/auth/principal';
 import { recordAccessed } from '../shared/audit/accessed';
-import { nextCursor, readPage, throwIfProblems } from '../shared/paging';
+import { nextKeysetCursor, readKeysetPage, throwIfProblems } from '../shared/paging';
 import type { FieldProblem } from '../shared/validation';
 import { EncompassProjection, type EncompassRow } from './encompass.projection';
 import { MarkEncompassSent } from './mark-sent.command';
@@ -31,13 +31,15 @@ export class EncompassController {
     const problems: FieldProblem[] = [];
     const status = query.status;
     if (status !== undefined && status !== 'due' && status !== 'sent') problems.push({ field: 'status', problem: 'must be one of: due, sent' });
-    const page = readPage(query, problems);
+    const page = readKeysetPage(query, problems, ['string', 'string']);
     throwIfProblems(problems);
     const statuses: Array<'due' | 'sent'> = status === 'due' || status === 'sent' ? [status] : ['due', 'sent'];
-    const rows = this.notifications.list(statuses, page.limit + 1, page.offset);
-    const items = rows.slice(0, page.limit).map((row) => this.view(row, caller));
+    const rows = this.notifications.list(statuses, page.limit + 1, page.after as [string, string] | null);
+    const shown = rows.slice(0, page.limit);
+    const items = shown.map((row) => this.view(row, caller));
     recordAccessed(request, { referralIds: items.map((item) => item.referralId) });
-    return { items, nextCursor: nextCursor(page, items.length, rows.length > page.limit) };
+    const last = shown[shown.length - 1];
+    return { items, nextCursor: nextKeysetCursor(last && [last.due_by, last.notification_id], rows.length > page.limit) };
   }
 
   @Post(':id/sent')

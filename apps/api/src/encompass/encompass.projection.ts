@@ -31,7 +31,7 @@ export class EncompassProjection implements Projection {
     issue: Database.Statement;
     sent: Database.Statement;
     byId: Database.Statement<[string], EncompassRow>;
-    page: Database.Statement<[string, string, number, number], EncompassRow>;
+    page: Database.Statement<[Record<string, string | number | null>], EncompassRow>;
   };
 
   readonly indexes = ['CREATE INDEX IF NOT EXISTS encompass_status_due ON encompass_notifications (status, due_by)'];
@@ -44,8 +44,11 @@ export class EncompassProjection implements Projection {
       ),
       sent: db.prepare("UPDATE encompass_notifications SET status = 'sent', sent_at = ? WHERE notification_id = ?"),
       byId: db.prepare('SELECT * FROM encompass_notifications WHERE notification_id = ?'),
+      // After the last one shown (due by, then id): one marked sent meanwhile pushes no other past the next page.
       page: db.prepare(
-        `SELECT * FROM encompass_notifications WHERE status IN (?, ?) ORDER BY due_by, notification_id LIMIT ? OFFSET ?`,
+        `SELECT * FROM encompass_notifications WHERE status IN (@status, @orStatus)
+           AND (@dueBy IS NULL OR due_by > @dueBy OR (due_by = @dueBy AND notification_id > @notificationId))
+         ORDER BY due_by, notification_id LIMIT @limit`,
       ),
     };
   }
@@ -67,7 +70,7 @@ export class EncompassProjection implements Projection {
     return this.statements.byId.get(notificationId) ?? null;
   }
 
-  list(statuses: Array<'due' | 'sent'>, limit: number, offset: number): EncompassRow[] {
-    return this.statements.page.all(statuses[0], statuses[1] ?? statuses[0], limit, offset);
+  list(statuses: Array<'due' | 'sent'>, limit: number, after: [string, string] | null): EncompassRow[] {
+    return this.statements.page.all({ status: statuses[0], orStatus: statuses[1] ?? statuses[0], dueBy: after?.[0] ?? null, notificationId: after?.[1] ?? null, limit });
   }
 }

@@ -5,7 +5,7 @@ import type Database from 'better-sqlite3';
 import type { CaseOpened } from '@spoc/domain';
 import type { RecordedEvent } from '@spoc/event-store';
 import { openReadModelDb } from '@spoc/platform';
-import { QueueProjection } from './queue.projection';
+import { QUEUE_PAGE_SQL, QueueProjection, queueKeyOf } from './queue.projection';
 
 describe('the queue read model on a real SQLite file', () => {
   let dir: string;
@@ -43,9 +43,29 @@ describe('the queue read model on a real SQLite file', () => {
     open('medium-children', { hasChildren: true, routedAt: '2026-11-23T11:00:00.000Z' });
     open('medium-repeat', { repeat: true, routedAt: '2026-11-23T12:00:00.000Z' });
     open('high', { riskLevel: 'high', routedAt: '2026-11-23T13:00:00.000Z' });
-    expect(queue.page('outreach', ['awaiting', 'active'], 50, 0).map((row) => row.case_id)).toEqual([
+    expect(queue.page('outreach', ['awaiting', 'active'], 50, null).map((row) => row.case_id)).toEqual([
       'high', 'medium-repeat', 'medium-children', 'medium-early', 'medium-late', 'standard',
     ]);
+  });
+
+  it('pages in that order from where the last page ended, so a case leaving the list skips no other', () => {
+    open('standard', { riskLevel: 'standard', routedAt: '2026-11-20T09:00:00.000Z' });
+    open('medium-late', { routedAt: '2026-11-23T10:00:00.000Z' });
+    open('medium-early', { routedAt: '2026-11-23T08:00:00.000Z' });
+    open('medium-children', { hasChildren: true, routedAt: '2026-11-23T11:00:00.000Z' });
+    open('medium-repeat', { repeat: true, routedAt: '2026-11-23T12:00:00.000Z' });
+    open('high', { riskLevel: 'high', routedAt: '2026-11-23T13:00:00.000Z' });
+    open('high-twin', { riskLevel: 'high', routedAt: '2026-11-23T13:00:00.000Z' });
+    const awaiting = (after: ReturnType<typeof queueKeyOf> | null) => queue.page('outreach', ['awaiting'], 2, after);
+    const seen: string[] = [];
+    let page = awaiting(null);
+    while (page.length > 0) {
+      seen.push(...page.map((row) => row.case_id));
+      // A colleague claims the first case of every page as soon as it is shown: an offset would now skip one.
+      apply('CaseClaimed', { caseId: page[0].case_id, assignee: 'w-2', claimedAt: '2026-11-23T14:00:00.000Z' });
+      page = awaiting(queueKeyOf(page[page.length - 1]));
+    }
+    expect(seen).toEqual(['high', 'high-twin', 'medium-repeat', 'medium-children', 'medium-early', 'medium-late', 'standard']);
   });
 
   it('keeps held cases out, lists claimed ones as active, and closed ones only in the closed list', () => {
@@ -56,9 +76,9 @@ describe('the queue read model on a real SQLite file', () => {
     apply('CaseClaimed', { caseId: 'claimed', assignee: 'w-1', claimedAt: '2026-11-23T10:00:00.000Z' });
     apply('CaseClaimed', { caseId: 'closed', assignee: 'w-1', claimedAt: '2026-11-23T10:00:00.000Z' });
     apply('CaseClosed', { caseId: 'closed', outcome: 'other', note: null, closedAt: '2026-11-23T11:00:00.000Z' });
-    expect(queue.page('outreach', ['awaiting', 'active'], 50, 0).map((row) => [row.case_id, row.status, row.assignee])).toEqual([['claimed', 'active', 'w-1']]);
-    expect(queue.page('outreach', ['active'], 50, 0).map((row) => row.case_id)).toEqual(['claimed']);
-    expect(queue.page('outreach', ['closed'], 50, 0).map((row) => row.case_id)).toEqual(['closed']);
+    expect(queue.page('outreach', ['awaiting', 'active'], 50, null).map((row) => [row.case_id, row.status, row.assignee])).toEqual([['claimed', 'active', 'w-1']]);
+    expect(queue.page('outreach', ['active'], 50, null).map((row) => row.case_id)).toEqual(['claimed']);
+    expect(queue.page('outreach', ['closed'], 50, null).map((row) => row.case_id)).toEqual(['closed']);
   });
 
   it('does not reopen a case that ended when a later reassessment supersedes it', () => {
@@ -68,11 +88,13 @@ describe('the queue read model on a real SQLite file', () => {
     expect(queue.find('c')?.status).toBe('declined');
   });
 
-  it('reads a page of the queue through the index, not by sorting the table', () => {
-    const plan = db.prepare(`EXPLAIN QUERY PLAN SELECT * FROM cases c WHERE c.provision = ? AND c.lane = ? AND c.status IN (?, ?)
-      ORDER BY c.risk_rank, c.repeat DESC, c.has_children DESC, c.routed_at, c.case_id LIMIT 50`).all('outreach', 'open', 'awaiting', 'active');
-    const details = plan.map((row) => (row as { detail: string }).detail).join(' | ');
-    expect(details).toContain('cases_queue');
-    expect(details).not.toContain('TEMP B-TREE');
+  it('reads a page of the queue through the index, not by sorting the table, the first page and those after', () => {
+    const where = { provision: 'outreach', lane: 'open', status: 'awaiting', orStatus: 'active', limit: 50 };
+    const after = { ...where, rank: 1, repeat: 0, children: 0, routedAt: '2026-11-23T09:00:00.000Z', caseId: 'c' };
+    for (const [sql, parameters] of [[QUEUE_PAGE_SQL.first, where], [QUEUE_PAGE_SQL.after, after]] as const) {
+      const details = db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(parameters).map((row) => (row as { detail: string }).detail).join(' | ');
+      expect(details).toContain('cases_queue');
+      expect(details).not.toContain('TEMP B-TREE');
+    }
   });
 });

@@ -11,6 +11,7 @@ export interface CaseRow {
   status: CaseStatus;
   route_status: string;
   risk_level: RiskLevel | null;
+  risk_rank: number;
   repeat: number;
   has_children: number;
   routed_at: string;
@@ -23,6 +24,27 @@ export interface CaseRow {
 }
 
 export type QueueStatus = 'awaiting' | 'active' | 'closed';
+
+/** Where a case stands in its queue's order: risk rank, repeat, children, routed at, case id. */
+export type QueueKey = [number, number, number, string, string];
+export const QUEUE_KEY_SHAPE = ['number', 'number', 'number', 'string', 'string'] as const;
+
+export function queueKeyOf(row: CaseRow): QueueKey {
+  return [row.risk_rank, row.repeat, row.has_children, row.routed_at, row.case_id];
+}
+
+const queueSelect = `SELECT c.*, s.contact FROM cases c LEFT JOIN case_contacts s USING (referral_id)
+  WHERE c.provision = @provision AND c.lane = @lane AND c.status IN (@status, @orStatus)`;
+const queueOrder = 'ORDER BY c.risk_rank, c.repeat DESC, c.has_children DESC, c.routed_at, c.case_id';
+
+/** A queue's first page, and a page after a case's sort key (risk rank ↑, repeat ↓, children ↓, routed at ↑, id ↑). */
+export const QUEUE_PAGE_SQL = {
+  first: `${queueSelect} ${queueOrder} LIMIT @limit`,
+  after: `${queueSelect} AND (c.risk_rank > @rank OR (c.risk_rank = @rank AND (c.repeat < @repeat OR (c.repeat = @repeat
+    AND (c.has_children < @children OR (c.has_children = @children AND (c.routed_at > @routedAt
+    OR (c.routed_at = @routedAt AND c.case_id > @caseId))))))))
+    ${queueOrder} LIMIT @limit`,
+};
 
 // Priority as the contract orders a queue: risk level, then repeat, then children, then oldest routing.
 const RISK_RANK: Record<string, number> = { high: 0, medium: 1, standard: 2 };
@@ -65,7 +87,8 @@ export class QueueProjection implements Projection {
     openAt: Database.Statement<[string, string], { case_id: string }>;
     casesOf: Database.Statement<[string], { case_id: string }>;
     worked: Database.Statement<[string], { n: number }>;
-    page: Database.Statement<[string, string, string, string, number, number], CaseRow>;
+    firstPage: Database.Statement<[Record<string, string | number>], CaseRow>;
+    pageAfter: Database.Statement<[Record<string, string | number>], CaseRow>;
   };
 
   readonly indexes = [
@@ -96,11 +119,8 @@ export class QueueProjection implements Projection {
       openAt: db.prepare("SELECT case_id FROM cases WHERE referral_id = ? AND provision = ? AND lane = 'open' LIMIT 1"),
       casesOf: db.prepare('SELECT case_id FROM cases WHERE referral_id = ? ORDER BY case_id'),
       worked: db.prepare("SELECT count(*) AS n FROM cases WHERE referral_id = ? AND lane = 'open'"),
-      page: db.prepare(
-        `SELECT ${columns} FROM cases c LEFT JOIN case_contacts s USING (referral_id)
-         WHERE c.provision = ? AND c.lane = ? AND c.status IN (?, ?)
-         ORDER BY c.risk_rank, c.repeat DESC, c.has_children DESC, c.routed_at, c.case_id LIMIT ? OFFSET ?`,
-      ),
+      firstPage: db.prepare(QUEUE_PAGE_SQL.first),
+      pageAfter: db.prepare(QUEUE_PAGE_SQL.after),
     };
   }
 
@@ -174,9 +194,15 @@ export class QueueProjection implements Projection {
     return this.statements.openAt.get(referralId, provision) !== undefined;
   }
 
-  /** One page of a provision's queue: open statuses (awaiting, active) or closed ones, never both in one list. */
-  page(provision: string, statuses: QueueStatus[], limit: number, offset: number): CaseRow[] {
+  /**
+   * One page of a provision's queue, after the sort key of the last case of the page before (`queueKeyOf`): open
+   * statuses (awaiting, active) or closed ones, never both in one list.
+   */
+  page(provision: string, statuses: QueueStatus[], limit: number, after: QueueKey | null): CaseRow[] {
     const lane = statuses.includes('closed') ? 'closed' : 'open';
-    return this.statements.page.all(provision, lane, statuses[0], statuses[1] ?? statuses[0], limit, offset);
+    const where = { provision, lane, status: statuses[0], orStatus: statuses[1] ?? statuses[0], limit };
+    if (!after) return this.statements.firstPage.all(where);
+    const [rank, repeat, children, routedAt, caseId] = after;
+    return this.statements.pageAfter.all({ ...where, rank, repeat, children, routedAt, caseId });
   }
 }

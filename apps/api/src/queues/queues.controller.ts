@@ -9,9 +9,9 @@ import type { FastifyRequest } from 'fastify';
 import { recordAccessed } from '../shared/audit/accessed';
 import { Allow, CurrentPrincipal } from '../shared/auth/access.decorators';
 import type { Principal } from '../shared/auth/principal';
-import { nextCursor, readPage, throwIfProblems } from '../shared/paging';
+import { nextKeysetCursor, readKeysetPage, throwIfProblems } from '../shared/paging';
 import type { FieldProblem } from '../shared/validation';
-import { QueueProjection, type QueueStatus } from './queue.projection';
+import { QUEUE_KEY_SHAPE, QueueProjection, queueKeyOf, type QueueKey, type QueueStatus } from './queue.projection';
 
 const STATUSES: readonly QueueStatus[] = ['awaiting', 'active', 'closed'];
 
@@ -36,14 +36,16 @@ export class QueuesController {
     const problems: FieldProblem[] = [];
     const status = query.status;
     if (status !== undefined && !STATUSES.includes(status as QueueStatus)) problems.push({ field: 'status', problem: `must be one of: ${STATUSES.join(', ')}` });
-    const page = readPage(query, problems);
+    const page = readKeysetPage(query, problems, QUEUE_KEY_SHAPE);
     throwIfProblems(problems);
     const statuses: QueueStatus[] = status ? [status as QueueStatus] : ['awaiting', 'active'];
-    const rows = this.queues.page(provision, statuses, page.limit + 1, page.offset);
+    const rows = this.queues.page(provision, statuses, page.limit + 1, page.after as QueueKey | null);
     const now = this.clock().getTime();
-    const items = rows.slice(0, page.limit).map((row) => queueItemView(row, openContact(row, this.vault), now));
+    const shown = rows.slice(0, page.limit);
+    const items = shown.map((row) => queueItemView(row, openContact(row, this.vault), now));
     // Case ids are enough: the access log finds a referral's entries through its cases.
     recordAccessed(request, { caseIds: items.map((item) => item.caseId) });
-    return { items, nextCursor: nextCursor(page, items.length, rows.length > page.limit) };
+    const last = shown[shown.length - 1];
+    return { items, nextCursor: nextKeysetCursor(last && queueKeyOf(last), rows.length > page.limit) };
   }
 }

@@ -27,6 +27,46 @@ export function nextCursor(page: Page, returned: number, hasMore: boolean): stri
   return hasMore ? Buffer.from(`o${page.offset + returned}`, 'utf8').toString('base64url') : null;
 }
 
+/** A sort key: the values a list orders by, of the last item a page showed. */
+export type SortKey = Array<string | number>;
+
+export interface KeysetPage {
+  limit: number;
+  /** The sort key of the last item of the page before; null for the first page. */
+  after: SortKey | null;
+}
+
+/**
+ * Paging for lists that items leave as they are worked (a queue's awaiting cases, the Encompass notifications due):
+ * the cursor is where the last page ended, not how many items it had, so a case claimed from the first page does not
+ * push another one past the second unseen. `shape` gives the type of each value of the sort key.
+ */
+export function readKeysetPage(query: Record<string, unknown>, problems: FieldProblem[], shape: ReadonlyArray<'string' | 'number'>): KeysetPage {
+  const { limit } = readPage({ ...query, cursor: undefined }, problems);
+  let after: SortKey | null = null;
+  if (query.cursor !== undefined) {
+    after = decodeKey(String(query.cursor), shape);
+    if (!after) problems.push({ field: 'cursor', problem: 'is not a cursor this service gave out' });
+  }
+  return { limit, after };
+}
+
+export function nextKeysetCursor(last: SortKey | undefined, hasMore: boolean): string | null {
+  return hasMore && last ? Buffer.from(`k${JSON.stringify(last)}`, 'utf8').toString('base64url') : null;
+}
+
+function decodeKey(cursor: string, shape: ReadonlyArray<'string' | 'number'>): SortKey | null {
+  const text = Buffer.from(cursor, 'base64url').toString('utf8');
+  if (!text.startsWith('k') || text.length > 1000) return null;
+  try {
+    const key = JSON.parse(text.slice(1)) as unknown;
+    if (!Array.isArray(key) || key.length !== shape.length || !key.every((value, index) => typeof value === shape[index])) return null;
+    return key as SortKey;
+  } catch {
+    return null;
+  }
+}
+
 // Every date and instant a query takes is read here. Calendar arithmetic steps past a query's dates (the day after
 // 9999-12-31 has no YYYY-MM-DD), and nothing this service records falls outside these years.
 const EARLIEST_YEAR = 1900;
