@@ -73,6 +73,13 @@ describe('client mistakes in the query, the URL and the header', () => {
     expect((await get(`/v1/referrals/${randomUUID()}`, police).expect(404)).body.message).toBe('no such referral');
   });
 
+  it('does not let a slow client hold a connection for ever: a whole request in 30 s, a socket idle at most 60 s', () => {
+    // Fastify's defaults turn Node's timeouts off; waiting them out here would take a minute, so the server says.
+    const server = app.app.getHttpServer() as { requestTimeout: number; timeout: number };
+    expect(server.requestTimeout).toBe(30_000);
+    expect(server.timeout).toBe(60_000);
+  });
+
   it('takes the Authorization scheme in any case', async () => {
     for (const scheme of ['bearer', 'BEARER', 'bEaReR']) {
       await app.http().get(`/v1/referrals/${randomUUID()}`).set('Authorization', `${scheme} ${police}`).expect(404);

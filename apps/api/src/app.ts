@@ -13,6 +13,8 @@ import { AccessLog } from './audit/access-log';
 import { installAccessLog } from './audit/access-log.hook';
 
 const BODY_LIMIT = 256 * 1024;
+export const REQUEST_TIMEOUT_MS = 30_000;
+const IDLE_TIMEOUT_MS = 60_000;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Builds the API (not listening yet): the same app for `npm start` and for the end-to-end tests. */
@@ -22,6 +24,11 @@ export async function createApp(config: AppConfig, options: { logger?: boolean; 
     bodyLimit: BODY_LIMIT,
     logger: false,
     trustProxy: false,
+    // Fastify turns Node's timeouts off: a client that sends its headers and then a byte a minute (before any token is
+    // checked) would hold its connection and up to 256 KiB for ever. A whole request gets 30 s to arrive, and a
+    // socket idle for 60 s is closed (the longest wait the API itself makes, waitForRoutes, is 5 s).
+    requestTimeout: REQUEST_TIMEOUT_MS,
+    connectionTimeout: IDLE_TIMEOUT_MS,
     // Fastify answers a URL it cannot route (a broken percent escape, an over-long path parameter) by itself, quoting
     // the whole URL, query included, which may carry personal data: answered here in the API's own words instead.
     // They come before every hook, so this answer sets its own correlation id.

@@ -13,8 +13,11 @@ export function isRecordedRoute(pattern: string | undefined): pattern is string 
 }
 
 /**
- * The access record of one answered request, or null for routes that hold no case data. Ids come from the route's
- * parameters (only well-formed ones: a path can carry any text) and from what the controller named.
+ * The access record of one answered request, or null for routes that hold no case data and for requests nobody
+ * signed (no valid token: a 401). Those consulted nothing, name no one to account for, and anyone who can reach the
+ * port could otherwise fill the immutable log with them; `spoc_http_requests_total{status="401"}` counts them.
+ * Ids come from the route's parameters (only well-formed ones: a path can carry any text) and from what the
+ * controller named.
  */
 export function accessRecordOf(
   request: FastifyRequest,
@@ -22,16 +25,16 @@ export function accessRecordOf(
   at: Date,
   route: RecordedRoute | null = routeOf(request.method, request.routeOptions.url),
 ): AccessRecord | null {
-  if (!route) return null;
+  const principal = (request as unknown as { principal?: Principal }).principal;
+  if (!route || !principal) return null;
   const params = (request.params ?? {}) as Record<string, unknown>;
   const accessed = accessedOn(request);
   const referralIds = [...accessed.referralIds];
   const caseIds = [...accessed.caseIds];
   if (route.idIsReferral && typeof params.id === 'string' && UUID.test(params.id)) referralIds.unshift(params.id.toLowerCase());
   if (typeof params.caseId === 'string' && UUID.test(params.caseId)) caseIds.unshift(params.caseId.toLowerCase());
-  const principal = (request as unknown as { principal?: Principal }).principal;
   return {
-    actor: principal ? actorOf(principal) : null,
+    actor: actorOf(principal),
     method: request.method,
     route: route.name,
     referralIds: referralIds.length > 1 ? [...new Set(referralIds)] : referralIds,
@@ -75,7 +78,9 @@ export function installAccessLog(fastify: FastifyInstance, log: AccessLog): void
       if (!route) continue;
       const hook = (request: FastifyRequest, reply: FastifyReply, done: () => void) => {
         // A route registered for several methods gets one hook per method: each records only its own.
-        if (request.method === method) log.record(accessRecordOf(request, reply.statusCode, new Date(), route)!);
+        if (request.method !== method) return done();
+        const record = accessRecordOf(request, reply.statusCode, new Date(), route);
+        if (record) log.record(record);
         done();
       };
       options.onResponse = [...[options.onResponse ?? []].flat(), hook];

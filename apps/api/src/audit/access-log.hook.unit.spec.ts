@@ -27,8 +27,8 @@ describe('the access record of a request', () => {
     });
   });
 
-  it('records 401, 403 and 404 as denied, a 401 with nobody as the actor', () => {
-    expect(accessRecordOf(request('GET', '/v1/referrals/:id', { id: REFERRAL }), 401, AT)).toMatchObject({ actor: null, outcome: 'denied' });
+  it('records 403 and 404 as denied, and nothing of a request nobody signed (401)', () => {
+    expect(accessRecordOf(request('GET', '/v1/referrals/:id', { id: REFERRAL }), 401, AT)).toBeNull();
     expect(accessRecordOf(request('GET', '/v1/referrals/:id', { id: REFERRAL }, police), 403, AT)).toMatchObject({ outcome: 'denied', statusCode: 403 });
     expect(accessRecordOf(request('GET', '/v1/referrals/:id', { id: REFERRAL }, police), 404, AT)).toMatchObject({ outcome: 'denied', statusCode: 404 });
     expect(accessRecordOf(request('POST', '/v1/cases/:caseId/claim', { caseId: CASE }, police), 409, AT)).toMatchObject({ outcome: 'allowed', caseIds: [CASE] });
