@@ -271,6 +271,20 @@ describe('provider queues and the case lifecycle over HTTP', () => {
     expect(moved!.riskLevel).toBe('high');
   });
 
+  it('withholds the person from a provision whose case was superseded because consent was withdrawn', async () => {
+    const { referral, cases } = await routed({ children: [] });
+    expect(referral.riskLevel).toBe('standard');
+    await act('victim-support', cases['victim-support'], 'claim').expect(200);
+    await app.http().post(`/v1/referrals/${referral.referralId}/consent`).set(bearer(tokens.police)).send({ consent: { given: false, lawfulBasis: 'public-task', notes: 'withdrawn by phone' } }).expect(202);
+    const withdrawn = await eventually(
+      () => app.http().get(`/v1/cases/${cases['victim-support']}`).set(bearer(tokens['victim-support'])),
+      (response) => response.body.status === 'superseded',
+      'the case superseded by the withdrawal',
+    );
+    expect(withdrawn.body).toMatchObject({ personalDataWithheld: true, referral: null, subject: null });
+    expect(JSON.stringify(withdrawn.body)).not.toContain(surname(serial));
+  });
+
   it('lets a caseworker of a provision the referral is routed to reassess it, and no other', async () => {
     const { referral } = await routed(high);
     const body = { riskAssessment: validRiskAssessment({ answers: answers(11) }) };
@@ -345,7 +359,7 @@ describe('provider queues and the case lifecycle over HTTP', () => {
     expect(outreachQueue.items.map((entry: { referralId: string }) => entry.referralId)).not.toContain(standard.referral.referralId);
   });
 
-  it('shows a case superseded by a reassessment the assessment it was routed on, not the one that moved the referral away', async () => {
+  it('shows a case superseded by a reassessment its own facts, not the person: the referral left the provision', async () => {
     const { referral, cases } = await routed({ children: [], riskAssessment: validRiskAssessment({ answers: answers(11) }) });
     await app.http().post(`/v1/referrals/${referral.referralId}/reassessments`).set(bearer(tokens.police)).send(high).expect(202);
     const superseded = await eventually(
@@ -353,7 +367,10 @@ describe('provider queues and the case lifecycle over HTTP', () => {
       (response) => response.body.status === 'superseded',
       'the outreach case superseded',
     );
-    expect(superseded.body.risk).toMatchObject({ level: 'medium', dashScore: 11, answers: expect.objectContaining({ Q11: 'yes', Q12: 'no' }) });
+    // The level it was routed on, not the one that moved the referral away; and nothing personal any more.
+    expect(superseded.body.risk).toEqual({ level: 'medium', dashScore: 11, criteria: ['dash-score>=10'] });
+    expect(superseded.body).toMatchObject({ personalDataWithheld: true, personalDataErased: false, referral: null, subject: null });
+    expect(JSON.stringify(superseded.body)).not.toContain(surname(serial));
 
     const after = await app.http().get(`/v1/referrals/${referral.referralId}?waitForRoutes=2000`).set(bearer(tokens.police)).expect(200);
     const idva = after.body.routes.find((route: { provision: string }) => route.provision === 'idva');

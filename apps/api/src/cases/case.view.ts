@@ -38,7 +38,10 @@ export function queueItemView(row: CaseRow, subject: SafeContactCard | null, now
 
 export interface CaseDetailInputs {
   row: CaseRow;
+  /** Null once erased, or withheld. */
   submission: ReferralSubmission | null;
+  /** The referral's personal data is there but not this provision's to see any more (the case was superseded). */
+  withheld?: boolean;
   /** From the referral's latest assessment (for an ended case, the latest before it ended): what the level was and why. */
   risk: { level: string | null; dashScore: number | null; criteria: string[]; assessment: RiskAssessment | null };
   parts: readonly CaseViewPart[];
@@ -55,7 +58,7 @@ function contactOf({ firstName, lastName, phone, email, safeContact, language, i
  * A case as its provision sees it: how to reach the subject safely always, and of the rest of the referral only
  * the parts the policy gives this provision.
  */
-export function caseDetailView({ row, submission, risk, parts, history, now }: CaseDetailInputs) {
+export function caseDetailView({ row, submission, withheld = false, risk, parts, history, now }: CaseDetailInputs) {
   const has = (part: CaseViewPart) => parts.includes(part);
   const referral = submission
     ? {
@@ -73,7 +76,8 @@ export function caseDetailView({ row, submission, risk, parts, history, now }: C
     ...queueItemView(row, submission?.subject ?? null, now),
     origin: row.origin ? (JSON.parse(row.origin) as unknown) : null,
     firstContactAttemptAt: row.first_contact_attempt_at,
-    personalDataErased: submission === null,
+    personalDataErased: submission === null && !withheld,
+    personalDataWithheld: withheld,
     referral,
     risk: {
       ...(has('riskSummary') ? { level: risk.level, dashScore: risk.dashScore, criteria: risk.criteria } : { level: risk.level }),

@@ -142,10 +142,14 @@ export class CasesController {
       .filter((event) => (ended === null || event.position < ended.position) && (supersededOnRevision === null || event.revision < supersededOnRevision))
       .pop();
     const assessed = routedOn ? this.codec.decode<RiskAssessed['data']>(routedOn).data : null;
+    // Superseded: a later decision (a reassessment, consent withdrawn) no longer routes the person here. What the
+    // referral says of them is no longer this provision's to see; the case's own history stays.
+    const withheld = row.status === 'superseded';
     return caseDetailView({
       row,
-      submission,
-      risk: { level: assessed?.level ?? row.risk_level, dashScore: assessed?.dashScore ?? null, criteria: assessed?.criteria ?? [], assessment: assessed?.assessment ?? null },
+      submission: withheld ? null : submission,
+      withheld: withheld && submission !== null,
+      risk: { level: assessed?.level ?? row.risk_level, dashScore: assessed?.dashScore ?? null, criteria: assessed?.criteria ?? [], assessment: withheld ? null : (assessed?.assessment ?? null) },
       parts: this.policy.provisions[row.provision].caseView,
       history,
       now: this.clock().getTime(),
