@@ -230,6 +230,23 @@ describe('referral intake over HTTP', () => {
     });
   });
 
+  describe('keys', () => {
+    it('spends no key on a retry: a key file backed up apart does not grow with retried posts', async () => {
+      const body = validVictimReferral({ agencyReference: 'RETRY-KEYS' });
+      await post(police, body).expect(202);
+      const keyRows = () => {
+        const keys = new Database(path.join(app.dataDir, 'subject-keys.sqlite'), { readonly: true });
+        const { n } = keys.prepare('SELECT count(*) AS n FROM subject_keys').get() as { n: number };
+        keys.close();
+        return n;
+      };
+      const before = keyRows();
+      // More retries than one batch of keys (500): were each to take a key, the file would grow by a batch.
+      for (let round = 0; round < 26; round += 1) await Promise.all(Array.from({ length: 20 }, () => post(police, body).expect(200)));
+      expect(keyRows()).toBe(before);
+    }, 60_000);
+  });
+
   describe('personal data at rest', () => {
     it('stores the referral with its personal data sealed, and the actor and correlation id in the metadata', async () => {
       const { body } = await post(police, validVictimReferral({ agencyReference: 'SEAL-1', subject: { lastName: 'Quimby-Unique' } }))

@@ -121,6 +121,15 @@ export class PersonalDataVault {
   }
 
   /**
+   * Gives back a key that sealed nothing stored: the append it was for was refused whole (the referral existed
+   * already, an idempotent retry), so no event names it, and the next referral may have it. Retries would otherwise
+   * each burn a key in the file that is backed up apart.
+   */
+  returnUnusedKey(subject: { keyId: string; key: Buffer }): void {
+    this.pool.push(subject);
+  }
+
+  /**
    * A long-lived key for the service's own use (e.g. keyed hashes for person matching), created on first use.
    * Kept with the subject keys so that a copy of the read models alone reveals nothing.
    */

@@ -1,6 +1,6 @@
 import { Inject } from '@nestjs/common';
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
-import { type ReferralEvent, type RiskAssessment, type RoutingPolicy } from '@spoc/domain';
+import { type ProvisionId, type ReferralEvent, type RiskAssessment, type RoutingPolicy } from '@spoc/domain';
 import { EVENT_STORE, type EventStore } from '@spoc/event-store';
 import { type CommandContext, type EventCodec, type PersonalDataVault, type ProjectionRunner } from '@spoc/platform';
 import type { Clock } from '../infrastructure/clock';
@@ -9,6 +9,11 @@ import { decideOnReferral } from './decide-on-referral';
 
 export class ReassessRisk {
   constructor(readonly referralId: string, readonly riskAssessment: RiskAssessment, readonly context: CommandContext) {}
+
+  /** The caseworker's provision, when a caseworker reassesses. */
+  get byProvision(): ProvisionId | undefined {
+    return this.context.actor.role === 'caseworker' ? (this.context.actor.provision as ProvisionId | undefined) : undefined;
+  }
 }
 
 @CommandHandler(ReassessRisk)
@@ -22,7 +27,8 @@ export class ReassessRiskHandler implements ICommandHandler<ReassessRisk, void> 
     @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
-  async execute({ referralId, riskAssessment, context }: ReassessRisk): Promise<void> {
-    await decideOnReferral(this, referralId, { type: 'ReassessRisk', data: { referralId, riskAssessment, reassessedAt: this.clock().toISOString(), policy: this.policy } }, context);
+  async execute(command: ReassessRisk): Promise<void> {
+    const { referralId, riskAssessment, context, byProvision } = command;
+    await decideOnReferral(this, referralId, { type: 'ReassessRisk', data: { referralId, riskAssessment, reassessedAt: this.clock().toISOString(), policy: this.policy, byProvision } }, context);
   }
 }

@@ -58,6 +58,8 @@ export class ReceiveReferralHandler implements ICommandHandler<ReceiveReferral, 
       return { referralId, created: true };
     } catch (error) {
       if (!(error instanceof WrongExpectedVersionError)) throw error;
+      // Refused whole, so nothing stored names the key: the next referral may have it.
+      this.vault.returnUnusedKey(subject);
       return this.retried(referralId, streamId, submission);
     }
   }

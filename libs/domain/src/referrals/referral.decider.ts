@@ -1,4 +1,7 @@
-import type { RoutingPolicy } from '../policy/policy';
+import type { ProvisionId, RoutingPolicy } from '../policy/policy';
+
+/** The provision high risk is routed to (routing-policy.md, `high-risk`). */
+const HIGH_RISK_PROVISION: ProvisionId = 'idva';
 import { riskInputsOf, scoreRisk, type RiskInputs, type RiskLevel } from '../risk/dash';
 import { assertNever, DomainError } from '../shared/domain-error';
 import type { ReferralRouted } from '../routing/referral-routed';
@@ -20,7 +23,14 @@ export type ReferralCommand =
     }
   | {
       type: 'ReassessRisk';
-      data: { referralId: string; riskAssessment: RiskAssessment; reassessedAt: string; policy: RoutingPolicy };
+      data: {
+        referralId: string;
+        riskAssessment: RiskAssessment;
+        reassessedAt: string;
+        policy: RoutingPolicy;
+        /** A caseworker's provision, when one reassesses (absent for the referring agency). */
+        byProvision?: ProvisionId;
+      };
     }
   | { type: 'RecordConsent'; data: { referralId: string; consent: Consent; recordedAt: string } }
   | { type: 'EraseReferral'; data: { referralId: string; reason: ErasureReason; erasedAt: string } };
@@ -147,8 +157,14 @@ export const referralDecider = {
         if (state.referralType === 'perpetrator') {
           throw new DomainError('invalid-transition', 'a perpetrator referral has no risk assessment to repeat');
         }
-        const { referralId, riskAssessment, policy } = command.data;
-        return [assess(referralId, state.assessments, riskAssessment, policy, riskAssessment.assessedAt)];
+        const { referralId, riskAssessment, policy, byProvision } = command.data;
+        const assessed = assess(referralId, state.assessments, riskAssessment, policy, riskAssessment.assessedAt);
+        // Lowering a high risk takes the IDVA and MARAC away from the person: only those who know the risk best
+        // (the referring agency, or the IDVA working it) may, not any provision the referral happens to reach.
+        if (state.riskLevel === 'high' && assessed.data.level !== 'high' && byProvision !== undefined && byProvision !== HIGH_RISK_PROVISION) {
+          throw new DomainError('not-allowed', 'only the referring agency or the IDVA may lower a high-risk referral');
+        }
+        return [assessed];
       }
       case 'RecordConsent': {
         if (state.status === 'none') throw new DomainError('not-found', 'no such referral');
