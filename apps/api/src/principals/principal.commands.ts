@@ -1,4 +1,4 @@
-import { Inject } from '@nestjs/common';
+import { Inject, ServiceUnavailableException } from '@nestjs/common';
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { principalDecider, streams, type PrincipalEvent, type PrincipalRole } from '@spoc/domain';
@@ -54,9 +54,12 @@ export class RevokePrincipalHandler implements ICommandHandler<RevokePrincipal, 
     const { events, revision } = await loadStream<PrincipalEvent>(this.store, this.codec, streamId);
     const state = events.reduce(principalDecider.evolve, principalDecider.initialState());
     const decided = principalDecider.decide({ type: 'RevokePrincipal', data: { principalId, at: new Date().toISOString() } }, state);
-    if (decided.length === 0) return;
-    const result = await this.store.append(streamId, this.codec.encode(decided, context), revision ?? 'no-stream');
-    // "Stops working at once": the 204 is sent only after the token index has taken the revocation.
-    await this.projections.waitFor(result.position);
+    // Revoked already (a retry): still answered only once the revocation is in force here.
+    const position = decided.length === 0 ? await this.store.headPosition() : (await this.store.append(streamId, this.codec.encode(decided, context), revision ?? 'no-stream')).position;
+    // "Stops working at once": the 204 is sent only after the token index has taken the revocation. Should it not
+    // within the wait, the caller hears so rather than a 204 for a token that still works.
+    if (position !== null && !(await this.projections.waitFor(position, 5000, 'read-your-writes'))) {
+      throw new ServiceUnavailableException('the revocation is recorded but not yet in force: retry in a moment');
+    }
   }
 }
