@@ -19,7 +19,7 @@ async function main(): Promise<void> {
   const { loadConfig } = await import('../apps/api/src/config');
   const [mode, first, second] = process.argv.slice(2);
   const dataDir = mode === 'history' ? first : mkdtempSync(path.join(tmpdir(), 'spoc-bench-audit-'));
-  const config = loadConfig({ SPOC_DATA_DIR: dataDir, SPOC_BOOTSTRAP_ADMIN_TOKEN: BOOTSTRAP, PORT: '0', SPOC_RUN_ROUTER: mode === 'history' ? 'false' : 'true' });
+  const config = loadConfig({ SPOC_DATA_DIR: dataDir, SPOC_BOOTSTRAP_ADMIN_TOKEN: BOOTSTRAP, PORT: '0', SPOC_RATE_LIMIT: '0', SPOC_RUN_ROUTER: mode === 'history' ? 'false' : 'true' });
   // Off only here, in code, to measure what recording costs; no configuration can turn it off.
   const app = await createApp({ ...config, recordAccess: !(mode === 'access-log' && first === 'off') }, { logger: false });
   await app.listen(0, '127.0.0.1');

@@ -33,7 +33,7 @@ async function main(): Promise<void> {
   // A bench may hand over a data directory it filled itself, and ask for another kind of principal.
   const dataDir = process.env.SPOC_BENCH_DATA_DIR ?? mkdtempSync(path.join(tmpdir(), 'spoc-bench-intake-'));
   const principal = process.env.SPOC_BENCH_PRINCIPAL ? (JSON.parse(process.env.SPOC_BENCH_PRINCIPAL) as object) : { role: 'referrer', name: 'Bench', agency: 'hampshire-police' };
-  const app = await createApp(loadConfig({ SPOC_DATA_DIR: dataDir, SPOC_BOOTSTRAP_ADMIN_TOKEN: BOOTSTRAP, PORT: '0', SPOC_RUN_ROUTER: process.env.SPOC_RUN_ROUTER ?? 'true' }), { logger: false });
+  const app = await createApp(loadConfig({ SPOC_DATA_DIR: dataDir, SPOC_BOOTSTRAP_ADMIN_TOKEN: BOOTSTRAP, PORT: '0', SPOC_RATE_LIMIT: '0', SPOC_RUN_ROUTER: process.env.SPOC_RUN_ROUTER ?? 'true' }), { logger: false });
   await app.listen(0, '127.0.0.1');
   const port = (app.getHttpServer().address() as { port: number }).port;
   const response = await fetch(`http://127.0.0.1:${port}/v1/admin/principals`, {

@@ -121,7 +121,7 @@ export async function rebuildBench(): Promise<void> {
   try {
     // About 9.7 events a referral (3 on the referral, 4 per case, 5 cases per 3 referrals): ~1,000,000 events.
     await seedReferrals(directory, Number(process.env.SPOC_BENCH_REBUILD_REFERRALS ?? 103_000), true);
-    const config = loadConfig({ SPOC_DATA_DIR: directory, PORT: '0' });
+    const config = loadConfig({ SPOC_DATA_DIR: directory, PORT: '0', SPOC_RATE_LIMIT: '0' });
     const scan: number[] = [];
     const rebuild: number[] = [];
     const rss: number[] = [];

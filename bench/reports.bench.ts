@@ -53,7 +53,7 @@ export async function reportsBench(): Promise<void> {
       report(`reports.generate.${years}y`, 'referrals/s', [ledger.referrals.length / seconds], undefined,
         `demo generator through the HTTP API: ${ledger.referrals.length} referrals, ${ledger.cases.length} cases in ${seconds.toFixed(0)} s`);
 
-      const app = await createApp(loadConfig({ SPOC_DATA_DIR: dataDir, SPOC_BOOTSTRAP_ADMIN_TOKEN: BOOTSTRAP, PORT: '0' }), { logger: false });
+      const app = await createApp(loadConfig({ SPOC_DATA_DIR: dataDir, SPOC_BOOTSTRAP_ADMIN_TOKEN: BOOTSTRAP, PORT: '0', SPOC_RATE_LIMIT: '0' }), { logger: false });
       await app.listen(0, '127.0.0.1');
       const port = (app.getHttpServer().address() as { port: number }).port;
       const agent = new Agent({ keepAlive: true, maxSockets: 1 });

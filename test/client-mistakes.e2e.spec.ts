@@ -80,6 +80,27 @@ describe('client mistakes in the query, the URL and the header', () => {
     expect(server.timeout).toBe(60_000);
   });
 
+  it('answers 429 with Retry-After once a token has used its burst, and sooner still to guesses without one', async () => {
+    const limited = await TestApp.start(undefined, { SPOC_RUN_ROUTER: 'false', SPOC_RATE_LIMIT: '2' });
+    try {
+      const { token } = await limited.createPrincipal({ role: 'auditor', name: 'Busy board' });
+      const answers = [];
+      // Twenty at once (ten seconds' worth), and then a few more: at 2 a second, those are refused.
+      for (let n = 0; n < 24; n += 1) answers.push(await limited.http().get('/v1/audit/routing-failures').set(bearer(token)));
+      expect(answers.slice(0, 20).map((answer) => answer.status)).toEqual(Array(20).fill(200));
+      const refused = answers.filter((answer) => answer.status === 429);
+      expect(refused.length).toBeGreaterThan(0);
+      expect(refused[0].headers['retry-after']).toMatch(/^\d+$/);
+      expect(refused[0].body).toMatchObject({ statusCode: 429, message: expect.stringMatching(/too many requests/) });
+      // Without a valid token, a tenth of the rate from one address: the third guess in a row is already refused.
+      const guesses = [];
+      for (let n = 0; n < 3; n += 1) guesses.push((await limited.http().get('/v1/audit/routing-failures').set(bearer('not-a-token-at-all-000'))).status);
+      expect(guesses).toEqual([401, 401, 429]);
+    } finally {
+      await limited.close();
+    }
+  });
+
   it('takes the Authorization scheme in any case', async () => {
     for (const scheme of ['bearer', 'BEARER', 'bEaReR']) {
       await app.http().get(`/v1/referrals/${randomUUID()}`).set('Authorization', `${scheme} ${police}`).expect(404);

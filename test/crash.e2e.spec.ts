@@ -54,6 +54,8 @@ class Service {
         SPOC_POLICY_FILE: POLICY_FILE,
         SPOC_BOOTSTRAP_ADMIN_TOKEN: ADMIN,
         SPOC_RUN_ROUTER: 'true',
+        // As fast as it can, with one token: the rate limit has a test of its own.
+        SPOC_RATE_LIMIT: '0',
         EVENTSTORE_CONNECTION_STRING: '',
         KAFKA_BROKERS: '',
         SPOC_TEST_TRANSPILE_CACHE: transpiled,

@@ -446,7 +446,8 @@ describe('every published route, fuzzed with malformed requests', () => {
 
   beforeAll(async () => {
     // The router runs, so that the case and Encompass routes have real cases and notifications to act on.
-    app = await TestApp.start();
+    // As fast as it can, with a handful of tokens: the rate limit has a test of its own.
+    app = await TestApp.start(undefined, { SPOC_RATE_LIMIT: '0' });
     tokens.admin = ADMIN_TOKEN;
     tokens.referrer = (await app.createPrincipal({ role: 'referrer', name: 'Police desk', agency: 'hampshire-police' })).token;
     tokens.caseworker = (await app.createPrincipal({ role: 'caseworker', name: 'IDVA worker', provision: 'idva' })).token;

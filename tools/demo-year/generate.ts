@@ -149,7 +149,7 @@ class DemoRun {
     // A one-off admin token for this run only: the principals it creates stay in the log, the token does not.
     const bootstrap = randomBytes(24).toString('hex');
     const clock = { ms: Date.parse(`${options.from}T00:00:00Z`) };
-    const config = loadConfig({ SPOC_DATA_DIR: options.dataDir, SPOC_BOOTSTRAP_ADMIN_TOKEN: bootstrap, PORT: '0', ...(process.env.SPOC_POLICY_FILE ? { SPOC_POLICY_FILE: process.env.SPOC_POLICY_FILE } : {}) });
+    const config = loadConfig({ SPOC_DATA_DIR: options.dataDir, SPOC_BOOTSTRAP_ADMIN_TOKEN: bootstrap, PORT: '0', SPOC_RATE_LIMIT: '0', ...(process.env.SPOC_POLICY_FILE ? { SPOC_POLICY_FILE: process.env.SPOC_POLICY_FILE } : {}) });
     const app = await createApp(config, { logger: false, clock: () => new Date(clock.ms) });
     await app.init();
     await app.getHttpAdapter().getInstance().ready();

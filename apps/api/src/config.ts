@@ -22,6 +22,8 @@ export interface AppConfig {
   policyFile: string;
   /** The router runs in this process (the embedded default); production runs it as its own app. */
   runRouter: boolean;
+  /** SPOC_RATE_LIMIT: requests a second each token may make, in bursts of ten seconds' worth; 0 turns it off. */
+  rateLimitPerSecond: number;
   /** SPOC_ALLOW_NEW_KEY_FILE: start on a key file that is missing, or lacks the newest keys, though the log holds events (see `openVaultFor`). */
   allowNewKeyFile: boolean;
   /**
@@ -58,9 +60,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   if (runRouter !== 'true' && runRouter !== 'false') problems.push('SPOC_RUN_ROUTER must be true or false');
   const allowNewKeyFile = env.SPOC_ALLOW_NEW_KEY_FILE ?? 'false';
   if (allowNewKeyFile !== 'true' && allowNewKeyFile !== 'false') problems.push('SPOC_ALLOW_NEW_KEY_FILE must be true or false');
+  const rateLimit = env.SPOC_RATE_LIMIT ?? '200';
+  if (!/^\d{1,6}$/.test(rateLimit)) problems.push('SPOC_RATE_LIMIT must be a whole number of requests a second (0: no limit)');
   if (problems.length > 0) throw new ConfigError(problems);
   return {
     port,
+    rateLimitPerSecond: Number(rateLimit),
     dataDir: path.resolve(env.SPOC_DATA_DIR ?? './data'),
     keysDir: path.resolve(env.SPOC_KEYS_DIR ?? env.SPOC_DATA_DIR ?? './data'),
     erasedKeysDir: path.resolve(env.SPOC_ERASED_KEYS_DIR ?? env.SPOC_DATA_DIR ?? './data'),

@@ -1,4 +1,4 @@
-import { ForbiddenException, Inject, Injectable, ServiceUnavailableException, UnauthorizedException, type CanActivate, type ExecutionContext } from '@nestjs/common';
+import { ForbiddenException, HttpException, HttpStatus, Inject, Injectable, ServiceUnavailableException, UnauthorizedException, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { timingSafeEqual } from 'node:crypto';
 import type { PrincipalRole } from '@spoc/domain';
@@ -8,6 +8,7 @@ import { PROJECTIONS } from '../../infrastructure/tokens';
 import { PrincipalsProjection } from '../../principals/principals.projection';
 import { ALLOWED_ROLES, PUBLIC_ROUTE } from './access.decorators';
 import type { Principal } from './principal';
+import { RateLimiter } from './rate-limit';
 
 const BOOTSTRAP_ADMIN: Principal = { id: 'bootstrap-admin', role: 'admin', agency: null, provision: null };
 
@@ -17,18 +18,33 @@ const BOOTSTRAP_ADMIN: Principal = { id: 'bootstrap-admin', role: 'admin', agenc
  */
 @Injectable()
 export class AuthGuard implements CanActivate {
+  /** Each token's own bucket (SPOC_RATE_LIMIT a second, ten seconds' worth at once). */
+  private readonly perToken: RateLimiter;
+  /** Requests without a valid token, by the address they come from: a tenth of that, so guessing is slow too. */
+  private readonly perAddress: RateLimiter;
+
   constructor(
     private readonly reflector: Reflector,
     private readonly principals: PrincipalsProjection,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(PROJECTIONS) private readonly projections: ProjectionRunner,
-  ) {}
+  ) {
+    const rate = config.rateLimitPerSecond;
+    this.perToken = new RateLimiter(rate, rate * 10);
+    this.perAddress = new RateLimiter(rate > 0 ? Math.max(1, rate / 10) : 0, rate);
+  }
 
   canActivate(context: ExecutionContext): boolean {
     const targets = [context.getHandler(), context.getClass()];
     if (this.reflector.getAllAndOverride<boolean>(PUBLIC_ROUTE, targets)) return true;
-    const request = context.switchToHttp().getRequest<{ headers: Record<string, string | undefined>; principal?: Principal }>();
+    const http = context.switchToHttp();
+    const request = http.getRequest<{ headers: Record<string, string | undefined>; ip?: string; principal?: Principal }>();
     const principal = this.authenticate(request.headers.authorization);
+    const wait = principal ? this.perToken.take(`principal:${principal.id}`) : this.perAddress.take(`address:${request.ip ?? ''}`);
+    if (wait !== null) {
+      http.getResponse<{ header(name: string, value: string): unknown }>().header('retry-after', String(wait));
+      throw new HttpException('too many requests: retry after the time in Retry-After', HttpStatus.TOO_MANY_REQUESTS);
+    }
     if (!principal) throw new UnauthorizedException('a valid bearer token is required');
     request.principal = principal;
     const allowed = this.reflector.getAllAndOverride<PrincipalRole[] | undefined>(ALLOWED_ROLES, targets);
