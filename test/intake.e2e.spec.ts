@@ -245,6 +245,9 @@ describe('referral intake over HTTP', () => {
       const before = keyRows();
       // More retries than one batch of keys (500): were each to take a key, the file would grow by a batch.
       for (let round = 0; round < 26; round += 1) await Promise.all(Array.from({ length: 20 }, () => post(police, body).expect(200)));
+      // Nor on a referral refused by its rules (high risk without consent needs a reason).
+      const refused = validVictimReferral({ agencyReference: 'REFUSED-KEYS', riskAssessment: validRiskAssessment({ answers: highRiskAnswers() }), consent: { given: false, lawfulBasis: 'vital-interests', notes: null } });
+      for (let round = 0; round < 26; round += 1) await Promise.all(Array.from({ length: 20 }, () => post(police, refused).expect(400)));
       expect(keyRows()).toBe(before);
     }, 60_000);
   });

@@ -78,11 +78,12 @@ export class CaseFollowUps {
    * by them, and a transfer or a referral-on carries them on.
    */
   async reprioritiseKept(decision: ReferralRouted['data'], trigger: RecordedEvent): Promise<void> {
-    const { facts, decisionNumber } = decision;
+    for (const kept of decision.cases) if (!kept.opened) await this.reprioritise(kept.caseId, decision, trigger);
+  }
+
+  private async reprioritise(caseId: string, { facts, decisionNumber }: ReferralRouted['data'], trigger: RecordedEvent): Promise<void> {
     const priority = { riskLevel: facts.riskLevel, repeat: facts.repeat.isRepeat, hasChildren: hasChildrenForPriority(facts), decisionNumber, at: facts.routedAt };
-    for (const kept of decision.cases) {
-      if (!kept.opened) await this.decideOnCase(kept.caseId, { type: 'Reprioritise', data: { caseId: kept.caseId, ...priority } }, trigger);
-    }
+    await this.decideOnCase(caseId, { type: 'Reprioritise', data: { caseId, ...priority } }, trigger);
   }
 
   /** Tells whoever follows the case (a provider's system, through the Kafka relay) that its personal data is gone. */
@@ -106,6 +107,16 @@ export class CaseFollowUps {
     const opened = caseOpenedElsewhere(from.state.opened, { toProvision, toCaseId, at, kind }, this.policy);
     this.state.rememberCase(toCaseId, opened.data.referralId, toProvision);
     await appendOnce(this.store, this.codec, { streamId: streams.case(toCaseId), expected: 'no-stream', idName: `opened\n${toCaseId}` }, opened, routerContext(trigger));
+    // A decision the case it came from missed (the move raced the router's reprioritising it): the new case has it.
+    const latest = await this.latestDecision(opened.data.referralId);
+    if (latest) await this.reprioritise(toCaseId, latest, trigger);
+  }
+
+  private async latestDecision(referralId: string): Promise<ReferralRouted['data'] | null> {
+    for await (const event of this.store.readStream(streams.referral(referralId), { direction: 'backwards' })) {
+      if (event.type === 'ReferralRouted') return event.data as unknown as ReferralRouted['data'];
+    }
+    return null;
   }
 
   /**

@@ -73,3 +73,12 @@ export function sealingKeyId(event: { type: string; data: unknown }): string | n
   }
   return null;
 }
+
+/** The event with its personal fields set to null, unopened: for a reader no longer entitled to them. */
+export function withoutPersonalData(event: RecordedEvent): RecordedEvent {
+  const personal = PERSONAL_FIELDS[event.type as StoredEventType];
+  if (!personal) return event;
+  const data = { ...(event.data as Record<string, unknown>) };
+  for (const field of personal) if (field in data) data[field] = null;
+  return { ...event, data };
+}

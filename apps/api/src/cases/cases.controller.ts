@@ -3,7 +3,7 @@ import { CommandBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiBody, ApiTags } from '@nestjs/swagger';
 import { endsCase, streams, type CaseworkerCommand, type CaseSuperseded, type ReferralReceived, type ReferralRouted, type ReferralSubmission, type RiskAssessed, type RoutingPolicy } from '@spoc/domain';
 import { EVENT_STORE, type EventStore, type RecordedEvent } from '@spoc/event-store';
-import { nameBasedUuid, type EventCodec, type PersonalDataVault } from '@spoc/platform';
+import { nameBasedUuid, withoutPersonalData, type EventCodec, type PersonalDataVault } from '@spoc/platform';
 import type { Clock } from '../infrastructure/clock';
 import { CLOCK, CODEC, POLICY, VAULT } from '../infrastructure/tokens';
 import { QueueProjection, type CaseRow } from '../queues/queue.projection';
@@ -118,10 +118,14 @@ export class CasesController {
   }
 
   private async detail(row: CaseRow) {
+    // Superseded: a later decision (a reassessment, consent withdrawn) no longer routes the person here. What the
+    // referral says of them, and the free text typed about them, is no longer this provision's to see; the case's
+    // own facts and history stay.
+    const withheld = row.status === 'superseded';
     const history: Array<{ type: string; recordedAt: string; actor: unknown; data: unknown }> = [];
     let ended: RecordedEvent | null = null;
     for await (const event of this.store.readStream(streams.case(row.case_id))) {
-      const { type, recordedAt, metadata, data } = this.codec.decode(event);
+      const { type, recordedAt, metadata, data } = withheld ? withoutPersonalData(event) : this.codec.decode(event);
       history.push({ type, recordedAt, actor: metadata.actor, data });
       if (!ended && endsCase(event)) ended = event;
     }
@@ -142,9 +146,6 @@ export class CasesController {
       .filter((event) => (ended === null || event.position < ended.position) && (supersededOnRevision === null || event.revision < supersededOnRevision))
       .pop();
     const assessed = routedOn ? this.codec.decode<RiskAssessed['data']>(routedOn).data : null;
-    // Superseded: a later decision (a reassessment, consent withdrawn) no longer routes the person here. What the
-    // referral says of them is no longer this provision's to see; the case's own history stays.
-    const withheld = row.status === 'superseded';
     return caseDetailView({
       row,
       submission: withheld ? null : submission,

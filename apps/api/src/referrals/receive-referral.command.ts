@@ -1,6 +1,6 @@
 import { Inject } from '@nestjs/common';
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
-import { DomainError, referralDecider, streams, type ReferralSubmission, type RoutingPolicy } from '@spoc/domain';
+import { DomainError, referralDecider, streams, type ReferralEvent, type ReferralSubmission, type RoutingPolicy } from '@spoc/domain';
 import { EVENT_STORE, WrongExpectedVersionError, type EventStore } from '@spoc/event-store';
 import { sealingKeyId, type CommandContext, type EventCodec, type PersonalDataVault, type ProjectionRunner } from '@spoc/platform';
 import type { Clock } from '../infrastructure/clock';
@@ -35,20 +35,16 @@ export class ReceiveReferralHandler implements ICommandHandler<ReceiveReferral, 
     const referralId = referralIdFor(this.idKey, agency, submission.agencyReference);
     const streamId = streams.referral(referralId);
     const subject = await this.vault.newKey();
-    const events = referralDecider.decide(
-      {
-        type: 'ReceiveReferral',
-        data: {
-          referralId,
-          agency,
-          submission,
-          submissionDigest: this.vault.digest(subject.key, submission),
-          receivedAt: this.clock().toISOString(),
-          policy: this.policy,
-        },
-      },
-      referralDecider.initialState(),
-    );
+    let events: ReferralEvent[];
+    try {
+      const receivedAt = this.clock().toISOString();
+      const submissionDigest = this.vault.digest(subject.key, submission);
+      const receive = { type: 'ReceiveReferral' as const, data: { referralId, agency, submission, submissionDigest, receivedAt, policy: this.policy } };
+      events = referralDecider.decide(receive, referralDecider.initialState());
+    } catch (error) {
+      this.vault.returnUnusedKey(subject); // refused before anything was sealed for the log
+      throw error;
+    }
     try {
       // Optimistic: a new referral is the common case, and "no-stream" is the duplicate check itself.
       const result = await this.store.append(streamId, this.codec.encode(events, context, subject), 'no-stream');

@@ -68,6 +68,8 @@ export type CaseState =
       firstContactAttemptAt: string | null;
       /** After a decline: set once the router has referred it on or returned it. */
       declineResolved: boolean;
+      /** The decision its risk level, repeat and children are from: an older one read again changes nothing. */
+      priorityDecision: number;
     };
 
 type OpenState = Exclude<CaseState, { status: 'none' }>;
@@ -117,6 +119,8 @@ export const caseDecider = {
         const { riskLevel, repeat, hasChildren, decisionNumber } = command.data;
         const { opened } = state;
         if (state.status !== 'awaiting' && state.status !== 'active') return [];
+        // A router reading the log again meets older decisions again: only a newer one moves the case.
+        if (decisionNumber <= state.priorityDecision) return [];
         if (opened.riskLevel === riskLevel && opened.repeat === repeat && opened.hasChildren === hasChildren) return [];
         return [{ type: 'CaseReprioritised', data: { caseId, referralId: opened.referralId, riskLevel, repeat, hasChildren, decisionNumber, status: state.status, reprioritisedAt: at } }];
       }
@@ -139,7 +143,7 @@ export const caseDecider = {
   evolve(state: CaseState, event: CaseEvent): CaseState {
     if (event.type === 'CaseOpened') {
       const { data } = event;
-      return { status: 'awaiting', opened: data, routeStatus: data.status, dueBy: data.dueBy, assignee: null, contactAttempts: 0, firstContactAttemptAt: null, declineResolved: false };
+      return { status: 'awaiting', opened: data, routeStatus: data.status, dueBy: data.dueBy, assignee: null, contactAttempts: 0, firstContactAttemptAt: null, declineResolved: false, priorityDecision: data.decisionNumber };
     }
     if (state.status === 'none') return state;
     switch (event.type) {
@@ -160,8 +164,8 @@ export const caseDecider = {
         return { ...state, routeStatus: 'routed', dueBy: event.data.dueBy };
       case 'CaseReprioritised': {
         // Kept on the case as opened: a transfer or a referral-on carries it on to the next case.
-        const { riskLevel, repeat, hasChildren } = event.data;
-        return { ...state, opened: { ...state.opened, riskLevel, repeat, hasChildren } };
+        const { riskLevel, repeat, hasChildren, decisionNumber } = event.data;
+        return { ...state, opened: { ...state.opened, riskLevel, repeat, hasChildren }, priorityDecision: decisionNumber };
       }
       case 'CaseReferredOn':
       case 'CaseReturnedToReferrer':

@@ -1,7 +1,5 @@
 import type { ProvisionId, RoutingPolicy } from '../policy/policy';
-
-/** The provision high risk is routed to (routing-policy.md, `high-risk`). */
-const HIGH_RISK_PROVISION: ProvisionId = 'idva';
+import { HIGH_RISK_ADVOCATES } from '../routing/victim-rules';
 import { riskInputsOf, scoreRisk, type RiskInputs, type RiskLevel } from '../risk/dash';
 import { assertNever, DomainError } from '../shared/domain-error';
 import type { ReferralRouted } from '../routing/referral-routed';
@@ -159,10 +157,10 @@ export const referralDecider = {
         }
         const { referralId, riskAssessment, policy, byProvision } = command.data;
         const assessed = assess(referralId, state.assessments, riskAssessment, policy, riskAssessment.assessedAt);
-        // Lowering a high risk takes the IDVA and MARAC away from the person: only those who know the risk best
-        // (the referring agency, or the IDVA working it) may, not any provision the referral happens to reach.
-        if (state.riskLevel === 'high' && assessed.data.level !== 'high' && byProvision !== undefined && byProvision !== HIGH_RISK_PROVISION) {
-          throw new DomainError('not-allowed', 'only the referring agency or the IDVA may lower a high-risk referral');
+        // Lowering a high risk takes the advocate (and for an adult, MARAC) away from the person: only those who
+        // know the risk best (the referring agency, or the advocate working it) may, not any provision it reaches.
+        if (state.riskLevel === 'high' && assessed.data.level !== 'high' && byProvision !== undefined && !HIGH_RISK_ADVOCATES.includes(byProvision)) {
+          throw new DomainError('not-allowed', 'only the referring agency or the IDVA (or, for a young person, the YPVA) may lower a high-risk referral');
         }
         return [assessed];
       }

@@ -1,8 +1,14 @@
-import type { RoutingPolicy } from '../policy/policy';
+import type { ProvisionId, RoutingPolicy } from '../policy/policy';
 import type { RiskLevel } from '../risk/dash';
 import { assertNever } from '../shared/domain-error';
 import { flag, reason, route, type Finding } from './findings';
 import { NATIONAL_REFUGE_SEARCH_FLAG, NATIONAL_REFUGE_SEARCH_REASON, type RoutingFacts } from './routing.types';
+
+/** Where high risk goes: an adult's to the IDVA (with MARAC), a young person's to the young person violence advocate. */
+export const HIGH_RISK_PROVISION = 'idva' satisfies ProvisionId;
+export const YOUNG_PERSON_PROVISION = 'ypva' satisfies ProvisionId;
+/** The advocates who work a high risk, and so may judge it lower. */
+export const HIGH_RISK_ADVOCATES: readonly ProvisionId[] = [HIGH_RISK_PROVISION, YOUNG_PERSON_PROVISION];
 
 /**
  * The victim rules of routing-policy.md, in its order; all that apply fire. A child under 13 is not a domestic
@@ -37,7 +43,7 @@ function effectiveRiskLevel(facts: RoutingFacts): RiskLevel | null {
 function youngPerson(facts: RoutingFacts, { ageBands }: RoutingPolicy, risk: RiskLevel | null): Finding[] {
   if (facts.subjectAgeYears < ageBands.youngPersonFrom || facts.subjectAgeYears > ageBands.youngPersonTo) return [];
   // A high-risk 13–15-year-old has no IDVA or MARAC, so the advocate must not wait for consent either.
-  return [route('young-person', 'ypva', risk === 'high' ? 'proceeds-without-consent' : 'voluntary')];
+  return [route('young-person', YOUNG_PERSON_PROVISION, risk === 'high' ? 'proceeds-without-consent' : 'voluntary')];
 }
 
 function riskRoute(facts: RoutingFacts, { ageBands }: RoutingPolicy, risk: RiskLevel | null): Finding[] {
@@ -45,7 +51,7 @@ function riskRoute(facts: RoutingFacts, { ageBands }: RoutingPolicy, risk: RiskL
   switch (risk) {
     case 'high':
       return [
-        route('high-risk', 'idva', 'proceeds-without-consent'),
+        route('high-risk', HIGH_RISK_PROVISION, 'proceeds-without-consent'),
         { kind: 'marac', ruleId: 'high-risk', hasChildren: facts.children.some((child) => child.ageYears < ageBands.householdChildUnder) },
       ];
     case 'medium':
