@@ -107,9 +107,10 @@ export class CaseFollowUps {
     const opened = caseOpenedElsewhere(from.state.opened, { toProvision, toCaseId, at, kind }, this.policy);
     this.state.rememberCase(toCaseId, opened.data.referralId, toProvision);
     await appendOnce(this.store, this.codec, { streamId: streams.case(toCaseId), expected: 'no-stream', idName: `opened\n${toCaseId}` }, opened, routerContext(trigger));
-    // A decision the case it came from missed (the move raced the router's reprioritising it): the new case has it.
+    // A decision that kept the case it came from, whose reprioritising the move raced: the new case takes it. Only
+    // such a decision: one that came after the move never had this case, and read again later must not reach it.
     const latest = await this.latestDecision(opened.data.referralId);
-    if (latest) await this.reprioritise(toCaseId, latest, trigger);
+    if (latest?.cases.some((kept) => kept.caseId === fromCaseId && !kept.opened)) await this.reprioritise(toCaseId, latest, trigger);
   }
 
   private async latestDecision(referralId: string): Promise<ReferralRouted['data'] | null> {

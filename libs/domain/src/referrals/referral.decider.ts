@@ -1,5 +1,5 @@
 import type { ProvisionId, RoutingPolicy } from '../policy/policy';
-import { HIGH_RISK_ADVOCATES } from '../routing/victim-rules';
+import { HIGH_RISK_PROVISION } from '../routing/victim-rules';
 import { riskInputsOf, scoreRisk, type RiskInputs, type RiskLevel } from '../risk/dash';
 import { assertNever, DomainError } from '../shared/domain-error';
 import type { ReferralRouted } from '../routing/referral-routed';
@@ -157,10 +157,11 @@ export const referralDecider = {
         }
         const { referralId, riskAssessment, policy, byProvision } = command.data;
         const assessed = assess(referralId, state.assessments, riskAssessment, policy, riskAssessment.assessedAt);
-        // Lowering a high risk takes the advocate (and for an adult, MARAC) away from the person: only those who
-        // know the risk best (the referring agency, or the advocate working it) may, not any provision it reaches.
-        if (state.riskLevel === 'high' && assessed.data.level !== 'high' && byProvision !== undefined && !HIGH_RISK_ADVOCATES.includes(byProvision)) {
-          throw new DomainError('not-allowed', 'only the referring agency or the IDVA (or, for a young person, the YPVA) may lower a high-risk referral');
+        // Lowering a high risk takes the IDVA and MARAC away from the person: only those who know the risk best (the
+        // referring agency, or the IDVA working it) may, not any provision it reaches. (A YPVA works the risk of a
+        // 13–15-year-old alone, but also of a 16–17-year-old beside the IDVA: it asks the referrer.)
+        if (state.riskLevel === 'high' && assessed.data.level !== 'high' && byProvision !== undefined && byProvision !== HIGH_RISK_PROVISION) {
+          throw new DomainError('not-allowed', 'only the referring agency or the IDVA may lower a high-risk referral');
         }
         return [assessed];
       }

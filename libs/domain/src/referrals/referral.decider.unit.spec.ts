@@ -113,13 +113,14 @@ describe('the referral decider', () => {
     spec.given(high).when(withdraw('withdrawn by phone; risk still high')).thenMatches([{ type: 'ConsentRecorded', data: { given: false } }]);
   });
 
-  it('lets only the referring agency or the advocate (IDVA, or YPVA for a young person) lower a high-risk referral; any provision routed to may raise it', () => {
+  it('lets only the referring agency or the IDVA lower a high-risk referral; any provision routed to may raise it', () => {
     const body = submission();
     const high = [received(body), referralDecider.decide(receive(body), { status: 'none' })[1]];
     const by = (yes: number, byProvision?: 'idva' | 'ypva' | 'mash') => ({ type: 'ReassessRisk' as const, data: { referralId: 'r-1', riskAssessment: checklist(yes), reassessedAt: '2026-11-22T10:00:00Z', policy, byProvision } });
     spec.given(high).when(by(0, 'mash')).thenThrows('not-allowed', /only the referring agency or the IDVA/);
     spec.given(high).when(by(0, 'idva')).thenMatches([{ type: 'RiskAssessed', data: { level: 'standard' } }]);
-    spec.given(high).when(by(0, 'ypva')).thenMatches([{ type: 'RiskAssessed', data: { level: 'standard' } }]);
+    // The YPVA works a 16–17-year-old's risk beside the IDVA: lowering it is not the YPVA's alone.
+    spec.given(high).when(by(0, 'ypva')).thenThrows('not-allowed');
     spec.given(high).when(by(0)).thenMatches([{ type: 'RiskAssessed', data: { level: 'standard' } }]);
     spec.given(high).when(by(16, 'mash')).thenMatches([{ type: 'RiskAssessed', data: { level: 'high' } }]);
     const medium = [received(body), referralDecider.decide(receive(submission({ riskAssessment: checklist(11) })), { status: 'none' })[1]];

@@ -7,8 +7,6 @@ import { NATIONAL_REFUGE_SEARCH_FLAG, NATIONAL_REFUGE_SEARCH_REASON, type Routin
 /** Where high risk goes: an adult's to the IDVA (with MARAC), a young person's to the young person violence advocate. */
 export const HIGH_RISK_PROVISION = 'idva' satisfies ProvisionId;
 export const YOUNG_PERSON_PROVISION = 'ypva' satisfies ProvisionId;
-/** The advocates who work a high risk, and so may judge it lower. */
-export const HIGH_RISK_ADVOCATES: readonly ProvisionId[] = [HIGH_RISK_PROVISION, YOUNG_PERSON_PROVISION];
 
 /**
  * The victim rules of routing-policy.md, in its order; all that apply fire. A child under 13 is not a domestic
