@@ -36,25 +36,25 @@ describe('the queue read model on a real SQLite file', () => {
     });
   }
 
-  it('orders by risk level, then repeat, then children, then oldest routing', () => {
+  /** A case at each step of the queue's order. */
+  function openOneOfEach(): void {
     open('standard', { riskLevel: 'standard', routedAt: '2026-11-20T09:00:00.000Z' });
     open('medium-late', { routedAt: '2026-11-23T10:00:00.000Z' });
     open('medium-early', { routedAt: '2026-11-23T08:00:00.000Z' });
     open('medium-children', { hasChildren: true, routedAt: '2026-11-23T11:00:00.000Z' });
     open('medium-repeat', { repeat: true, routedAt: '2026-11-23T12:00:00.000Z' });
     open('high', { riskLevel: 'high', routedAt: '2026-11-23T13:00:00.000Z' });
+  }
+
+  it('orders by risk level, then repeat, then children, then oldest routing', () => {
+    openOneOfEach();
     expect(queue.page('outreach', ['awaiting', 'active'], 50, null).map((row) => row.case_id)).toEqual([
       'high', 'medium-repeat', 'medium-children', 'medium-early', 'medium-late', 'standard',
     ]);
   });
 
   it('pages in that order from where the last page ended, so a case leaving the list skips no other', () => {
-    open('standard', { riskLevel: 'standard', routedAt: '2026-11-20T09:00:00.000Z' });
-    open('medium-late', { routedAt: '2026-11-23T10:00:00.000Z' });
-    open('medium-early', { routedAt: '2026-11-23T08:00:00.000Z' });
-    open('medium-children', { hasChildren: true, routedAt: '2026-11-23T11:00:00.000Z' });
-    open('medium-repeat', { repeat: true, routedAt: '2026-11-23T12:00:00.000Z' });
-    open('high', { riskLevel: 'high', routedAt: '2026-11-23T13:00:00.000Z' });
+    openOneOfEach();
     open('high-twin', { riskLevel: 'high', routedAt: '2026-11-23T13:00:00.000Z' });
     const awaiting = (after: ReturnType<typeof queueKeyOf> | null) => queue.page('outreach', ['awaiting'], 2, after);
     const seen: string[] = [];
