@@ -160,6 +160,25 @@ describe('routing over HTTP', () => {
     expect(second.marac).toMatchObject({ repeat: true });
   });
 
+  it("routes a repeat MARAC without consent at once, asks the referrer for its reason, and stops asking once it is recorded", async () => {
+    const person = { lastName: 'Marac-Unconsented', firstName: 'Una', dateOfBirth: '1991-02-03' };
+    await routed(validVictimReferral({ agencyReference: 'RT-RMC-1', subject: person, riskAssessment: validRiskAssessment({ answers: answers(15) }) }));
+    const withoutConsent = { given: false, lawfulBasis: 'safeguarding', notes: null };
+    const second = await routed(validVictimReferral({ agencyReference: 'RT-RMC-2', subject: person, children: [], consent: withoutConsent, riskAssessment: validRiskAssessment({ answers: answers(2) }) }));
+    expect(second).toMatchObject({ status: 'routed', riskLevel: 'high', routes: [{ provision: 'idva', status: 'routed' }], marac: { repeat: true } });
+    expect(second.flags).toContain('consent-reason-missing');
+    expect(second.reasons).toContain("High risk goes ahead without consent, and the referrer's reason for it is not recorded: the referrer records it with the consent (given false, with notes).");
+
+    await app.http().post(`/v1/referrals/${second.referralId}/consent`).set(bearer(police)).send({ consent: { ...withoutConsent, notes: 'heard at MARAC last month; she is in danger' } }).expect(202);
+    let after = second;
+    for (let attempt = 0; attempt < 200 && after.routedAt === second.routedAt; attempt += 1) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      after = (await app.http().get(`/v1/referrals/${second.referralId}`).set(bearer(police))).body;
+    }
+    expect(after).toMatchObject({ status: 'routed', riskLevel: 'high', routes: [{ provision: 'idva', caseId: second.routes[0].caseId }] });
+    expect(after.flags).not.toContain('consent-reason-missing');
+  });
+
   it("answers a referrer whose own answers make the referral high exactly as if no other agency had listed the person", async () => {
     const gp = (await app.createPrincipal({ role: 'referrer', name: 'GP practice 2', agency: 'portsmouth-gp' })).token;
     const person = { lastName: 'Marac-Hidden', firstName: 'Moe', dateOfBirth: '1987-04-05' };

@@ -70,6 +70,7 @@ export function gatherFacts(input: {
   const { received, assessment, repeat, policy } = input;
   const submission = received.submission;
   const referralDate = localDateOf(received.receivedAt, policy.calendar.timeZone);
+  const consent = input.consent ?? submission.consent;
   // A repeat MARAC case is high risk whatever the score. The assessment keeps the criteria it was scored with (under
   // its own policy's thresholds), and repeat-marac joins them: one rule, however the policy changed since.
   const risk = assessment && repeat.repeatMarac
@@ -82,7 +83,7 @@ export function gatherFacts(input: {
     subjectAgeYears: ageOn(submission.subject.dateOfBirth, referralDate),
     riskLevel: risk ? risk.level : null,
     riskCriteria: risk ? risk.criteria : [],
-    consent: input.consent ? { given: input.consent.given, lawfulBasis: input.consent.lawfulBasis } : { given: submission.consent.given, lawfulBasis: submission.consent.lawfulBasis },
+    consent: { given: consent.given, lawfulBasis: consent.lawfulBasis, reasonRecorded: Boolean(consent.notes?.trim()) },
     needsSafeAccommodation: submission.needs.safeAccommodation,
     refugeUnitsFree: input.refugeUnitsFree,
     children: submission.children.map((child, index) => ({

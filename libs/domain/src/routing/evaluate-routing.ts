@@ -86,6 +86,10 @@ function assemble(facts: RoutingFacts, policy: RoutingPolicy, findings: Finding[
   const encompass = notified.map(({ childIndex, school }) => ({ childIndex, school, dueBy: schoolDayStart! }));
   if (localDateOf(facts.routedAt, policy.calendar.timeZone) > policy.calendar.coversThrough) flags.add('calendar-out-of-date');
   reasons.push(...consentReasons(facts, routes, marac, policy));
+  if (reasonMissingWithoutConsent(facts)) {
+    flags.add('consent-reason-missing');
+    reasons.push("High risk goes ahead without consent, and the referrer's reason for it is not recorded: the referrer records it with the consent (given false, with notes).");
+  }
   const status = statusOf(routes);
   if (status === 'not-eligible' && reasons.length === 0) reasons.push('No rule of the policy routes this referral.');
   return { policyId: policy.id, status, routes, marac, encompass, rulesFired: [...rulesFired], flags: [...flags], reasons };
@@ -102,6 +106,16 @@ function toRoute(provision: ProvisionId, proposal: ProposedRoute, facts: Routing
 function statusOf(routes: Route[]): RoutingStatus {
   if (routes.some((route) => route.status !== 'held-awaiting-consent')) return 'routed';
   return routes.length > 0 ? 'awaiting-consent' : 'not-eligible';
+}
+
+/**
+ * High risk goes ahead without consent, and the referrer's reason is required (routing-policy.md, "Consent"). Intake
+ * asks for it when the checklist scores high; a repeat MARAC, or a reassessment, makes a referral high later, and
+ * routing does not wait for the reason: it goes ahead and asks for it. Decisions made before the reason was kept
+ * say nothing of it.
+ */
+function reasonMissingWithoutConsent({ riskLevel, consent }: RoutingFacts): boolean {
+  return riskLevel === 'high' && !consent.given && consent.reasonRecorded === false;
 }
 
 function consentReasons(facts: RoutingFacts, routes: Route[], marac: MaracListing | null, policy: RoutingPolicy): string[] {

@@ -33,6 +33,22 @@ describe('consent', () => {
     });
   });
 
+  it("given high risk without consent and without the referrer's reason (a repeat MARAC), when routed, then the IDVA and MARAC still proceed and the reason is asked for", () => {
+    const outcome = evaluateRouting(victim({ riskLevel: 'high', riskCriteria: ['repeat-marac'], consent: { given: false, lawfulBasis: 'safeguarding', reasonRecorded: false } }), policy);
+    expect(outcome).toMatchObject({ status: 'routed', routes: [{ provision: 'idva', status: 'routed' }], marac: { meetingId: 'marac-fortnightly-2026-11-26' } });
+    expect(outcome.flags).toContain('consent-reason-missing');
+    expect(outcome.reasons).toContain("High risk goes ahead without consent, and the referrer's reason for it is not recorded: the referrer records it with the consent (given false, with notes).");
+  });
+
+  it("given high risk without consent and with the referrer's reason, or medium risk without either, when routed, then no reason is asked for", () => {
+    const flagsOf = (overrides: Partial<RoutingFacts>) => evaluateRouting(victim(overrides), policy).flags;
+    expect(flagsOf({ riskLevel: 'high', consent: { given: false, lawfulBasis: 'safeguarding', reasonRecorded: true } })).not.toContain('consent-reason-missing');
+    expect(flagsOf({ riskLevel: 'medium', consent: { given: false, lawfulBasis: 'safeguarding', reasonRecorded: false } })).not.toContain('consent-reason-missing');
+    expect(flagsOf({ riskLevel: 'high', consent: { given: true, lawfulBasis: 'consent', reasonRecorded: false } })).not.toContain('consent-reason-missing');
+    // A decision made before the reason was kept is replayed as it was made.
+    expect(flagsOf({ riskLevel: 'high', ...withoutConsent })).not.toContain('consent-reason-missing');
+  });
+
   it('given high risk, a refuge needed and no consent, when routed, then the IDVA proceeds and the refuge waits for consent', () => {
     const outcome = evaluateRouting(victim({ riskLevel: 'high', needsSafeAccommodation: true, ...withoutConsent }), policy);
     expect(outcome.status).toBe('routed');

@@ -14,7 +14,11 @@ export interface RoutingFacts {
   subjectAgeYears: number;
   riskLevel: RiskLevel | null;
   riskCriteria: string[];
-  consent: { given: boolean; lawfulBasis: LawfulBasis };
+  /**
+   * `reasonRecorded`: whether the referrer said why it goes ahead without consent (the text stays sealed with the
+   * referral); missing in decisions made before it was kept.
+   */
+  consent: { given: boolean; lawfulBasis: LawfulBasis; reasonRecorded?: boolean };
   needsSafeAccommodation: boolean;
   refugeUnitsFree: number;
   children: RoutingChild[];
@@ -57,6 +61,7 @@ export const ROUTING_FLAGS = [
   'encompass-school-not-known',
   'risk-assessment-missing',
   'calendar-out-of-date',
+  'consent-reason-missing',
 ] as const;
 export type RoutingFlag = (typeof ROUTING_FLAGS)[number];
 
