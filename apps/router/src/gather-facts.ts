@@ -27,29 +27,26 @@ export interface RepeatFindings {
 
 /**
  * Repeat victimisation: earlier referrals of the same person within the window (certain matches only count;
- * possible ones are listed for someone to confirm). Repeat MARAC: one of them was listed at MARAC within the window
- * and names the same perpetrator.
+ * possible ones are listed for someone to confirm). Repeat MARAC: an earlier referral of the person, naming the
+ * same perpetrator, was listed at MARAC within the MARAC window before this one, however long ago it was received
+ * (a reassessment may have listed it later).
  */
-export function findRepeats(person: Omit<IndexedPerson, 'maracListedAt'>, state: RouterState, policy: RoutingPolicy): RepeatFindings {
+export function findRepeats(person: Omit<IndexedPerson, 'maracListings'>, state: RouterState, policy: RoutingPolicy): RepeatFindings {
   const { timeZone } = policy.calendar;
-  const months = policy.repeatVictimisation.windowMonths;
-  const earlier = state
-    .candidatesFor(person)
-    .filter((candidate) => candidate.receivedAt < person.receivedAt && isWithinMonths(candidate.receivedAt, person.receivedAt, months, timeZone));
-  const certain = earlier.filter((candidate) => matchIndexed(person, candidate) === 'certain');
-  const possible = earlier.filter((candidate) => matchIndexed(person, candidate) === 'possible');
+  const before = state.candidatesFor(person).filter((candidate) => candidate.receivedAt < person.receivedAt);
+  const inWindow = (candidate: IndexedPerson) => isWithinMonths(candidate.receivedAt, person.receivedAt, policy.repeatVictimisation.windowMonths, timeZone);
+  const certain = before.filter((candidate) => matchIndexed(person, candidate) === 'certain');
+  const possible = before.filter((candidate) => inWindow(candidate) && matchIndexed(person, candidate) === 'possible');
   const samePerpetrator = (candidate: IndexedPerson) =>
     (person.otherPolicePersonId !== null && person.otherPolicePersonId === candidate.otherPolicePersonId) ||
     (person.otherBlocking !== null && person.otherBlocking === candidate.otherBlocking);
-  const heardAtMarac = certain.filter(
-    (candidate) =>
-      candidate.maracListedAt !== null &&
-      isWithinMonths(candidate.maracListedAt, person.receivedAt, policy.marac.repeatWindowMonths, timeZone) &&
-      samePerpetrator(candidate),
-  );
+  const listedInWindow = (candidate: IndexedPerson) =>
+    candidate.maracListings.some((listedAt) => listedAt <= person.receivedAt && isWithinMonths(listedAt, person.receivedAt, policy.marac.repeatWindowMonths, timeZone));
+  const heardAtMarac = certain.filter((candidate) => listedInWindow(candidate) && samePerpetrator(candidate));
+  const repeats = certain.filter(inWindow);
   return {
-    isRepeat: certain.length > 0,
-    previousReferralIds: certain.map((candidate) => candidate.referralId).sort(),
+    isRepeat: repeats.length > 0,
+    previousReferralIds: repeats.map((candidate) => candidate.referralId).sort(),
     repeatMarac: heardAtMarac.length > 0,
     maracReferralIds: heardAtMarac.map((candidate) => candidate.referralId).sort(),
     possibleMatchReferralIds: possible.map((candidate) => candidate.referralId).sort(),

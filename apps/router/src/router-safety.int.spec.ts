@@ -133,6 +133,24 @@ describe('the router, when things do not go in the usual order', () => {
     expect(decision.facts.riskLevel).toBe('high');
   });
 
+  it('reads the log again after an upgrade of its index, deciding nothing twice, and still knows who was at MARAC', async () => {
+    const high = { riskAssessment: { tool: 'DASH', answers: answers(15), professionalJudgement: { highRisk: false, rationale: null }, policeCalloutsLast12Months: 1, assessedAt: new Date().toISOString() } };
+    let router = startRouter();
+    const before = await receive('BEFORE-UPGRADE', { subject: { lastName: 'Upgraded' }, children: [], ...high });
+    await settle(router);
+    await stopRouter(router);
+    const file = new Database(path.join(kit.directory, 'router-state.sqlite'));
+    file.exec('UPDATE index_version SET version = 1');
+    file.close();
+    router = startRouter();
+    await settle(router);
+
+    const again = await receive('AFTER-UPGRADE', { subject: { lastName: 'Upgraded' }, children: [] });
+    await settle(router);
+    expect(await decisionsOf(before)).toHaveLength(1);
+    expect((await decisionsOf(again))[0].facts.repeat).toMatchObject({ isRepeat: true, previousReferralIds: [before], repeatMarac: true });
+  });
+
   it('offers a freed refuge unit to the person waiting even when the router was behind both the wait and the release', async () => {
     let router = startRouter(oneRefugeUnit);
     const first = await receive('IN-REFUGE', needsRefuge, 'victim', oneRefugeUnit);

@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import { createHmac } from 'node:crypto';
+import { createHmac, randomUUID } from 'node:crypto';
 import { blockingKey, normaliseName, normalisePostcode, type PersonKeys } from '@spoc/domain';
 import type { LogCheckpoint } from '@spoc/event-store';
 
@@ -14,8 +14,15 @@ export interface IndexedPerson {
   otherBlocking: string | null;
   otherPolicePersonId: string | null;
   receivedAt: string;
-  maracListedAt: string | null;
+  /** When each decision listing the referral at MARAC was made, oldest first. */
+  maracListings: string[];
 }
+
+/**
+ * What the index holds changes meaning with this number (2: names of every script, every MARAC listing kept, not
+ * only the latest): a file from before is emptied once, and the router reads the log again from the start.
+ */
+const INDEX_VERSION = 2;
 
 /**
  * The router's own state: its checkpoint and the person index. Like every read model it can be dropped and
@@ -46,8 +53,12 @@ export class RouterState {
     }
     db.exec(`CREATE TABLE IF NOT EXISTS persons (
       referral_id TEXT PRIMARY KEY, blocking TEXT NOT NULL, first_name TEXT, postcode TEXT, police_person_id TEXT,
-      nhs_number TEXT, other_blocking TEXT, other_police_person_id TEXT, received_at TEXT NOT NULL, marac_listed_at TEXT
+      nhs_number TEXT, other_blocking TEXT, other_police_person_id TEXT, received_at TEXT NOT NULL
     ) WITHOUT ROWID`);
+    // Every listing, not only the latest: a later decision re-listing the earlier referral must not hide that it
+    // was heard at MARAC in the window before a new referral (routing-policy.md, repeat MARAC).
+    db.exec('CREATE TABLE IF NOT EXISTS marac_listings (referral_id TEXT NOT NULL, listed_at TEXT NOT NULL, PRIMARY KEY (referral_id, listed_at)) WITHOUT ROWID');
+    db.exec('CREATE TABLE IF NOT EXISTS index_version (version INTEGER NOT NULL)');
     db.exec('CREATE INDEX IF NOT EXISTS persons_blocking ON persons (blocking)');
     db.exec('CREATE INDEX IF NOT EXISTS persons_police ON persons (police_person_id) WHERE police_person_id IS NOT NULL');
     db.exec('CREATE INDEX IF NOT EXISTS persons_nhs ON persons (nhs_number) WHERE nhs_number IS NOT NULL');
@@ -62,7 +73,9 @@ export class RouterState {
       upsert: db.prepare(`INSERT INTO persons (referral_id, blocking, first_name, postcode, police_person_id, nhs_number, other_blocking, other_police_person_id, received_at)
         VALUES (@referralId, @blocking, @firstName, @postcode, @policePersonId, @nhsNumber, @otherBlocking, @otherPolicePersonId, @receivedAt)
         ON CONFLICT (referral_id) DO NOTHING`),
-      listed: db.prepare('UPDATE persons SET marac_listed_at = ? WHERE referral_id = ? AND (marac_listed_at IS NULL OR marac_listed_at < ?)'),
+      listed: db.prepare('INSERT OR IGNORE INTO marac_listings (referral_id, listed_at) VALUES (?, ?)'),
+      listingsOf: db.prepare<[string], { listed_at: string }>('SELECT listed_at FROM marac_listings WHERE referral_id = ? ORDER BY listed_at'),
+      forgetListings: db.prepare('DELETE FROM marac_listings WHERE referral_id = ?'),
       // Three lookups, each on its own index (an OR across them, or a partial index without IS NOT NULL, scans).
       byBlocking: db.prepare<[string], PersonRow>('SELECT * FROM persons WHERE blocking = ?'),
       byPolice: db.prepare<[string], PersonRow>('SELECT * FROM persons WHERE police_person_id = ? AND police_person_id IS NOT NULL'),
@@ -72,6 +85,16 @@ export class RouterState {
       caseById: db.prepare<[string], { referral_id: string; provision: string }>('SELECT referral_id, provision FROM cases WHERE case_id = ?'),
       casesOf: db.prepare<[string], { case_id: string; provision: string }>('SELECT case_id, provision FROM cases WHERE referral_id = ?'),
     };
+    const stored = db.prepare<[], { version: number }>('SELECT version FROM index_version').get()?.version ?? 0;
+    if (stored < INDEX_VERSION) {
+      const known = db.prepare<[], { n: number }>('SELECT count(*) AS n FROM persons').get()!.n > 0;
+      if (known) process.stderr.write(`router state: the person index is from before version ${INDEX_VERSION}; reading the log again from the start\n`);
+      db.transaction(() => {
+        this.forgetAll();
+        db.exec('DELETE FROM index_version');
+        db.prepare('INSERT INTO index_version (version) VALUES (?)').run(INDEX_VERSION);
+      })();
+    }
   }
 
   checkpoint(name: string): LogCheckpoint | null {
@@ -87,7 +110,8 @@ export class RouterState {
   hashPerson(keys: PersonKeys, other: { lastName: string | null; dateOfBirth: string | null; policePersonId: string | null } | null) {
     const hash = (value: string | null) => (value ? createHmac('sha256', this.matchKey).update(value).digest('hex') : null);
     return {
-      blocking: hash(blockingKey(keys))!,
+      // No name to match by: a key no one else has (the person is found by police id or NHS number, if at all).
+      blocking: hash(blockingKey(keys)) ?? `unmatched:${randomUUID()}`,
       firstName: hash(normaliseName(keys.firstName)),
       postcode: hash(normalisePostcode(keys.postcode)),
       policePersonId: hash(keys.policePersonId),
@@ -100,18 +124,19 @@ export class RouterState {
   /** Everything this state knows, and its checkpoints, gone: the router reads the log again from the start. */
   forgetAll(): void {
     this.db.transaction(() => {
-      this.db.exec('DELETE FROM persons; DELETE FROM cases; DELETE FROM checkpoints');
+      this.db.exec('DELETE FROM persons; DELETE FROM marac_listings; DELETE FROM cases; DELETE FROM checkpoints');
     })();
   }
 
   /** An erased referral is no one's earlier referral: its subject leaves the index. */
   forgetPerson(referralId: string): void {
     this.statements.forget.run(referralId);
+    this.statements.forgetListings.run(referralId);
     // The write-ahead log still holds the pages as they were: copied back and emptied at once (erasures are rare).
     if (!this.db.inTransaction) this.db.pragma('wal_checkpoint(TRUNCATE)');
   }
 
-  remember(person: Omit<IndexedPerson, 'maracListedAt'>): void {
+  remember(person: Omit<IndexedPerson, 'maracListings'>): void {
     this.statements.upsert.run(person);
   }
 
@@ -129,7 +154,7 @@ export class RouterState {
   }
 
   recordMaracListing(referralId: string, listedAt: string): void {
-    this.statements.listed.run(listedAt, referralId, listedAt);
+    this.statements.listed.run(referralId, listedAt);
   }
 
   candidatesFor(person: Pick<IndexedPerson, 'referralId' | 'blocking' | 'policePersonId' | 'nhsNumber'>): IndexedPerson[] {
@@ -148,7 +173,7 @@ export class RouterState {
       otherBlocking: row.other_blocking,
       otherPolicePersonId: row.other_police_person_id,
       receivedAt: row.received_at,
-      maracListedAt: row.marac_listed_at,
+      maracListings: this.statements.listingsOf.all(row.referral_id).map((listing) => listing.listed_at),
     }));
   }
 }
@@ -163,14 +188,13 @@ interface PersonRow {
   other_blocking: string | null;
   other_police_person_id: string | null;
   received_at: string;
-  marac_listed_at: string | null;
 }
 
 /**
  * Same matching rule as `matchPerson` (libs/domain), applied to hashed keys: identifiers decide when both have them,
  * otherwise the blocking key (last name + date of birth) tightened by first name or postcode.
  */
-export function matchIndexed(a: IndexedPerson | Omit<IndexedPerson, 'maracListedAt'>, b: IndexedPerson): 'certain' | 'possible' | 'none' {
+export function matchIndexed(a: IndexedPerson | Omit<IndexedPerson, 'maracListings'>, b: IndexedPerson): 'certain' | 'possible' | 'none' {
   if (a.policePersonId && b.policePersonId) return a.policePersonId === b.policePersonId ? 'certain' : 'none';
   if (a.nhsNumber && b.nhsNumber) return a.nhsNumber === b.nhsNumber ? 'certain' : 'none';
   if (a.blocking !== b.blocking) return 'none';

@@ -14,9 +14,13 @@ export interface PersonKeys {
 
 export type MatchStrength = 'certain' | 'possible' | 'none';
 
+/**
+ * Accents, case, spaces and punctuation aside, the letters of any script: a name typed in Cyrillic or Arabic is a
+ * name (kept to a–z, it was nothing, and every such person matched every other one born the same day).
+ */
 export function normaliseName(name: string | null): string | null {
   if (!name) return null;
-  const folded = name.normalize('NFKD').replace(/[\u0300-\u036f]/g, '').toLowerCase().replace(/[^a-z]/g, '');
+  const folded = name.normalize('NFKD').replace(/\p{M}/gu, '').toLowerCase().replace(/[^\p{L}]/gu, '');
   return folded || null;
 }
 
@@ -27,13 +31,16 @@ export function normalisePostcode(postcode: string | null): string | null {
 export function matchPerson(a: PersonKeys, b: PersonKeys): MatchStrength {
   if (a.policePersonId && b.policePersonId) return a.policePersonId === b.policePersonId ? 'certain' : 'none';
   if (a.nhsNumber && b.nhsNumber) return a.nhsNumber === b.nhsNumber ? 'certain' : 'none';
-  if (normaliseName(a.lastName) !== normaliseName(b.lastName) || a.dateOfBirth !== b.dateOfBirth) return 'none';
+  // A last name with no letters in it names no one: it matches nobody, not everybody without one.
+  const lastName = normaliseName(a.lastName);
+  if (lastName === null || lastName !== normaliseName(b.lastName) || a.dateOfBirth !== b.dateOfBirth) return 'none';
   const sameFirst = normaliseName(a.firstName) !== null && normaliseName(a.firstName) === normaliseName(b.firstName);
   const samePostcode = normalisePostcode(a.postcode) !== null && normalisePostcode(a.postcode) === normalisePostcode(b.postcode);
   return sameFirst || samePostcode ? 'certain' : 'possible';
 }
 
-/** The coarse key candidates are looked up by: every certain or possible match shares it. */
-export function blockingKey(keys: Pick<PersonKeys, 'lastName' | 'dateOfBirth'>): string {
-  return `${normaliseName(keys.lastName) ?? ''}|${keys.dateOfBirth}`;
+/** The coarse key candidates are looked up by: every certain or possible match shares it. Null: no name to match by. */
+export function blockingKey(keys: Pick<PersonKeys, 'lastName' | 'dateOfBirth'>): string | null {
+  const lastName = normaliseName(keys.lastName);
+  return lastName === null ? null : `${lastName}|${keys.dateOfBirth}`;
 }

@@ -30,3 +30,26 @@ describe('matching a person across referrals', () => {
     expect(blockingKey(sam)).toBe(blockingKey({ lastName: 'taylor', dateOfBirth: '1991-03-14' }));
   });
 });
+
+describe('names in other scripts', () => {
+  const olena: PersonKeys = { lastName: 'Коваленко', firstName: 'Олена', dateOfBirth: '1990-05-01', postcode: 'PO1 2AB', policePersonId: null, nhsNumber: null };
+  const amira: PersonKeys = { lastName: 'حداد', firstName: 'أميرة', dateOfBirth: '1990-05-01', postcode: 'PO1 2AB', policePersonId: null, nhsNumber: null };
+
+  it('tells two women apart whose names share no letter of a–z, though born the same day at the same postcode', () => {
+    expect(matchPerson(olena, amira)).toBe('none');
+    expect(blockingKey(olena)).not.toBe(blockingKey(amira));
+    expect(matchPerson(olena, { ...amira, postcode: 'PO4 8AA' })).toBe('none');
+  });
+
+  it('matches the same person in her own script, whatever the case or the accents', () => {
+    expect(matchPerson(olena, { ...olena, lastName: 'КОВАЛЕНКО', postcode: null })).toBe('certain');
+    expect(blockingKey({ lastName: 'Müller-Łukasiewicz', dateOfBirth: '1990-05-01' })).toBe('mullerłukasiewicz|1990-05-01');
+  });
+
+  it('matches no one by a last name with no letters in it', () => {
+    const dashes = { ...olena, lastName: '--' };
+    expect(matchPerson(dashes, { ...amira, lastName: '?' })).toBe('none');
+    expect(blockingKey(dashes)).toBeNull();
+  });
+});
+
