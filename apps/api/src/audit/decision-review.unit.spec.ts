@@ -27,7 +27,7 @@ describe('re-evaluating a stored routing decision', () => {
     const decision = storedDecision();
     expect(decision.outcome.rulesFired).toEqual(expect.arrayContaining(['high-risk', 'encompass']));
 
-    expect(reEvaluate(decision, policy)).toEqual({ policyFound: true, sameRoutes: true, sameRulesFired: true, mismatches: [] });
+    expect(reEvaluate(decision, policy)).toEqual({ policyFound: true, sameRoutes: true, sameRulesFired: true, sameOutcome: true, mismatches: [] });
   });
 
   it('names each route and the rules that differ from the record', () => {
@@ -39,7 +39,7 @@ describe('re-evaluating a stored routing decision', () => {
 
     const result = reEvaluate(decision, policy);
 
-    expect(result).toMatchObject({ policyFound: true, sameRoutes: false, sameRulesFired: false });
+    expect(result).toMatchObject({ policyFound: true, sameRoutes: false, sameRulesFired: false, sameOutcome: false });
     expect(result.mismatches).toEqual([
       { kind: 'route', provision: 'idva', recorded: expect.objectContaining({ status: 'waitlisted' }), reEvaluated: expect.objectContaining({ status: 'routed' }) },
       { kind: 'route', provision: 'mash', recorded: null, reEvaluated: expect.objectContaining({ ruleIds: ['children-in-household'] }) },
@@ -47,11 +47,31 @@ describe('re-evaluating a stored routing decision', () => {
     ]);
   });
 
+  it('names a MARAC listing, a status, flags or a school due time that differ, though the routes and rules agree', () => {
+    const decision = storedDecision();
+    decision.outcome.marac = { ...decision.outcome.marac!, date: '2026-12-24', meetingId: 'marac-daily-2026-12-24' };
+    decision.outcome.status = 'awaiting-consent';
+    decision.outcome.flags = [...decision.outcome.flags, 'calendar-out-of-date'];
+    decision.encompass = decision.encompass.map((notified) => ({ ...notified, dueBy: '2026-12-24T08:30:00.000Z' }));
+
+    const result = reEvaluate(decision, policy);
+
+    expect(result).toMatchObject({ sameRoutes: true, sameRulesFired: true, sameOutcome: false });
+    expect(result.mismatches.map((mismatch) => mismatch.kind)).toEqual(['status', 'marac', 'flags', 'encompass']);
+    expect(result.mismatches[1]).toMatchObject({ recorded: { date: '2026-12-24' }, reEvaluated: { date: storedDecision().outcome.marac!.date } });
+  });
+
+  it('does not expect schools to be told again by a later decision', () => {
+    const decision = { ...storedDecision(), decisionNumber: 1, encompass: [] };
+    expect(reEvaluate(decision, policy)).toMatchObject({ sameOutcome: true, mismatches: [] });
+  });
+
   it('says so when the policy version is not on file, rather than guessing', () => {
     expect(reEvaluate(storedDecision(), null)).toEqual({
       policyFound: false,
       sameRoutes: null,
       sameRulesFired: null,
+      sameOutcome: null,
       mismatches: [],
       note: 'policy version portsmouth-2026-1 is not in the policies directory',
     });

@@ -27,14 +27,16 @@ export type CaseEvent =
    * A waitlisted refuge case gets the unit someone else left: a new first-contact clock starts, for the place.
    * (While waitlisted the case is workable: the victim hears within the service level what is being done.)
    */
-  | { type: 'RefugePlaceOffered'; data: { caseId: string; /** absent in events recorded before it was kept */ referralId?: string; dueBy: string; offeredAt: string } }
+  // `policyId`: the policy whose service level set `dueBy` (absent, like `referralId`, in events recorded before it was kept).
+  | { type: 'RefugePlaceOffered'; data: { caseId: string; referralId?: string; dueBy: string; offeredAt: string; policyId?: string } }
   /**
    * A later decision on the referral (a reassessment, a consent) kept this case and changed what orders it in its
    * queue: the risk level, a repeat, children. `status` is the case's as it stands; nothing else changes.
    */
   | { type: 'CaseReprioritised'; data: { caseId: string; referralId: string; riskLevel: RiskLevel | null; repeat: boolean; hasChildren: boolean; decisionNumber: number; status: CaseStatus; reprioritisedAt: string } }
   /** What the router did after a decline: referred on to the policy's fallback provision... */
-  | { type: 'CaseReferredOn'; data: { caseId: string; referralId: string; toProvision: ProvisionId; toCaseId: string; referredAt: string } }
+  // `policyId`: the policy whose fallback chose `toProvision` (absent in events recorded before it was kept).
+  | { type: 'CaseReferredOn'; data: { caseId: string; referralId: string; toProvision: ProvisionId; toCaseId: string; referredAt: string; policyId?: string } }
   /** ...or, with no fallback left, handed back to the referrer with a plain reason (never the caseworker's text). */
   | { type: 'CaseReturnedToReferrer'; data: { caseId: string; referralId: string; reason: string; returnedAt: string } }
   /**
@@ -113,7 +115,7 @@ export const caseDecider = {
       case 'OfferRefugePlace': {
         if ((state.status !== 'awaiting' && state.status !== 'active') || state.routeStatus !== 'waitlisted') return [];
         const days = command.data.policy.provisions.refuge.firstContactWorkingDays;
-        return [{ type: 'RefugePlaceOffered', data: { caseId, referralId: state.opened.referralId, dueBy: addWorkingDays(at, days, command.data.policy.calendar), offeredAt: at } }];
+        return [{ type: 'RefugePlaceOffered', data: { caseId, referralId: state.opened.referralId, dueBy: addWorkingDays(at, days, command.data.policy.calendar), offeredAt: at, policyId: command.data.policy.id } }];
       }
       case 'Reprioritise': {
         const { riskLevel, repeat, hasChildren, decisionNumber } = command.data;
@@ -128,7 +130,7 @@ export const caseDecider = {
         if (state.status !== 'declined' || state.declineResolved) return [];
         const fallback = command.data.policy.provisions[state.opened.provision].declineFallback;
         if (fallback && !command.data.triedProvisions.includes(fallback)) {
-          return [{ type: 'CaseReferredOn', data: { caseId, referralId: state.opened.referralId, toProvision: fallback, toCaseId: command.data.toCaseId, referredAt: at } }];
+          return [{ type: 'CaseReferredOn', data: { caseId, referralId: state.opened.referralId, toProvision: fallback, toCaseId: command.data.toCaseId, referredAt: at, policyId: command.data.policy.id } }];
         }
         const reason = fallback
           ? `Declined by ${state.opened.provision}; ${fallback} has already had this referral, so it is returned to the referrer.`
@@ -216,6 +218,7 @@ export function caseOpenedElsewhere(
       dueBy: addWorkingDays(move.at, policy.provisions[move.toProvision].firstContactWorkingDays, policy.calendar),
       decisionNumber: from.decisionNumber,
       origin: { kind: move.kind, fromCaseId: from.caseId, fromProvision: from.provision },
+      policyId: policy.id,
     },
   };
 }

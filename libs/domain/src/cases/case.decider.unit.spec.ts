@@ -92,7 +92,7 @@ describe('refuge places offered from the waitlist', () => {
     const waitlisted = opened({ provision: 'refuge', ruleIds: ['safe-accommodation'], status: 'waitlisted' });
     // Tuesday 10:00 plus two working days is Thursday 10:00.
     spec.given([waitlisted]).when({ type: 'OfferRefugePlace', data: { caseId: 'c-1', at, policy } })
-      .then([{ type: 'RefugePlaceOffered', data: { caseId: 'c-1', referralId: 'r-1', dueBy: '2026-11-26T10:00:00.000Z', offeredAt: at } }]);
+      .then([{ type: 'RefugePlaceOffered', data: { caseId: 'c-1', referralId: 'r-1', dueBy: '2026-11-26T10:00:00.000Z', offeredAt: at, policyId: policy.id } }]);
     const offered: CaseEvent = { type: 'RefugePlaceOffered', data: { caseId: 'c-1', dueBy: '2026-11-26T10:00:00.000Z', offeredAt: at } };
     spec.given([waitlisted, offered]).when({ type: 'OfferRefugePlace', data: { caseId: 'c-1', at, policy } }).then([]);
     spec.given([waitlisted, claimed]).when({ type: 'OfferRefugePlace', data: { caseId: 'c-1', at, policy } }).thenMatches([{ type: 'RefugePlaceOffered' }]);
@@ -103,7 +103,7 @@ describe('what happens after a decline', () => {
   it("refers a case Victim Support declines on to the policy's fallback, outreach", () => {
     spec.given([opened({ provision: 'victim-support', ruleIds: ['standard-risk'], riskLevel: 'standard' }), declined])
       .when({ type: 'ResolveDecline', data: { caseId: 'c-1', toCaseId: 'c-2', at, policy, triedProvisions: ['victim-support'] } })
-      .then([{ type: 'CaseReferredOn', data: { caseId: 'c-1', referralId: 'r-1', toProvision: 'outreach', toCaseId: 'c-2', referredAt: at } }]);
+      .then([{ type: 'CaseReferredOn', data: { caseId: 'c-1', referralId: 'r-1', toProvision: 'outreach', toCaseId: 'c-2', referredAt: at, policyId: policy.id } }]);
   });
 
   it('returns a case to the referrer when the policy names no fallback, or the fallback already had it', () => {
@@ -123,7 +123,7 @@ describe('what happens after a decline', () => {
     const moved = caseOpenedElsewhere(opened().data, { toProvision: 'outreach', toCaseId: 'c-2', at, kind: 'transfer' }, policy);
     expect(moved.data).toMatchObject({
       caseId: 'c-2', referralId: 'r-1', provision: 'outreach', status: 'routed', riskLevel: 'high', hasChildren: true, routedAt: at,
-      dueBy: '2026-11-26T10:00:00.000Z', origin: { kind: 'transfer', fromCaseId: 'c-1', fromProvision: 'idva' },
+      dueBy: '2026-11-26T10:00:00.000Z', origin: { kind: 'transfer', fromCaseId: 'c-1', fromProvision: 'idva' }, policyId: policy.id,
     });
   });
 });

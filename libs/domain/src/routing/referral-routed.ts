@@ -52,6 +52,11 @@ export interface CaseOpened {
     decisionNumber: number;
     /** Absent for a case routing opened; set for one opened by a transfer or by referring on a declined case. */
     origin?: { kind: 'transfer' | 'decline'; fromCaseId: string; fromProvision: ProvisionId };
+    /**
+     * A case a move opened: the policy whose service level set `dueBy` (absent in those recorded before it was kept).
+     * A case routing opened has its decision's (`decisionNumber`).
+     */
+    policyId?: string;
   };
 }
 
