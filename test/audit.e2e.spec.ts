@@ -118,7 +118,7 @@ describe('the audit over HTTP', () => {
       policyVersion: 'portsmouth-2026-1',
       facts: { referralId: referral.referralId, riskLevel: 'high', policeAttended: true, children: [expect.objectContaining({ hasSchool: true })] },
       rulesFired: expect.arrayContaining(['high-risk', 'children-in-household', 'encompass']),
-      reEvaluation: { policyFound: true, sameRoutes: true, sameRulesFired: true, mismatches: [] },
+      reEvaluation: { policyFound: true, sameRoutes: true, sameRulesFired: true, sameOutcome: true, mismatches: [] },
     });
     expect(decision.routes.map((route: { caseId: string }) => route.caseId).sort()).toEqual(referral.routes.map((route) => route.caseId).sort());
     // The facts carry whether a school was named, never which school.

@@ -93,6 +93,21 @@ describe('the history of a referral', () => {
     expect(view.events.map((event) => event.streamId)).toContain(streams.case(transferred));
   });
 
+  it('follows a transfer, and the referral-on after it, from the log before the case read model has them', async () => {
+    const { referralId, caseId, subject } = await routedReferral();
+    await runner.stop(); // the read model stands still: it knows only the case routing opened
+    const transferredTo = randomUUID();
+    const referredOnTo = randomUUID();
+    await store.append(streams.case(caseId), codec.encode([{ type: 'CaseTransferred', data: { caseId, toProvision: 'outreach', toCaseId: transferredTo, reason: 'r', transferredAt: new Date().toISOString() } }], police, subject), 0n);
+    await store.append(streams.case(transferredTo), codec.encode([caseOpened(transferredTo, referralId, 'outreach'), { type: 'CaseReferredOn', data: { caseId: transferredTo, referralId, toProvision: 'victim-support', toCaseId: referredOnTo, referredAt: new Date().toISOString() } }], router), 'no-stream');
+    await store.append(streams.case(referredOnTo), codec.encode([caseOpened(referredOnTo, referralId, 'victim-support')], router), 'no-stream');
+
+    const view = (await history.of(referralId))!;
+
+    expect(view.events.map((event) => event.streamId)).toEqual(expect.arrayContaining([streams.case(transferredTo), streams.case(referredOnTo)]));
+    expect(view.chainValid).toBe(true);
+  });
+
   it('shows erased personal data as null once the subject key is destroyed, the chain still intact', async () => {
     const { referralId, subject } = await routedReferral();
     vault.destroyKey(subject.keyId);

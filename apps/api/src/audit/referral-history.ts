@@ -64,11 +64,9 @@ export class ReferralHistory {
       for (const routed of decision.cases ?? []) caseIds.add(routed.caseId);
       for (const notification of decision.encompass ?? []) notificationIds.add(notification.notificationId);
     }
-    const others = await Promise.all([
-      ...[...caseIds].map((caseId) => collect(this.store.readStream(streams.case(caseId)))),
-      ...[...notificationIds].map((id) => collect(this.store.readStream(streams.encompass(id)))),
-    ]);
-    const all = [referral, ...others];
+    const caseStreams = await this.casesFrom(caseIds);
+    const notifications = await Promise.all([...notificationIds].map((id) => collect(this.store.readStream(streams.encompass(id)))));
+    const all = [referral, ...caseStreams, ...notifications];
     const broken = all.map(firstBreak).filter((brokenAt): brokenAt is BrokenEvent => brokenAt !== null);
     broken.sort((a, b) => compare(BigInt(a.position), BigInt(b.position)));
     const events = all.flat().sort((a, b) => compare(a.position, b.position));
@@ -78,6 +76,22 @@ export class ReferralHistory {
       chainValid: broken.length === 0,
       firstBrokenEvent: broken[0] ?? null,
     };
+  }
+
+  /**
+   * The cases' streams, and those of the cases their moves opened (a transfer, a decline referred on), followed from
+   * the log itself: straight after a move the read model may not know the new case yet.
+   */
+  private async casesFrom(caseIds: Set<string>): Promise<RecordedEvent[][]> {
+    const read = new Map<string, RecordedEvent[]>();
+    let next = [...caseIds];
+    while (next.length > 0) {
+      const streamsRead = await Promise.all(next.map((caseId) => collect(this.store.readStream(streams.case(caseId)))));
+      next.forEach((caseId, index) => read.set(caseId, streamsRead[index]));
+      const movedTo = streamsRead.flat().map((event) => (event.data as { toCaseId?: unknown } | null)?.toCaseId);
+      next = [...new Set(movedTo.filter((id): id is string => typeof id === 'string' && !read.has(id)))];
+    }
+    return [...read.values()];
   }
 
   private view(event: RecordedEvent): HistoryEvent {
