@@ -146,6 +146,19 @@ describe('provider queues and the case lifecycle over HTTP', () => {
     await act('idva', cases.idva, 'transfer', { toProvision: 'outreach', reason: 'again' }).expect(409);
   });
 
+  it("refuses a transfer routing could never make (a victim to Up2U) or one that would open a second case where one is open", async () => {
+    const { referral, cases } = await routed({ ...high, children: [{ dateOfBirth: '2018-01-01', livesInHousehold: true, presentAtIncident: false }] });
+    expect(cases.mash).toBeDefined();
+    const toUp2u = await act('idva', cases.idva, 'transfer', { toProvision: 'up2u', reason: 'wrong service' }).expect(409);
+    expect(toUp2u.body.message).toMatch(/Up2U works with the person who uses abusive behaviour/);
+    const toMash = await act('idva', cases.idva, 'transfer', { toProvision: 'mash', reason: 'children' }).expect(409);
+    expect(toMash.body.message).toMatch(/already has an open case at mash/);
+    const { body } = await queue('mash').expect(200);
+    expect(body.items.filter((entry: { referralId: string }) => entry.referralId === referral.referralId)).toHaveLength(1);
+    const idva = await app.http().get(`/v1/cases/${cases.idva}`).set(bearer(tokens.idva)).expect(200);
+    expect(idva.body.status).toBe('awaiting');
+  });
+
   it('reassesses a transferred referral without pointing a route at the case that was transferred away', async () => {
     const { referral, cases } = await routed(high);
     await act('idva', cases.idva, 'transfer', { toProvision: 'outreach', reason: 'victim asked for community support instead' }).expect(200);

@@ -1,15 +1,20 @@
 import { Inject } from '@nestjs/common';
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
-import { caseDecider, caseOpenedElsewhere, streams, type CaseworkerCommand, type CaseEvent, type CaseState, type RoutingPolicy } from '@spoc/domain';
+import { caseDecider, caseOpenedElsewhere, DomainError, PROVISION_IDS, streams, type CaseworkerCommand, type CaseEvent, type CaseState, type ReferralType, type RoutingPolicy } from '@spoc/domain';
 import { EVENT_STORE, type EventStore } from '@spoc/event-store';
 import { appendOnce, type CommandContext, type EventCodec, type PersonalDataVault, type ProjectionRunner } from '@spoc/platform';
 import { CODEC, POLICY, PROJECTIONS, VAULT } from '../infrastructure/tokens';
+import { QueueProjection } from '../queues/queue.projection';
 import { loadStream } from '../shared/load-stream';
 import { subjectKeyOf } from '../shared/subject-key';
 
+/** What a transfer's rules look at, beyond the case: the handler looks them up. */
+type Looked = 'referralType' | 'openAt';
+type Requested = CaseworkerCommand extends infer C ? (C extends { type: 'TransferCase'; data: infer D } ? { type: 'TransferCase'; data: Omit<D, Looked> } : C) : never;
+
 /** A caseworker's action on a case: claim, contact attempt, decline, transfer or close. */
 export class ActOnCase {
-  constructor(readonly command: CaseworkerCommand, readonly context: CommandContext) {}
+  constructor(readonly command: Requested, readonly context: CommandContext) {}
 }
 
 /**
@@ -25,12 +30,14 @@ export class ActOnCaseHandler implements ICommandHandler<ActOnCase, CaseState> {
     @Inject(VAULT) private readonly vault: PersonalDataVault,
     @Inject(POLICY) private readonly policy: RoutingPolicy,
     @Inject(PROJECTIONS) private readonly projections: ProjectionRunner,
+    private readonly cases: QueueProjection,
   ) {}
 
-  async execute({ command, context }: ActOnCase): Promise<CaseState> {
-    const streamId = streams.case(command.data.caseId);
+  async execute({ command: requested, context }: ActOnCase): Promise<CaseState> {
+    const streamId = streams.case(requested.data.caseId);
     const { events, revision } = await loadStream<CaseEvent>(this.store, this.codec, streamId);
     const state = events.reduce(caseDecider.evolve, caseDecider.initialState());
+    const command = state.status === 'none' ? (requested as CaseworkerCommand) : await this.withWhatRulesLookAt(requested, state.opened.referralId);
     const decided = caseDecider.decide(command, state);
     if (state.status === 'none' || revision === null) return state; // decide has thrown not-found already
     const subject = await subjectKeyOf(this.store, this.vault, state.opened.referralId);
@@ -42,5 +49,14 @@ export class ActOnCaseHandler implements ICommandHandler<ActOnCase, CaseState> {
     }
     await this.projections.waitFor(position, 2000);
     return decided.reduce(caseDecider.evolve, state);
+  }
+
+  private async withWhatRulesLookAt(command: Requested, referralId: string): Promise<CaseworkerCommand> {
+    if (command.type !== 'TransferCase') return command;
+    let referralType: ReferralType | null = null;
+    for await (const received of this.store.readStream(streams.referral(referralId), { maxCount: 1 })) referralType = (received.data as { referralType: ReferralType }).referralType;
+    if (!referralType) throw new DomainError('not-found', 'no such referral');
+    const openAt = PROVISION_IDS.filter((provision) => this.cases.hasOpenCaseAt(referralId, provision));
+    return { ...command, data: { ...command.data, referralType, openAt } };
   }
 }

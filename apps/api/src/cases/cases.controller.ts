@@ -102,7 +102,7 @@ export class CasesController {
   }
 
   private async act(command: Action, caller: Principal, correlationId: string) {
-    await this.commands.execute(new ActOnCase(command as CaseworkerCommand, { actor: actorOf(caller), correlationId, causationId: null }));
+    await this.commands.execute(new ActOnCase(command, { actor: actorOf(caller), correlationId, causationId: null }));
     return this.detail(this.cases.find(command.data.caseId)!);
   }
 

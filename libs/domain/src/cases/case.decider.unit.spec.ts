@@ -1,9 +1,13 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { parsePolicy } from '../policy/policy';
+import { parsePolicy, type ProvisionId } from '../policy/policy';
+import type { ReferralType } from '../referrals/referral.types';
 import type { CaseOpened } from '../routing/referral-routed';
 import { specFor } from '../testing/given-when-then';
 import { caseDecider, caseOpenedElsewhere, type CaseEvent } from './case.decider';
+
+/** What the handler looks up for a transfer: a victim's referral, with no other case open. */
+const asVictim = { referralType: 'victim' as const, openAt: [] };
 
 const policy = parsePolicy(JSON.parse(readFileSync(path.resolve(__dirname, '../../../../policies/portsmouth-2026-1.json'), 'utf8')));
 const spec = specFor(caseDecider);
@@ -39,7 +43,7 @@ describe('the case lifecycle', () => {
   it("refuses to decline or transfer a case held for consent: either would route the person on without it", () => {
     const held = opened({ provision: 'outreach', ruleIds: ['medium-risk'], status: 'held-awaiting-consent', riskLevel: 'medium', dueBy: null });
     spec.given([held]).when({ type: 'DeclineCase', data: { caseId: 'c-1', reason: 'not for us', at } }).thenThrows('invalid-transition', /held until the victim's consent is recorded/);
-    spec.given([held]).when({ type: 'TransferCase', data: { caseId: 'c-1', toProvision: 'victim-support', toCaseId: 'c-2', reason: 'x', at } })
+    spec.given([held]).when({ type: 'TransferCase', data: { caseId: 'c-1', toProvision: 'victim-support', toCaseId: 'c-2', reason: 'x', at, ...asVictim } })
       .thenThrows('invalid-transition', /held until the victim's consent is recorded/);
   });
 
@@ -56,10 +60,21 @@ describe('the case lifecycle', () => {
   });
 
   it('transfers to another provision, but not to itself and not into the refuge waitlist', () => {
-    spec.given([opened()]).when({ type: 'TransferCase', data: { caseId: 'c-1', toProvision: 'outreach', toCaseId: 'c-2', reason: 'medium now', at } })
+    spec.given([opened()]).when({ type: 'TransferCase', data: { caseId: 'c-1', toProvision: 'outreach', toCaseId: 'c-2', reason: 'medium now', at, ...asVictim } })
       .then([{ type: 'CaseTransferred', data: { caseId: 'c-1', toProvision: 'outreach', toCaseId: 'c-2', reason: 'medium now', transferredAt: at } }]);
-    spec.given([opened()]).when({ type: 'TransferCase', data: { caseId: 'c-1', toProvision: 'idva', toCaseId: 'c-2', reason: 'x', at } }).thenThrows('invalid-transition', /own provision/);
-    spec.given([opened()]).when({ type: 'TransferCase', data: { caseId: 'c-1', toProvision: 'refuge', toCaseId: 'c-2', reason: 'x', at } }).thenThrows('invalid-transition', /refuge places/);
+    spec.given([opened()]).when({ type: 'TransferCase', data: { caseId: 'c-1', toProvision: 'idva', toCaseId: 'c-2', reason: 'x', at, ...asVictim } }).thenThrows('invalid-transition', /own provision/);
+    spec.given([opened()]).when({ type: 'TransferCase', data: { caseId: 'c-1', toProvision: 'refuge', toCaseId: 'c-2', reason: 'x', at, ...asVictim } }).thenThrows('invalid-transition', /refuge places/);
+  });
+
+  it('transfers only where routing could have sent the person: no victim to Up2U, no perpetrator to a victim service, no second open case', () => {
+    const transfer = (toProvision: ProvisionId, referralType: ReferralType, openAt: ProvisionId[] = []) =>
+      ({ type: 'TransferCase' as const, data: { caseId: 'c-1', toProvision, toCaseId: 'c-2', reason: 'x', at, referralType, openAt } });
+    spec.given([opened({ provision: 'outreach' })]).when(transfer('up2u', 'victim')).thenThrows('invalid-transition', /Up2U works with the person who uses abusive behaviour/);
+    spec.given([opened({ provision: 'outreach' })]).when(transfer('whos-in-charge', 'victim')).thenThrows('invalid-transition', /not a child-to-parent referral/);
+    spec.given([opened({ provision: 'outreach' })]).when(transfer('whos-in-charge', 'child-to-parent')).thenMatches([{ type: 'CaseTransferred' }]);
+    spec.given([opened({ provision: 'up2u', ruleIds: ['perpetrator'], riskLevel: null })]).when(transfer('idva', 'perpetrator')).thenThrows('invalid-transition', /worked by Up2U alone/);
+    spec.given([opened()]).when(transfer('mash', 'victim', ['idva', 'mash'])).thenThrows('invalid-transition', /already has an open case at mash/);
+    spec.given([opened()]).when(transfer('outreach', 'victim', ['idva', 'mash'])).thenMatches([{ type: 'CaseTransferred' }]);
   });
 
   it('closes only an active case, with its outcome', () => {

@@ -1,4 +1,5 @@
-import type { RoutingPolicy } from '../policy/policy';
+import type { ProvisionId, RoutingPolicy } from '../policy/policy';
+import type { ReferralType } from '../referrals/referral.types';
 import { reason, route, type Finding } from './findings';
 import type { RoutingFacts } from './routing.types';
 
@@ -21,4 +22,17 @@ export function childToParentRules(facts: RoutingFacts, { ageBands }: RoutingPol
     return [reason('child-to-parent', `Who's in Charge? is for parents of children aged ${range}; the child is outside that range.`)];
   }
   return [route('child-to-parent', 'whos-in-charge', 'voluntary')];
+}
+
+/**
+ * Why a provision may not work a referral of this type, or null if it may: what routing never does, a caseworker's
+ * move may not do either. Up2U is for the person who uses abusive behaviour, and that person goes nowhere else (a
+ * victim's service would hold the perpetrator's contact and see the victim's queue); Who's in Charge? is for a
+ * parent abused by their child.
+ */
+export function notForReferralType(referralType: ReferralType, provision: ProvisionId): string | null {
+  if (referralType === 'perpetrator') return provision === 'up2u' ? null : 'a perpetrator referral is worked by Up2U alone: it cannot go to a victim service';
+  if (provision === 'up2u') return "Up2U works with the person who uses abusive behaviour: a victim's case cannot go there";
+  if (provision === 'whos-in-charge' && referralType !== 'child-to-parent') return "Who's in Charge? works with parents abused by their child: this is not a child-to-parent referral";
+  return null;
 }
