@@ -149,6 +149,27 @@ describe('routing over HTTP', () => {
     expect(after.routes.map((route: { provision: string }) => route.provision)).toEqual(['outreach']);
   });
 
+  it("lets the caseworker's reassessment say the person now needs a refuge, and refuses a checklist older than the one it would replace", async () => {
+    const first = await routed(validVictimReferral({ agencyReference: 'RT-NEEDS', subject: { lastName: 'Needs-Refuge', firstName: 'Nia' }, children: [], riskAssessment: validRiskAssessment({ answers: answers(11) }) }));
+    expect(first.routes.map((route: { provision: string }) => route.provision)).toEqual(['outreach']);
+    const outreachCase = first.routes[0].caseId;
+
+    const older = validRiskAssessment({ answers: answers(11), assessedAt: '2020-01-01T09:00:00.000Z' });
+    const refused = await app.http().post(`/v1/referrals/${first.referralId}/reassessments`).set(bearer(outreach)).send({ riskAssessment: older, needs: { safeAccommodation: true } }).expect(400);
+    expect(refused.body.details).toEqual([{ field: 'riskAssessment.assessedAt', problem: expect.stringMatching(/earlier than the checklist it would replace/) }]);
+
+    await app.http().post(`/v1/referrals/${first.referralId}/reassessments`).set(bearer(outreach)).send({ riskAssessment: validRiskAssessment({ answers: answers(11) }), needs: { safeAccommodation: true } }).expect(202);
+    let after = first;
+    for (let attempt = 0; attempt < 200 && after.routedAt === first.routedAt; attempt += 1) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      after = (await app.http().get(`/v1/referrals/${first.referralId}`).set(bearer(police))).body;
+    }
+    expect(after.routes).toEqual(expect.arrayContaining([
+      expect.objectContaining({ provision: 'outreach', caseId: outreachCase }),
+      expect.objectContaining({ provision: 'refuge', ruleIds: ['safe-accommodation'] }),
+    ]));
+  });
+
   it('treats a new referral of a MARAC-listed victim with the same perpetrator as a repeat MARAC: high whatever the score', async () => {
     const person = { lastName: 'Marac-Again', firstName: 'Mia', dateOfBirth: '1990-01-01' };
     const first = await routed(validVictimReferral({ agencyReference: 'RT-RM-1', subject: person, riskAssessment: validRiskAssessment({ answers: answers(15) }) }));

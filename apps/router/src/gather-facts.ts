@@ -2,6 +2,7 @@ import {
   isWithinMonths,
   localDateOf,
   type ConsentRecorded,
+  type NeedsRecorded,
   type ReferralReceived,
   type RiskAssessed,
   type RoutingFacts,
@@ -59,6 +60,8 @@ export function gatherFacts(input: {
   assessment: RiskAssessed['data'] | null;
   /** Consent recorded after the referral, which replaces what the referral said. */
   consent?: ConsentRecorded['data'] | null;
+  /** Needs a reassessment recorded, which replace what the referral said. */
+  needs?: NeedsRecorded['data'] | null;
   repeat: RepeatFindings;
   refugeUnitsFree: number;
   routedAt: string;
@@ -81,7 +84,7 @@ export function gatherFacts(input: {
     riskLevel: risk ? risk.level : null,
     riskCriteria: risk ? risk.criteria : [],
     consent: { given: consent.given, lawfulBasis: consent.lawfulBasis, reasonRecorded: Boolean(consent.notes?.trim()) },
-    needsSafeAccommodation: submission.needs.safeAccommodation,
+    needsSafeAccommodation: (input.needs?.needs ?? submission.needs).safeAccommodation,
     refugeUnitsFree: input.refugeUnitsFree,
     children: submission.children.map((child, index) => ({
       index,

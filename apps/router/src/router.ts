@@ -7,6 +7,7 @@ import {
   streams,
   type CaseOpened,
   type ConsentRecorded,
+  type NeedsRecorded,
   type ReferralReceived,
   type ReferralRouted,
   type RefugeEvent,
@@ -294,6 +295,7 @@ export class Router {
     // The latest assessment and the latest consent, whichever of them (or the receipt) triggered this decision.
     const assessment = lastOf<RiskAssessed['data']>(decoded, 'RiskAssessed');
     const consent = lastOf<ConsentRecorded['data']>(decoded, 'ConsentRecorded');
+    const needs = lastOf<NeedsRecorded['data']>(decoded, 'NeedsRecorded');
     const previous = decoded.filter((event) => event.type === 'ReferralRouted').map((event) => event.data as unknown as ReferralRouted['data']);
     const routedAt = this.now().toISOString();
 
@@ -309,7 +311,7 @@ export class Router {
     this.index(received);
 
     const consentGiven = consent ? consent.given : received.submission.consent.given;
-    const factsWith = (refugeUnitsFree: number) => gatherFacts({ received, assessment, consent, repeat, refugeUnitsFree, routedAt, policy: this.policy });
+    const factsWith = (refugeUnitsFree: number) => gatherFacts({ received, assessment, consent, needs, repeat, refugeUnitsFree, routedAt, policy: this.policy });
     let facts = factsWith(0);
     let outcome = evaluateRouting(facts, this.policy);
     // Whether the refuge is a route does not depend on a unit being free (only routed or waitlisted does), so a unit

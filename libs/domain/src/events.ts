@@ -7,6 +7,7 @@ export const EVENT_SCHEMAS = {
   PrincipalRevoked: 1,
   ReferralReceived: 1,
   RiskAssessed: 1,
+  NeedsRecorded: 1,
   ConsentRecorded: 1,
   ReferralRouted: 1,
   CaseOpened: 1,

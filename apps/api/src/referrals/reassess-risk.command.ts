@@ -1,6 +1,6 @@
 import { Inject } from '@nestjs/common';
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
-import { type ProvisionId, type ReferralEvent, type RiskAssessment, type RoutingPolicy } from '@spoc/domain';
+import { type Needs, type ProvisionId, type ReferralEvent, type RiskAssessment, type RoutingPolicy } from '@spoc/domain';
 import { EVENT_STORE, type EventStore } from '@spoc/event-store';
 import { type CommandContext, type EventCodec, type PersonalDataVault, type ProjectionRunner } from '@spoc/platform';
 import type { Clock } from '../infrastructure/clock';
@@ -8,7 +8,7 @@ import { CLOCK, CODEC, POLICY, PROJECTIONS, VAULT } from '../infrastructure/toke
 import { decideOnReferral } from './decide-on-referral';
 
 export class ReassessRisk {
-  constructor(readonly referralId: string, readonly riskAssessment: RiskAssessment, readonly context: CommandContext) {}
+  constructor(readonly referralId: string, readonly riskAssessment: RiskAssessment, readonly needs: Needs | null, readonly context: CommandContext) {}
 
   /** The caseworker's provision, when a caseworker reassesses. */
   get byProvision(): ProvisionId | undefined {
@@ -28,7 +28,7 @@ export class ReassessRiskHandler implements ICommandHandler<ReassessRisk, void> 
   ) {}
 
   async execute(command: ReassessRisk): Promise<void> {
-    const { referralId, riskAssessment, context, byProvision } = command;
-    await decideOnReferral(this, referralId, { type: 'ReassessRisk', data: { referralId, riskAssessment, reassessedAt: this.clock().toISOString(), policy: this.policy, byProvision } }, context);
+    const { referralId, riskAssessment, needs, context, byProvision } = command;
+    await decideOnReferral(this, referralId, { type: 'ReassessRisk', data: { referralId, riskAssessment, needs, reassessedAt: this.clock().toISOString(), policy: this.policy, byProvision } }, context);
   }
 }

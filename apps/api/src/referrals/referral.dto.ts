@@ -352,6 +352,10 @@ export class ReassessmentDto {
   @ApiProperty({ type: () => RiskAssessmentDto })
   @all(Required(), IsNested(() => RiskAssessmentDto))
   riskAssessment!: RiskAssessmentDto;
+
+  @ApiPropertyOptional({ type: () => NeedsDto, description: 'Needs as they are now, replacing what the referral said (e.g. safe accommodation, to be offered the refuge).' })
+  @all(Optional(), IsNested(() => NeedsDto))
+  needs?: NeedsDto | null;
 }
 
 /** The body of POST /v1/referrals/:id/consent: the victim's consent as the referrer now records it. */

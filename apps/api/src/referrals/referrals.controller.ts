@@ -106,7 +106,7 @@ export class ReferralsController {
     const input = validateInput(ReassessmentDto, body);
     if (!input.ok) throw new ValidationFailed(input.details);
     await this.commands.execute(
-      new ReassessRisk(id, toRiskAssessment(input.value.riskAssessment), { actor: actorOf(caller), correlationId, causationId: null }),
+      new ReassessRisk(id, toRiskAssessment(input.value.riskAssessment), input.value.needs ? { safeAccommodation: input.value.needs.safeAccommodation } : null, { actor: actorOf(caller), correlationId, causationId: null }),
     );
     return { referralId: id, status: this.referrals.find(id)?.status ?? 'received' };
   }

@@ -4,7 +4,7 @@ import { riskInputsOf, scoreRisk, type RiskInputs, type RiskLevel } from '../ris
 import { assertNever, DomainError } from '../shared/domain-error';
 import type { ReferralRouted } from '../routing/referral-routed';
 import type { RoutingFailed } from '../routing/routing-failed';
-import type { Consent, Gender, ReferralSubmission, ReferralType, RiskAssessment } from './referral.types';
+import type { Consent, Gender, Needs, ReferralSubmission, ReferralType, RiskAssessment } from './referral.types';
 
 export type ReferralCommand =
   | {
@@ -28,6 +28,8 @@ export type ReferralCommand =
         policy: RoutingPolicy;
         /** A caseworker's provision, when one reassesses (absent for the referring agency). */
         byProvision?: ProvisionId;
+        /** Needs as they are now, when the reassessment says (a victim who must leave home needs the refuge). */
+        needs?: Needs | null;
       };
     }
   | { type: 'RecordConsent'; data: { referralId: string; consent: Consent; recordedAt: string } }
@@ -106,7 +108,16 @@ export interface ReferralErased {
 export const ERASED_FLAG = 'personal-data-erased';
 export const ERASED_REASON = "This referral's personal data has been erased; its facts (dates, risk level, routes) remain.";
 
-export type ReferralEvent = ReferralReceived | RiskAssessed | ReferralRouted | ConsentRecorded | RoutingFailed | ReferralErased;
+/**
+ * The person's needs as a reassessment records them, replacing what the referral said: routing then offers (or no
+ * longer offers) the refuge. Recorded before the assessment it came with, which is what the router decides on.
+ */
+export interface NeedsRecorded {
+  type: 'NeedsRecorded';
+  data: { referralId: string; needs: Needs; recordedAt: string };
+}
+
+export type ReferralEvent = ReferralReceived | RiskAssessed | NeedsRecorded | ReferralRouted | ConsentRecorded | RoutingFailed | ReferralErased;
 
 export type ReferralState =
   | { status: 'none' }
@@ -119,6 +130,8 @@ export type ReferralState =
       assessments: number;
       /** The latest assessment's level: whether a consent withheld needs the referrer's reason. */
       riskLevel?: RiskLevel | null;
+      /** When the latest checklist was completed: an older one may not replace it. */
+      assessedAt?: string;
       erased: boolean;
     };
 
@@ -155,7 +168,10 @@ export const referralDecider = {
         if (state.referralType === 'perpetrator') {
           throw new DomainError('invalid-transition', 'a perpetrator referral has no risk assessment to repeat');
         }
-        const { referralId, riskAssessment, policy, byProvision } = command.data;
+        const { referralId, riskAssessment, policy, byProvision, needs, reassessedAt } = command.data;
+        if (state.assessedAt !== undefined && riskAssessment.assessedAt < state.assessedAt) {
+          throw new DomainError('invalid', 'is earlier than the checklist it would replace: the latest one stands', 'riskAssessment.assessedAt');
+        }
         const assessed = assess(referralId, state.assessments, riskAssessment, policy, riskAssessment.assessedAt);
         // Lowering a high risk takes the IDVA and MARAC away from the person: only those who know the risk best (the
         // referring agency, or the IDVA working it) may, not any provision it reaches. (A YPVA works the risk of a
@@ -163,7 +179,7 @@ export const referralDecider = {
         if (state.riskLevel === 'high' && assessed.data.level !== 'high' && byProvision !== undefined && byProvision !== HIGH_RISK_PROVISION) {
           throw new DomainError('not-allowed', 'only the referring agency or the IDVA may lower a high-risk referral');
         }
-        return [assessed];
+        return needs ? [{ type: 'NeedsRecorded', data: { referralId, needs, recordedAt: reassessedAt } }, assessed] : [assessed];
       }
       case 'RecordConsent': {
         if (state.status === 'none') throw new DomainError('not-found', 'no such referral');
@@ -195,7 +211,8 @@ export const referralDecider = {
           erased: false,
         };
       case 'RiskAssessed':
-        return state.status === 'received' ? { ...state, assessments: state.assessments + 1, riskLevel: event.data.level } : state;
+        return state.status === 'received' ? { ...state, assessments: state.assessments + 1, riskLevel: event.data.level, assessedAt: event.data.assessedAt } : state;
+      case 'NeedsRecorded':
       case 'ReferralRouted':
       case 'ConsentRecorded':
       // The router could not decide: a reassessment or consent is how the referral moves on, so nothing is barred.

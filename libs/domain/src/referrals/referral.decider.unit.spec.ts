@@ -84,6 +84,22 @@ describe('the referral decider', () => {
       .thenMatches([{ type: 'RiskAssessed', data: { assessmentNumber: 1, dashScore: 11, level: 'medium', criteria: ['dash-score>=10'] } }]);
   });
 
+  it('records the needs a reassessment brings before its assessment, and refuses a checklist older than the latest', () => {
+    const body = submission();
+    const history = [received(body), referralDecider.decide(receive(body), { status: 'none' })[1]];
+    const reassess = (assessedAt: string) => ({
+      type: 'ReassessRisk' as const,
+      data: { referralId: 'r-1', riskAssessment: { ...checklist(11), assessedAt }, reassessedAt: '2026-11-22T10:00:00Z', policy, needs: { safeAccommodation: true } },
+    });
+    spec.given(history).when(reassess('2026-11-22T09:00:00Z')).thenMatches([
+      { type: 'NeedsRecorded', data: { referralId: 'r-1', needs: { safeAccommodation: true }, recordedAt: '2026-11-22T10:00:00Z' } },
+      { type: 'RiskAssessed', data: { assessmentNumber: 1 } },
+    ]);
+    const latest = history[1].data as { assessedAt: string };
+    spec.given(history).when(reassess('2020-01-01T09:00:00Z')).thenThrows('invalid', /earlier than the checklist it would replace/);
+    spec.given(history).when(reassess(latest.assessedAt)).thenMatches([{ type: 'NeedsRecorded' }, { type: 'RiskAssessed' }]);
+  });
+
   it('reassesses, or records consent on, a referral the router could not decide (the way such a referral moves on)', () => {
     const body = submission();
     const failed: ReferralEvent = { type: 'RoutingFailed', data: { referralId: 'r-1', failedAt: '2026-11-21T02:00:01Z', errorKind: 'TypeError', onEventType: 'RiskAssessed' } };

@@ -107,7 +107,11 @@ export interface ReferralSubmission {
   children: Child[];
   incident: Incident | null;
   riskAssessment: RiskAssessment | null;
-  needs: { safeAccommodation: boolean };
+  needs: Needs;
   perpetratorProgramme: PerpetratorProgramme | null;
   consent: Consent;
+}
+
+export interface Needs {
+  safeAccommodation: boolean;
 }
