@@ -33,7 +33,7 @@ describe('a referral as it stood at an instant, rebuilt from the log', () => {
     const at = (instant: string) => app.http().get(`/v1/audit/referrals/${accepted.referralId}/state?asOf=${encodeURIComponent(instant)}`).set(bearer(auditor)).expect(200);
     expect((await at(before)).body).toMatchObject({ referral: null, cases: [] });
     expect((await at(routed)).body).toMatchObject({
-      referral: { status: 'received', risk: { level: 'high' }, routing: { status: 'routed', rulesFired: ['high-risk'] } },
+      referral: { status: 'routed', risk: { level: 'high' }, routing: { status: 'routed', rulesFired: ['high-risk'] } },
       cases: [{ caseId, provision: 'idva', status: 'awaiting', assignee: null }],
       chainValid: true,
     });

@@ -40,6 +40,8 @@ export function stateAsOf(events: readonly AuditedEvent[], asOf: string) {
       ? null
       : {
           ...referral,
+          // The contract's status, as the referral showed it then (the decider's own status only says it exists).
+          status: decision ? decision.outcome.status : 'received',
           risk: assessment ? { level: assessment.level, dashScore: assessment.dashScore, criteria: assessment.criteria, policyId: assessment.policyId, assessedAt: assessment.assessedAt } : null,
           routing: decision
             ? { decisionNumber: decision.decisionNumber, policyId: decision.policyId, status: decision.outcome.status, rulesFired: decision.outcome.rulesFired, routedAt: decision.facts.routedAt, marac: maracListingView(decision.outcome.marac) }

@@ -29,6 +29,6 @@ describe('a referral as it stood at an instant', () => {
   it('shows the case claimed by its worker between the claim and the close, and closed after', () => {
     expect(stateAsOf(history, at(7)).cases).toEqual([expect.objectContaining({ caseId: 'c1', provision: 'idva', status: 'active', assignee: 'worker-1' })]);
     expect(stateAsOf(history, at(10)).cases).toEqual([expect.objectContaining({ status: 'closed' })]);
-    expect(stateAsOf(history, at(10)).referral).toMatchObject({ routing: { status: 'routed', rulesFired: ['high-risk'] } });
+    expect(stateAsOf(history, at(10)).referral).toMatchObject({ status: 'routed', routing: { status: 'routed', rulesFired: ['high-risk'] } });
   });
 });
