@@ -38,9 +38,13 @@ export function findRepeats(person: Omit<IndexedPerson, 'maracListings'>, state:
   const inWindow = (candidate: IndexedPerson) => isWithinMonths(candidate.receivedAt, person.receivedAt, policy.repeatVictimisation.windowMonths, timeZone);
   const certain = before.filter((candidate) => matchIndexed(person, candidate) === 'certain');
   const possible = before.filter((candidate) => inWindow(candidate) && matchIndexed(person, candidate) === 'possible');
-  const samePerpetrator = (candidate: IndexedPerson) =>
-    (person.otherPolicePersonId !== null && person.otherPolicePersonId === candidate.otherPolicePersonId) ||
-    (person.otherBlocking !== null && person.otherBlocking === candidate.otherBlocking);
+  // The same perpetrator by the rule people are matched by: a police person id decides when both have one;
+  // otherwise last name and date of birth tightened by first name (a perpetrator has no postcode here). Anything
+  // less is not certain, and a repeat MARAC is never made of a guess.
+  const samePerpetrator = (candidate: IndexedPerson) => {
+    if (person.otherPolicePersonId !== null && candidate.otherPolicePersonId !== null) return person.otherPolicePersonId === candidate.otherPolicePersonId;
+    return person.otherBlocking !== null && person.otherBlocking === candidate.otherBlocking && person.otherFirstName !== null && person.otherFirstName === candidate.otherFirstName;
+  };
   const listedInWindow = (candidate: IndexedPerson) =>
     candidate.maracListings.some((listedAt) => listedAt <= person.receivedAt && isWithinMonths(listedAt, person.receivedAt, policy.marac.repeatWindowMonths, timeZone));
   const heardAtMarac = certain.filter((candidate) => listedInWindow(candidate) && samePerpetrator(candidate));

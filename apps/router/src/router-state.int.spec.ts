@@ -91,8 +91,9 @@ describe('repeat MARAC, as the index finds it', () => {
   });
 
   const victim = { firstName: 'Sam', lastName: 'Taylor', dateOfBirth: '1991-03-14', postcode: 'PO4 8AA', policePersonId: 'V-1', nhsNumber: null };
-  const perpetrator = { lastName: 'Jones', dateOfBirth: '1988-07-01', policePersonId: 'P-9' };
-  const person = (referralId: string, receivedAt: string) => ({ referralId, receivedAt, ...state.hashPerson(victim, perpetrator) });
+  type OtherParty = { firstName: string | null; lastName: string; dateOfBirth: string; policePersonId: string | null };
+  const perpetrator: OtherParty = { firstName: 'Dan', lastName: 'Jones', dateOfBirth: '1988-07-01', policePersonId: 'P-9' };
+  const person = (referralId: string, receivedAt: string, other = perpetrator) => ({ referralId, receivedAt, ...state.hashPerson(victim, other) });
 
   it('counts twelve months from the MARAC listing, however long before it the earlier referral was received', () => {
     state.remember(person('r-a', '2025-10-20T10:00:00Z'));
@@ -124,4 +125,20 @@ describe('repeat MARAC, as the index finds it', () => {
     state.forgetPerson('r-a');
     expect(db.prepare('SELECT count(*) AS n FROM marac_listings').get()).toEqual({ n: 0 });
   });
+
+  it('takes the perpetrator to be the same one as people are matched: police ids decide, else last name and birth date with first name', () => {
+    const repeatMaracWith = (earlier: OtherParty, later: OtherParty) => {
+      state.forgetAll();
+      state.remember(person('r-a', '2026-01-10T10:00:00Z', earlier));
+      state.recordMaracListing('r-a', '2026-01-10T10:05:00Z');
+      return findRepeats(person('r-b', '2026-11-20T10:00:00Z', later), state, basePolicy).repeatMarac;
+    };
+    const noIds = { ...perpetrator, policePersonId: null };
+    expect(repeatMaracWith(noIds, noIds)).toBe(true);
+    expect(repeatMaracWith(noIds, { ...noIds, firstName: 'Dave' })).toBe(false);
+    expect(repeatMaracWith(noIds, { ...noIds, firstName: null })).toBe(false);
+    expect(repeatMaracWith(perpetrator, { ...perpetrator, policePersonId: 'P-10' })).toBe(false);
+    expect(repeatMaracWith(perpetrator, { ...perpetrator, firstName: 'Danny', lastName: 'Jones-Smith' })).toBe(true);
+  });
 });
+

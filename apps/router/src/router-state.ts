@@ -12,6 +12,7 @@ export interface IndexedPerson {
   policePersonId: string | null;
   nhsNumber: string | null;
   otherBlocking: string | null;
+  otherFirstName: string | null;
   otherPolicePersonId: string | null;
   receivedAt: string;
   /** When each decision listing the referral at MARAC was made, oldest first. */
@@ -20,7 +21,7 @@ export interface IndexedPerson {
 
 /**
  * What the index holds changes meaning with this number (2: names of every script, every MARAC listing kept, not
- * only the latest): a file from before is emptied once, and the router reads the log again from the start.
+ * only the latest, the other party's first name): a file from before is emptied once, and the router reads the log again from the start.
  */
 const INDEX_VERSION = 2;
 
@@ -53,8 +54,11 @@ export class RouterState {
     }
     db.exec(`CREATE TABLE IF NOT EXISTS persons (
       referral_id TEXT PRIMARY KEY, blocking TEXT NOT NULL, first_name TEXT, postcode TEXT, police_person_id TEXT,
-      nhs_number TEXT, other_blocking TEXT, other_police_person_id TEXT, received_at TEXT NOT NULL
+      nhs_number TEXT, other_blocking TEXT, other_police_person_id TEXT, received_at TEXT NOT NULL, other_first_name TEXT
     ) WITHOUT ROWID`);
+    // A file from before the column: added here, filled as the log is read again (the index version below).
+    const columns = db.prepare<[], { name: string }>('SELECT name FROM pragma_table_info(\'persons\')').all().map((column) => column.name);
+    if (!columns.includes('other_first_name')) db.exec('ALTER TABLE persons ADD COLUMN other_first_name TEXT');
     // Every listing, not only the latest: a later decision re-listing the earlier referral must not hide that it
     // was heard at MARAC in the window before a new referral (routing-policy.md, repeat MARAC).
     db.exec('CREATE TABLE IF NOT EXISTS marac_listings (referral_id TEXT NOT NULL, listed_at TEXT NOT NULL, PRIMARY KEY (referral_id, listed_at)) WITHOUT ROWID');
@@ -70,8 +74,8 @@ export class RouterState {
       saveCheckpoint: db.prepare(
         'INSERT INTO checkpoints (name, position, event_id) VALUES (?, ?, ?) ON CONFLICT (name) DO UPDATE SET position = excluded.position, event_id = excluded.event_id',
       ),
-      upsert: db.prepare(`INSERT INTO persons (referral_id, blocking, first_name, postcode, police_person_id, nhs_number, other_blocking, other_police_person_id, received_at)
-        VALUES (@referralId, @blocking, @firstName, @postcode, @policePersonId, @nhsNumber, @otherBlocking, @otherPolicePersonId, @receivedAt)
+      upsert: db.prepare(`INSERT INTO persons (referral_id, blocking, first_name, postcode, police_person_id, nhs_number, other_blocking, other_first_name, other_police_person_id, received_at)
+        VALUES (@referralId, @blocking, @firstName, @postcode, @policePersonId, @nhsNumber, @otherBlocking, @otherFirstName, @otherPolicePersonId, @receivedAt)
         ON CONFLICT (referral_id) DO NOTHING`),
       listed: db.prepare('INSERT OR IGNORE INTO marac_listings (referral_id, listed_at) VALUES (?, ?)'),
       listingsOf: db.prepare<[string], { listed_at: string }>('SELECT listed_at FROM marac_listings WHERE referral_id = ? ORDER BY listed_at'),
@@ -107,7 +111,7 @@ export class RouterState {
   }
 
   /** Hashes a subject's match keys under the service key. Normalised first, so equal people hash equal. */
-  hashPerson(keys: PersonKeys, other: { lastName: string | null; dateOfBirth: string | null; policePersonId: string | null } | null) {
+  hashPerson(keys: PersonKeys, other: { firstName: string | null; lastName: string | null; dateOfBirth: string | null; policePersonId: string | null } | null) {
     const hash = (value: string | null) => (value ? createHmac('sha256', this.matchKey).update(value).digest('hex') : null);
     return {
       // No name to match by: a key no one else has (the person is found by police id or NHS number, if at all).
@@ -117,6 +121,7 @@ export class RouterState {
       policePersonId: hash(keys.policePersonId),
       nhsNumber: hash(keys.nhsNumber),
       otherBlocking: other?.lastName && other.dateOfBirth ? hash(blockingKey({ lastName: other.lastName, dateOfBirth: other.dateOfBirth })) : null,
+      otherFirstName: hash(normaliseName(other?.firstName ?? null)),
       otherPolicePersonId: hash(other?.policePersonId ?? null),
     };
   }
@@ -171,6 +176,7 @@ export class RouterState {
       policePersonId: row.police_person_id,
       nhsNumber: row.nhs_number,
       otherBlocking: row.other_blocking,
+      otherFirstName: row.other_first_name,
       otherPolicePersonId: row.other_police_person_id,
       receivedAt: row.received_at,
       maracListings: this.statements.listingsOf.all(row.referral_id).map((listing) => listing.listed_at),
@@ -186,6 +192,7 @@ interface PersonRow {
   police_person_id: string | null;
   nhs_number: string | null;
   other_blocking: string | null;
+  other_first_name: string | null;
   other_police_person_id: string | null;
   received_at: string;
 }

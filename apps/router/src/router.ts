@@ -395,7 +395,7 @@ export class Router {
       receivedAt: received.receivedAt,
       ...this.state.hashPerson(
         { ...subject, firstName: subject.firstName },
-        other ? { lastName: other.lastName, dateOfBirth: other.dateOfBirth, policePersonId: other.policePersonId } : null,
+        other ? { firstName: other.firstName, lastName: other.lastName, dateOfBirth: other.dateOfBirth, policePersonId: other.policePersonId } : null,
       ),
     };
   }
