@@ -207,6 +207,11 @@ describe('the body of POST /v1/referrals', () => {
   it('refuses half of a UTF-16 pair, which storage would turn into U+FFFD and so make two references one', () => {
     expect(problemsOf(validVictimReferral({ agencyReference: 'REF-\ud800' }))).toEqual([{ field: 'agencyReference', problem: 'must be valid Unicode text' }]);
     expect(problemsOf(validVictimReferral({ subject: { lastName: 'Tay\udfffor' } }))).toEqual([{ field: 'subject.lastName', problem: 'must be valid Unicode text' }]);
+    expect(problemsOf(validVictimReferral({ subject: { lastName: 'Tay\u0000lor', firstName: '\u202eSam' } }))).toEqual([
+      { field: 'subject.firstName', problem: 'must not contain control characters' },
+      { field: 'subject.lastName', problem: 'must not contain control characters' },
+    ]);
+    accepted(validVictimReferral({ incident: { policeAttended: true, summary: 'Line one\nline two\twith a tab' } }));
     accepted(validVictimReferral({ agencyReference: 'REF-😀', subject: { lastName: 'Taylor' } }));
   });
 

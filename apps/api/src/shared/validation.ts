@@ -216,6 +216,9 @@ export function Satisfies(name: string, rule: (value: unknown, object: any) => b
 }
 
 const LONE_SURROGATE = /\p{Cs}/u;
+// Invisible characters that change what a reader sees: controls (a NUL, a bell; tabs and line breaks are text) and
+// the bidirectional overrides and isolates, which can show a caseworker a name or a note reversed or reordered.
+const CONTROL = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069]/u;
 
 /** A string; when required it must not be blank either. */
 export function IsText(maxLength: number, presence: Presence = {}): PropertyDecorator {
@@ -224,6 +227,7 @@ export function IsText(maxLength: number, presence: Presence = {}): PropertyDeco
     // Half of a UTF-16 pair has no meaning on its own and is stored as U+FFFD, so two different texts would
     // become one (two agency references, one referral).
     if (LONE_SURROGATE.test(value)) return 'must be valid Unicode text';
+    if (CONTROL.test(value)) return 'must not contain control characters';
     if (presence.required && value.trim() === '') return 'must not be blank';
     if (value.length > maxLength) return `must be at most ${maxLength} characters`;
     return null;
