@@ -92,6 +92,14 @@ function repositoryRoot(): string {
  * holds the sealed data and the keys that open it, and an erasure (destroying a key) does not reach that backup;
  * with SPOC_ALLOW_NEW_KEY_FILE left set, the check that the key file belongs to the log is off.
  */
+/**
+ * The log's digests, anchored by the router: beside the subject keys, apart from the log, so that whoever can
+ * rewrite the log's file cannot make it agree with them (`npm run audit:verify` compares).
+ */
+export function logAnchorsFile(config: Pick<AppConfig, 'keysDir'>): string {
+  return path.join(config.keysDir, 'log-anchors.sqlite');
+}
+
 export function keyWarnings(config: Pick<AppConfig, 'keysDir' | 'dataDir' | 'eventStoreConnectionString' | 'allowNewKeyFile'>): string[] {
   const warnings: string[] = [];
   if (!config.eventStoreConnectionString && config.keysDir === config.dataDir) {

@@ -1,8 +1,8 @@
 import { readFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { parsePolicy } from '@spoc/domain';
-import { EventCodec, openReadModelDb } from '@spoc/platform';
-import { ConfigError, keyWarnings, loadConfig, openEventStore, openVaultFor } from '../../api/src/config';
+import { EventCodec, LogAnchors, openReadModelDb } from '@spoc/platform';
+import { ConfigError, keyWarnings, loadConfig, logAnchorsFile, openEventStore, openVaultFor } from '../../api/src/config';
 import { relayBesideRouter } from './relay';
 import { Router } from './router';
 
@@ -19,7 +19,8 @@ async function main(): Promise<void> {
   const policy = parsePolicy(JSON.parse(readFileSync(config.policyFile, 'utf8')));
   const store = openEventStore(config);
   const vault = await openVaultFor(config, store);
-  const router = new Router(store, new EventCodec(vault), vault, policy, openReadModelDb(path.join(config.dataDir, 'router-state.sqlite')));
+  const anchors = new LogAnchors(logAnchorsFile(config));
+  const router = new Router(store, new EventCodec(vault), vault, policy, openReadModelDb(path.join(config.dataDir, 'router-state.sqlite')), undefined, anchors);
   const relay = relayBesideRouter(store, config);
   router.start();
   relay?.start();

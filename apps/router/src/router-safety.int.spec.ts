@@ -151,6 +151,31 @@ describe('the router, when things do not go in the usual order', () => {
     expect((await decisionsOf(again))[0].facts.repeat).toMatchObject({ isRepeat: true, previousReferralIds: [before], repeatMarac: true });
   });
 
+  it('anchors the log it read, and reading it again from the start notices an event changed before the anchor', async () => {
+    let router = startRouter();
+    await receive('ANCHORED', { subject: { lastName: 'Anchored' }, children: [] });
+    await settle(router);
+    await stopRouter(router); // a clean stop anchors the log as far as it was read
+    const anchors = new Database(path.join(kit.directory, 'log-anchors.sqlite'), { readonly: true });
+    expect(anchors.prepare('SELECT count(*) AS n FROM anchors').get()).toEqual({ n: 1 });
+    anchors.close();
+    const reread = async () => {
+      writeFileSync(path.join(kit.directory, 'router-state.sqlite.open'), 'an-earlier-boot'); // the state file is thrown away
+      const again = startRouter();
+      await settle(again);
+      return again;
+    };
+    router = await reread();
+    expect(router.logAnchorMismatch).toBeNull();
+    await stopRouter(router);
+
+    const file = new Database(path.join(kit.directory, 'events.sqlite'));
+    file.prepare("UPDATE events SET hash = ? WHERE position = 1").run('f'.repeat(64));
+    file.close();
+    router = await reread();
+    expect(router.logAnchorMismatch).toMatchObject({ reason: 'the log before this position is not the one anchored' });
+  });
+
   it('offers a freed refuge unit to the person waiting even when the router was behind both the wait and the release', async () => {
     let router = startRouter(oneRefugeUnit);
     const first = await receive('IN-REFUGE', needsRefuge, 'victim', oneRefugeUnit);

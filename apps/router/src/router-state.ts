@@ -63,6 +63,8 @@ export class RouterState {
     // was heard at MARAC in the window before a new referral (routing-policy.md, repeat MARAC).
     db.exec('CREATE TABLE IF NOT EXISTS marac_listings (referral_id TEXT NOT NULL, listed_at TEXT NOT NULL, PRIMARY KEY (referral_id, listed_at)) WITHOUT ROWID');
     db.exec('CREATE TABLE IF NOT EXISTS index_version (version INTEGER NOT NULL)');
+    // The log's digest at the checkpoint, saved with it: the anchors go on from it after a restart.
+    db.exec('CREATE TABLE IF NOT EXISTS log_digest (name TEXT PRIMARY KEY, position TEXT NOT NULL, digest TEXT NOT NULL) WITHOUT ROWID');
     db.exec('CREATE INDEX IF NOT EXISTS persons_blocking ON persons (blocking)');
     db.exec('CREATE INDEX IF NOT EXISTS persons_police ON persons (police_person_id) WHERE police_person_id IS NOT NULL');
     db.exec('CREATE INDEX IF NOT EXISTS persons_nhs ON persons (nhs_number) WHERE nhs_number IS NOT NULL');
@@ -74,6 +76,8 @@ export class RouterState {
       saveCheckpoint: db.prepare(
         'INSERT INTO checkpoints (name, position, event_id) VALUES (?, ?, ?) ON CONFLICT (name) DO UPDATE SET position = excluded.position, event_id = excluded.event_id',
       ),
+      digest: db.prepare<[string], { position: string; digest: string }>('SELECT position, digest FROM log_digest WHERE name = ?'),
+      saveDigest: db.prepare('INSERT INTO log_digest (name, position, digest) VALUES (?, ?, ?) ON CONFLICT (name) DO UPDATE SET position = excluded.position, digest = excluded.digest'),
       upsert: db.prepare(`INSERT INTO persons (referral_id, blocking, first_name, postcode, police_person_id, nhs_number, other_blocking, other_first_name, other_police_person_id, received_at)
         VALUES (@referralId, @blocking, @firstName, @postcode, @policePersonId, @nhsNumber, @otherBlocking, @otherFirstName, @otherPolicePersonId, @receivedAt)
         ON CONFLICT (referral_id) DO NOTHING`),
@@ -106,8 +110,18 @@ export class RouterState {
     return row ? { position: BigInt(row.position), eventId: row.event_id } : null;
   }
 
-  saveCheckpoint(name: string, checkpoint: LogCheckpoint): void {
-    this.statements.saveCheckpoint.run(name, Number(checkpoint.position), checkpoint.eventId);
+  /** With the log's digest at that event, when it is known: both, or neither. */
+  saveCheckpoint(name: string, checkpoint: LogCheckpoint, digest?: { position: bigint; value: string }): void {
+    this.db.transaction(() => {
+      this.statements.saveCheckpoint.run(name, Number(checkpoint.position), checkpoint.eventId);
+      if (digest) this.statements.saveDigest.run(name, digest.position.toString(), digest.value);
+    })();
+  }
+
+  /** The log's digest saved with the checkpoint; null in a file from before it was kept. */
+  digestAt(name: string): { position: bigint; value: string } | null {
+    const row = this.statements.digest.get(name);
+    return row ? { position: BigInt(row.position), value: row.digest } : null;
   }
 
   /** Hashes a subject's match keys under the service key. Normalised first, so equal people hash equal. */
@@ -129,7 +143,7 @@ export class RouterState {
   /** Everything this state knows, and its checkpoints, gone: the router reads the log again from the start. */
   forgetAll(): void {
     this.db.transaction(() => {
-      this.db.exec('DELETE FROM persons; DELETE FROM marac_listings; DELETE FROM cases; DELETE FROM checkpoints');
+      this.db.exec('DELETE FROM persons; DELETE FROM marac_listings; DELETE FROM cases; DELETE FROM checkpoints; DELETE FROM log_digest');
     })();
   }
 

@@ -16,7 +16,7 @@ import {
   type RoutingPolicy,
 } from '@spoc/domain';
 import { checkpointAt, logReplaced, WrongExpectedVersionError, type EventStore, type LogCheckpoint, type RecordedEvent, type Subscription } from '@spoc/event-store';
-import { appendOnce, nameBasedUuid, sealingKeyId, SubjectKeyMissingError, type DecodedEvent, type EventCodec, type PersonalDataVault } from '@spoc/platform';
+import { AnchoredLogDigest, appendOnce, nameBasedUuid, sealingKeyId, SubjectKeyMissingError, type AnchorMismatch, type DecodedEvent, type EventCodec, type LogAnchors, type PersonalDataVault } from '@spoc/platform';
 import { CaseFollowUps, caseStateOf, routerContext } from './case-followups';
 import { errorKind, isDataFailure, logFailure, RouterStopped } from './failures';
 import { findRepeats, gatherFacts } from './gather-facts';
@@ -26,6 +26,8 @@ import { RouterState } from './router-state';
 const CHECKPOINT = 'router';
 /** Decisions tried at once, each after reading the referral again, when another writer appended to it in between. */
 const DECISION_ATTEMPTS = 3;
+/** How often the log's digest is anchored while events come in (and once more at a clean stop). */
+const ANCHOR_EVERY_MS = 60_000;
 
 /**
  * The router: reads the log from its checkpoint and, for every received or reassessed referral, gathers the facts,
@@ -51,6 +53,10 @@ export class Router {
   referralsFailed = 0;
   /** The last receipt read, opened. */
   private received: { eventId: string; decoded: DecodedEvent } | null = null;
+  /** The log folded up to `read`, checked against the anchors it passes. */
+  private digest: AnchoredLogDigest | null = null;
+  private anchoredAt: bigint | null = null;
+  private anchorTimer: NodeJS.Timeout | null = null;
 
   constructor(
     private readonly store: EventStore,
@@ -59,6 +65,9 @@ export class Router {
     private readonly policy: RoutingPolicy,
     private readonly db: Database.Database,
     private readonly now: () => Date = () => new Date(),
+    /** Where the log's digest is anchored, apart from the log (null: not anchored, as in most tests). */
+    private readonly anchors: LogAnchors | null = null,
+    private readonly anchorEveryMs = ANCHOR_EVERY_MS,
   ) {
     this.state = new RouterState(db, vault.namedKey('person-match'));
     this.followUps = new CaseFollowUps(store, codec, policy, this.state, now);
@@ -73,9 +82,15 @@ export class Router {
     return this.read?.position;
   }
 
+  /** Where the log stopped agreeing with its anchors (tampered with, or restored from an older copy); null if it agrees. */
+  get logAnchorMismatch(): AnchorMismatch | null {
+    return this.digest?.mismatch ?? null;
+  }
+
   start(): void {
     if (this.running) return;
     this.stopping = false;
+    if (this.anchors) this.anchorTimer ??= setInterval(() => this.anchor(), this.anchorEveryMs).unref();
     this.running = this.run();
   }
 
@@ -84,6 +99,7 @@ export class Router {
       let subscription: Subscription | null = null;
       try {
         await this.alignWithLog();
+        await this.resumeDigest();
         if (this.stopping) return;
         this.retrying = 0; // the store answered
         // Unfiltered on purpose: the checkpoint must pass the case events this router appends itself, or a caller
@@ -94,6 +110,7 @@ export class Router {
           await this.handleUntilDone(event);
           attempt = 0;
           this.read = checkpointAt(event);
+          this.passed(event);
           // Every handling is idempotent, so the checkpoint may lag a little: a write per event (most of them not
           // routing's business) cost a commit each; a restart re-reads at most the last hundred.
           if ((this.unsaved += 1) >= 100) this.saveCheckpoint();
@@ -134,20 +151,72 @@ export class Router {
     this.read = null;
   }
 
-  /** Stops after the event in hand and closes the router's state file (the router owns it). */
+  /** Stops after the event in hand, anchors what it read, and closes its state file and its anchors (it owns them). */
   async stop(): Promise<void> {
     this.stopping = true;
     this.wakeFromBackOff?.();
     await this.subscription?.close();
     await this.running;
     this.running = null;
+    if (this.anchorTimer) clearInterval(this.anchorTimer);
+    this.anchorTimer = null;
+    this.anchor();
     if (this.db.open) this.saveCheckpoint();
     if (this.db.open) this.db.close();
+    this.anchors?.close();
   }
 
   private saveCheckpoint(): void {
-    if (this.read) this.state.saveCheckpoint(CHECKPOINT, this.read);
+    const digest = this.digest && this.digest.position === this.read?.position ? { position: this.digest.position!, value: this.digest.value } : undefined;
+    if (this.read) this.state.saveCheckpoint(CHECKPOINT, this.read, digest);
     this.unsaved = 0;
+  }
+
+  /**
+   * The log's digest at the checkpoint: saved with it, or (a state file from before it was kept) folded once from
+   * the start of the log. A log that ends before its latest anchor was cut short or restored: said at once.
+   */
+  private async resumeDigest(): Promise<void> {
+    const at = this.read?.position ?? null;
+    if (this.digest?.position === at) return;
+    const saved = at === null ? null : this.state.digestAt(CHECKPOINT);
+    if (at === null || saved?.position === at) this.digest = new AnchoredLogDigest(this.anchors, saved?.value, at ?? null);
+    else {
+      const digest = new AnchoredLogDigest(this.anchors);
+      for await (const event of this.store.readAll()) {
+        if (event.position > at) break;
+        digest.add(event);
+      }
+      this.digest = digest;
+    }
+    this.digest.checkHead(await this.store.headPosition());
+    this.reportMismatch();
+  }
+
+  private passed(event: RecordedEvent): void {
+    if (!this.digest) return;
+    const agreed = this.digest.mismatch === null;
+    this.digest.add(event);
+    if (agreed) this.reportMismatch();
+  }
+
+  /** Once: the log is not the one anchored. Positions only; the router goes on routing (people still need it). */
+  private reportMismatch(): void {
+    const mismatch = this.digest?.mismatch;
+    if (!mismatch || this.mismatchReported) return;
+    this.mismatchReported = true;
+    process.stderr.write(`router: the log differs from its anchors at position ${mismatch.position} (anchored ${mismatch.anchoredAt}): ${mismatch.reason}; run npm run audit:verify\n`);
+  }
+
+  private mismatchReported = false;
+
+  /** The digest where the router has read to, past every anchor already kept, and only while the log agrees with them. */
+  private anchor(): void {
+    const digest = this.digest;
+    if (!this.anchors || !digest || digest.position === null || digest.eventId === null || digest.mismatch || !digest.pastAnchors) return;
+    if (this.anchoredAt === digest.position) return;
+    this.anchors.record({ position: digest.position, eventId: digest.eventId, digest: digest.value, anchoredAt: this.now().toISOString() });
+    this.anchoredAt = digest.position;
   }
 
   /** Resolves once the router has handled the log up to `position` (for callers that want the routes at once). */

@@ -4,3 +4,4 @@ export * from './read-model-db';
 export * from './projection-runner';
 export * from './ids';
 export * from './append-once';
+export * from './log-anchors';

@@ -47,8 +47,18 @@ export class HealthController {
       status: 'ok',
       ...(flagged > 0 ? { referralsFlaggedForRoutingByHand: flagged } : {}),
       ...(keysMissing > 0 ? { personalDataKeysMissing: keysMissing } : {}),
-      ...(this.router ? { router: { checkpoint: this.router.checkpoint?.toString() ?? null, retrying: this.router.retrying } } : {}),
+      ...(this.router ? { router: this.routerHealth(this.router) } : {}),
       ...(this.relay ? { kafkaRelay: { checkpoint: this.relay.checkpoint?.toString() ?? null, retrying: this.relay.retrying } } : {}),
+    };
+  }
+
+  /** Where it has read to; and, if the log differs from the digests anchored apart from it, from where (positions only). */
+  private routerHealth(router: Router) {
+    const mismatch = router.logAnchorMismatch;
+    return {
+      checkpoint: router.checkpoint?.toString() ?? null,
+      retrying: router.retrying,
+      ...(mismatch ? { logDiffersFromAnchors: { position: mismatch.position.toString(), anchoredAt: mismatch.anchoredAt, reason: mismatch.reason } } : {}),
     };
   }
 }

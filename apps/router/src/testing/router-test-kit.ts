@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parsePolicy, referralDecider, streams, type ReferralRouted, type RiskAssessment, type RoutingPolicy } from '@spoc/domain';
 import { SqliteEventStore, type EventStore, type RecordedEvent } from '@spoc/event-store';
-import { EventCodec, nameBasedUuid, openReadModelDb, PersonalDataVault, sealingKeyId, type DomainEvent } from '@spoc/platform';
+import { EventCodec, LogAnchors, nameBasedUuid, openReadModelDb, PersonalDataVault, sealingKeyId, type DomainEvent } from '@spoc/platform';
 import type { CreateReferralDto } from '../../../api/src/referrals/referral.dto';
 import { validPerpetratorReferral, validVictimReferral } from '../../../api/src/referrals/referral.fixtures';
 import { toReferralSubmission } from '../../../api/src/referrals/referral.mapper';
@@ -52,7 +52,8 @@ export function routerTestKit({ directoryPrefix, wrapStore = (store) => store }:
   });
 
   function startRouter(policy: RoutingPolicy = basePolicy, stateFile = 'router-state.sqlite'): Router {
-    const router = new Router(routerStore, codec, vault, policy, openReadModelDb(path.join(directory, stateFile)));
+    // Anchored as in production (at the clean stop, the interval being a minute), beside the test's key file.
+    const router = new Router(routerStore, codec, vault, policy, openReadModelDb(path.join(directory, stateFile)), undefined, new LogAnchors(path.join(directory, 'log-anchors.sqlite')));
     routers.push(router);
     router.start();
     return router;
