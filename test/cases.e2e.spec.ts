@@ -302,6 +302,31 @@ describe('provider queues and the case lifecycle over HTTP', () => {
     expect(JSON.stringify(withdrawn.body)).not.toContain('call back');
   });
 
+  it("withholds the person from a provision whose case had closed when consent was withdrawn, but not from MASH, which needs none", async () => {
+    const { referral, cases } = await routed({ riskAssessment: validRiskAssessment({ answers: answers(11) }), children: [{ dateOfBirth: '2018-01-01', livesInHousehold: true, presentAtIncident: false }] });
+    for (const provision of ['outreach', 'mash']) {
+      await act(provision, cases[provision], 'claim').expect(200);
+      await act(provision, cases[provision], 'close', { outcome: 'engaged-risk-reduced', note: 'Sam is safe at her sister' }).expect(200);
+    }
+    const closedList = async (provision: string) => (await queue(provision, '?status=closed&limit=100').expect(200)).body.items.find((entry: { caseId: string }) => entry.caseId === cases[provision]);
+    expect((await closedList('outreach')).subject).toMatchObject({ lastName: surname(serial) });
+
+    await app.http().post(`/v1/referrals/${referral.referralId}/consent`).set(bearer(tokens.police)).send({ consent: { given: false, lawfulBasis: 'public-task', notes: 'withdrawn by phone' } }).expect(202);
+    const closed = await eventually(
+      () => app.http().get(`/v1/cases/${cases['outreach']}`).set(bearer(tokens['outreach'])),
+      (response) => response.body.personalDataWithheld === true,
+      'the closed case withheld after the withdrawal',
+    );
+    expect(closed.body).toMatchObject({ status: 'closed', referral: null, subject: null });
+    expect(JSON.stringify(closed.body)).not.toContain(surname(serial));
+    expect(JSON.stringify(closed.body)).not.toContain('sister');
+    expect(await closedList('outreach')).toMatchObject({ subject: null, personalDataWithheld: true });
+    // Children's safeguarding does not depend on the adult's consent: MASH still sees whom it worked with.
+    const mash = await app.http().get(`/v1/cases/${cases.mash}`).set(bearer(tokens.mash)).expect(200);
+    expect(mash.body).toMatchObject({ status: 'closed', personalDataWithheld: false, subject: { lastName: surname(serial) } });
+    expect(await closedList('mash')).toMatchObject({ personalDataWithheld: false, subject: { lastName: surname(serial) } });
+  });
+
   it('lets a caseworker of a provision the referral is routed to reassess it, and no other', async () => {
     const { referral } = await routed(high);
     const body = { riskAssessment: validRiskAssessment({ answers: answers(11) }) };

@@ -1,6 +1,6 @@
 import type { CaseViewPart, ReferralSubmission, RiskAssessment, SafeContactCard, Subject } from '@spoc/domain';
 import { isSealed, type PersonalDataVault } from '@spoc/platform';
-import type { CaseRow } from '../queues/queue.projection';
+import { personalDataWithheldFrom, type CaseRow } from '../queues/queue.projection';
 
 /** The contact card a case row carries, opened; null once the referral's personal data has been erased. */
 export function openContact(row: CaseRow, vault: PersonalDataVault): SafeContactCard | null {
@@ -33,6 +33,7 @@ export function queueItemView(row: CaseRow, subject: SafeContactCard | null, now
     overdue: isOverdue(row, now),
     assignee: row.assignee,
     subject: subject ? { firstName: subject.firstName, lastName: subject.lastName, safeContact: subject.safeContact, phone: subject.phone } : null,
+    personalDataWithheld: personalDataWithheldFrom(row),
   };
 }
 

@@ -6,7 +6,7 @@ import { EVENT_STORE, type EventStore, type RecordedEvent } from '@spoc/event-st
 import { nameBasedUuid, withoutPersonalData, type EventCodec, type PersonalDataVault } from '@spoc/platform';
 import type { Clock } from '../infrastructure/clock';
 import { CLOCK, CODEC, POLICY, VAULT } from '../infrastructure/tokens';
-import { QueueProjection, type CaseRow } from '../queues/queue.projection';
+import { personalDataWithheldFrom, QueueProjection, type CaseRow } from '../queues/queue.projection';
 import type { FastifyRequest } from 'fastify';
 import { recordAccessed } from '../shared/audit/accessed';
 import { Allow, CorrelationId, CurrentPrincipal } from '../shared/auth/access.decorators';
@@ -118,10 +118,10 @@ export class CasesController {
   }
 
   private async detail(row: CaseRow) {
-    // Superseded: a later decision (a reassessment, consent withdrawn) no longer routes the person here. What the
-    // referral says of them, and the free text typed about them, is no longer this provision's to see; the case's
-    // own facts and history stay.
-    const withheld = row.status === 'superseded';
+    // Superseded (a later decision no longer routes the person here), or ended before consent was withdrawn from a
+    // route that needs it: what the referral says of them, and the free text typed about them, is no longer this
+    // provision's to see; the case's own facts and history stay.
+    const withheld = personalDataWithheldFrom(row);
     const history: Array<{ type: string; recordedAt: string; actor: unknown; data: unknown }> = [];
     let ended: RecordedEvent | null = null;
     for await (const event of this.store.readStream(streams.case(row.case_id))) {

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type Database from 'better-sqlite3';
-import type { CaseEvent, CaseStatus, ProvisionId, RiskLevel } from '@spoc/domain';
+import type { CaseEvent, CaseStatus, ProvisionId, ReferralRouted, RiskLevel } from '@spoc/domain';
 import type { RecordedEvent } from '@spoc/event-store';
 import type { Projection } from '@spoc/platform';
 
@@ -21,6 +21,21 @@ export interface CaseRow {
   origin: string | null;
   /** The referral's safe-contact card exactly as the log holds it (sealed); opened only for the rows on a page. */
   contact: string | null;
+  /** While the latest decision goes ahead without consent: the provisions it still routes to (JSON), else null. */
+  withheld_routed: string | null;
+}
+
+const ENDED: readonly CaseStatus[] = ['closed', 'declined', 'transferred'];
+
+/**
+ * Whether the provision may no longer see the person on this case: a later decision no longer routes them there
+ * (superseded), or the case had ended when consent was withdrawn and the route needs it (the latest decision,
+ * made without consent, does not route to this provision). Its own facts and history stay either way.
+ */
+export function personalDataWithheldFrom(row: CaseRow): boolean {
+  if (row.status === 'superseded') return true;
+  if (!ENDED.includes(row.status) || row.withheld_routed === null) return false;
+  return !(JSON.parse(row.withheld_routed) as string[]).includes(row.provision);
 }
 
 export type QueueStatus = 'awaiting' | 'active' | 'closed';
@@ -33,7 +48,9 @@ export function queueKeyOf(row: CaseRow): QueueKey {
   return [row.risk_rank, row.repeat, row.has_children, row.routed_at, row.case_id];
 }
 
-const queueSelect = `SELECT c.*, s.contact FROM cases c LEFT JOIN case_contacts s USING (referral_id)
+const caseColumns = `c.*, s.contact, w.routed AS withheld_routed FROM cases c LEFT JOIN case_contacts s ON s.referral_id = c.referral_id
+  LEFT JOIN consent_withheld w ON w.referral_id = c.referral_id`;
+const queueSelect = `SELECT ${caseColumns}
   WHERE c.provision = @provision AND c.lane = @lane AND c.status IN (@status, @orStatus)`;
 const queueOrder = 'ORDER BY c.risk_rank, c.repeat DESC, c.has_children DESC, c.routed_at, c.case_id';
 
@@ -60,10 +77,10 @@ function priorityOf(riskLevel: RiskLevel | null, repeat: boolean, hasChildren: b
 @Injectable()
 export class QueueProjection implements Projection {
   readonly name = 'queues';
-  readonly version = 3;
+  readonly version = 4;
   readonly eventTypes = [
     'ReferralReceived', 'CaseOpened', 'CaseReprioritised', 'CaseSuperseded', 'CaseClaimed', 'ContactAttempted', 'CaseDeclined', 'CaseTransferred',
-    'CaseClosed', 'RefugePlaceOffered',
+    'CaseClosed', 'RefugePlaceOffered', 'ReferralRouted',
   ];
   readonly tables = {
     cases: `CREATE TABLE IF NOT EXISTS cases (
@@ -74,6 +91,7 @@ export class QueueProjection implements Projection {
         WHEN status IN ('awaiting', 'active') THEN 'open' WHEN status = 'closed' THEN 'closed' ELSE 'ended' END) VIRTUAL
     ) WITHOUT ROWID`,
     case_contacts: `CREATE TABLE IF NOT EXISTS case_contacts (referral_id TEXT PRIMARY KEY, contact TEXT NOT NULL) WITHOUT ROWID`,
+    consent_withheld: `CREATE TABLE IF NOT EXISTS consent_withheld (referral_id TEXT PRIMARY KEY, routed TEXT NOT NULL) WITHOUT ROWID`,
   };
   private statements!: {
     card: Database.Statement;
@@ -83,6 +101,8 @@ export class QueueProjection implements Projection {
     contact: Database.Statement;
     offered: Database.Statement;
     reprioritised: Database.Statement;
+    withheld: Database.Statement;
+    consented: Database.Statement;
     byId: Database.Statement<[string], CaseRow>;
     openAt: Database.Statement<[string, string], { case_id: string }>;
     casesOf: Database.Statement<[string], { case_id: string }>;
@@ -99,7 +119,6 @@ export class QueueProjection implements Projection {
   ];
 
   prepare(db: Database.Database): void {
-    const columns = 'c.*, s.contact';
     this.statements = {
       card: db.prepare('INSERT INTO case_contacts (referral_id, contact) VALUES (?, ?) ON CONFLICT (referral_id) DO NOTHING'),
       opened: db.prepare(
@@ -114,7 +133,9 @@ export class QueueProjection implements Projection {
       contact: db.prepare('UPDATE cases SET first_contact_attempt_at = coalesce(first_contact_attempt_at, ?) WHERE case_id = ?'),
       offered: db.prepare("UPDATE cases SET route_status = 'routed', due_by = ? WHERE case_id = ?"),
       reprioritised: db.prepare('UPDATE cases SET risk_level = @riskLevel, risk_rank = @riskRank, repeat = @repeat, has_children = @hasChildren WHERE case_id = @caseId'),
-      byId: db.prepare(`SELECT ${columns} FROM cases c LEFT JOIN case_contacts s USING (referral_id) WHERE c.case_id = ?`),
+      withheld: db.prepare('INSERT INTO consent_withheld (referral_id, routed) VALUES (?, ?) ON CONFLICT (referral_id) DO UPDATE SET routed = excluded.routed'),
+      consented: db.prepare('DELETE FROM consent_withheld WHERE referral_id = ?'),
+      byId: db.prepare(`SELECT ${caseColumns} WHERE c.case_id = ?`),
       // A case held for consent is not the provision's yet: it gives it no say on the referral.
       openAt: db.prepare("SELECT case_id FROM cases WHERE referral_id = ? AND provision = ? AND lane = 'open' LIMIT 1"),
       casesOf: db.prepare('SELECT case_id FROM cases WHERE referral_id = ? ORDER BY case_id'),
@@ -129,6 +150,12 @@ export class QueueProjection implements Projection {
       // Referrals received before the card was kept have only the whole submission: it is kept instead.
       const { referralId, contact, submission } = event.data as { referralId: string; contact?: unknown; submission: unknown };
       this.statements.card.run(referralId, JSON.stringify(contact ?? submission));
+      return;
+    }
+    if (event.type === 'ReferralRouted') {
+      const { referralId, facts, cases } = event.data as unknown as ReferralRouted['data'];
+      if (facts.consent.given) this.statements.consented.run(referralId);
+      else this.statements.withheld.run(referralId, JSON.stringify(cases.filter((routed) => routed.status !== 'held-awaiting-consent').map((routed) => routed.provision)));
       return;
     }
     const domain = { type: event.type, data: event.data } as CaseEvent;

@@ -11,7 +11,7 @@ import { Allow, CurrentPrincipal } from '../shared/auth/access.decorators';
 import type { Principal } from '../shared/auth/principal';
 import { nextKeysetCursor, readKeysetPage, throwIfProblems } from '../shared/paging';
 import type { FieldProblem } from '../shared/validation';
-import { QUEUE_KEY_SHAPE, QueueProjection, queueKeyOf, type QueueKey, type QueueStatus } from './queue.projection';
+import { personalDataWithheldFrom, QUEUE_KEY_SHAPE, QueueProjection, queueKeyOf, type QueueKey, type QueueStatus } from './queue.projection';
 
 const STATUSES: readonly QueueStatus[] = ['awaiting', 'active', 'closed'];
 
@@ -42,7 +42,7 @@ export class QueuesController {
     const rows = this.queues.page(provision, statuses, page.limit + 1, page.after as QueueKey | null);
     const now = this.clock().getTime();
     const shown = rows.slice(0, page.limit);
-    const items = shown.map((row) => queueItemView(row, openContact(row, this.vault), now));
+    const items = shown.map((row) => queueItemView(row, personalDataWithheldFrom(row) ? null : openContact(row, this.vault), now));
     // Case ids are enough: the access log finds a referral's entries through its cases.
     recordAccessed(request, { caseIds: items.map((item) => item.caseId) });
     const last = shown[shown.length - 1];
