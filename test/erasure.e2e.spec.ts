@@ -110,6 +110,10 @@ describe('erasure of a referral made in error (data-protection.md: crypto-shredd
     // Nothing is left to route on, or to erase.
     await app.http().post(`/v1/referrals/${referral.referralId}/reassessments`).set(bearer(tokens.police)).send({ riskAssessment: validRiskAssessment() }).expect(409);
     await erase(referral.referralId).expect(409);
+    // The same body again cannot be told from another referral now: the reference is spent, and the answer says why.
+    const again = validVictimReferral({ agencyReference: 'ERASE-1', subject, riskAssessment: validRiskAssessment({ answers: answers(15) }) });
+    const spent = await app.http().post('/v1/referrals').set(bearer(tokens.police)).send(again).expect(409);
+    expect(spent.body.message).toMatch(/used for a referral since erased: send it with a new reference/);
     // Erased, not lost: its key is known to have been destroyed.
     expect((await app.http().get('/health').expect(200)).body).not.toHaveProperty('personalDataKeysMissing');
   });

@@ -69,6 +69,8 @@ export class ReceiveReferralHandler implements ICommandHandler<ReceiveReferral, 
       if (first.type === 'ReferralReceived' && key && stored.submissionDigest === this.vault.digest(key, submission)) {
         return { referralId, created: false };
       }
+      // Its key destroyed, nothing can tell a retry from another referral: the reference is spent either way.
+      if (keyId && !key && this.vault.knowsKey(keyId)) throw new DomainError('conflict', 'this agency reference was used for a referral since erased: send it with a new reference');
     }
     throw new DomainError('conflict', 'this agency reference was already used for a different referral');
   }
