@@ -272,6 +272,12 @@ describe('a referral the router cannot decide', () => {
     const forAdmin = await app.http().get('/v1/audit/routing-failures').set(bearer(ADMIN_TOKEN)).expect(200);
     expect(forAdmin.body.items).toEqual([expect.objectContaining({ referralId, agencyReference: null, referenceWithheld: true })]);
     await app.http().get('/v1/audit/routing-failures').set(bearer(police)).expect(403);
+    // Paged like every list: a cursor past the last one, and every bad query value named.
+    expect(list.body.nextCursor).toBeNull();
+    const one = await app.http().get('/v1/audit/routing-failures?limit=1').set(bearer(auditor)).expect(200);
+    expect(one.body).toEqual({ items: [expect.objectContaining({ referralId })], nextCursor: null });
+    const bad = await app.http().get('/v1/audit/routing-failures?limit=abc&cursor=nope').set(bearer(auditor)).expect(400);
+    expect(bad.body.details.map((detail: { field: string }) => detail.field).sort()).toEqual(['cursor', 'limit']);
     expect((await app.http().get('/health').expect(200)).body).toMatchObject({ status: 'ok', referralsFlaggedForRoutingByHand: 1 });
   });
 });

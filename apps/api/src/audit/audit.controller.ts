@@ -8,7 +8,7 @@ import { POLICY, PROJECTIONS, VAULT } from '../infrastructure/tokens';
 import { Allow, CurrentPrincipal } from '../shared/auth/access.decorators';
 import type { Principal } from '../shared/auth/principal';
 import { recordAccessed } from '../shared/audit/accessed';
-import { instantQueryProblem, nextCursor } from '../shared/paging';
+import { instantQueryProblem, nextCursor, nextKeysetCursor, readKeysetPage, throwIfProblems } from '../shared/paging';
 import { AccessLog } from './access-log';
 import { readAccessLogFilter } from './access-log.filter';
 import { AccessLogProjection } from './access-log.projection';
@@ -22,6 +22,7 @@ import { PolicyLibrary } from './policy-library';
 import { ReferralHistory } from './referral-history';
 import { stateAsOf, type AuditedEvent } from './state-as-of';
 import { ValidationFailed } from '../shared/http/problem.filter';
+import type { FieldProblem } from '../shared/validation';
 
 const uuid = new ParseUUIDPipe({ errorHttpStatusCode: 404 });
 
@@ -104,11 +105,18 @@ export class AuditController {
   /** What the router could not decide, for the SPOC team to route by hand (ids and agencies; references for auditors). */
   @Get('routing-failures')
   @Allow('auditor', 'admin')
-  routingFailures(@Req() request: FastifyRequest, @CurrentPrincipal() caller: Principal) {
+  @ApiQuery({ name: 'limit', required: false })
+  @ApiQuery({ name: 'cursor', required: false })
+  routingFailures(@Query() query: Record<string, unknown>, @Req() request: FastifyRequest, @CurrentPrincipal() caller: Principal) {
+    const problems: FieldProblem[] = [];
+    const page = readKeysetPage(query, problems, ['string', 'string']);
+    throwIfProblems(problems);
     // An admin has no case data: the agency's reference points at its record of the person (decision 0013), so it
     // is not even opened; the agency finds the referral by its id.
     const withheld = caller.role === 'admin';
-    const items = this.referrals.flaggedForRoutingByHand().map((row) => ({
+    const rows = this.referrals.flaggedForRoutingByHand(page.limit + 1, page.after as [string, string] | null);
+    const shown = rows.slice(0, page.limit);
+    const items = shown.map((row) => ({
       referralId: row.referral_id,
       agency: row.agency,
       agencyReference: withheld ? null : agencyReferenceOf(row, this.vault),
@@ -117,7 +125,8 @@ export class AuditController {
       receivedAt: row.received_at,
     }));
     recordAccessed(request, { referralIds: items.map((item) => item.referralId) });
-    return { items };
+    const last = shown[shown.length - 1];
+    return { items, nextCursor: nextKeysetCursor(last && [last.received_at, last.referral_id], rows.length > page.limit) };
   }
 
   @Get('access-log')

@@ -36,8 +36,20 @@ describe('the referral status read model on a real SQLite file', () => {
 
     apply('ReferralErased', { referralId: 'r-1', reason: 'made-in-error', erasedAt: '2026-11-24T09:00:00.000Z' });
     expect(status.flaggedForRoutingByHandCount()).toBe(0);
-    expect(status.flaggedForRoutingByHand()).toEqual([]);
+    expect(status.flaggedForRoutingByHand(50, null)).toEqual([]);
     expect(JSON.parse(status.find('r-1')!.flags!)).toEqual(['personal-data-erased']);
     expect(JSON.parse(status.find('r-1')!.reasons!)).toEqual([expect.stringContaining('erased')]);
   });
+
+  it('pages the referrals flagged for routing by hand oldest first, from after the last one shown', () => {
+    for (const [id, at] of [['r-b', '2026-11-23T09:00:00.000Z'], ['r-a', '2026-11-23T09:00:00.000Z'], ['r-c', '2026-11-22T09:00:00.000Z']]) {
+      apply('ReferralReceived', { referralId: id, agency: 'hampshire-police', agencyReference: id, referralType: 'victim', receivedAt: at });
+      apply('RoutingFailed', { referralId: id, failedAt: at, errorKind: 'TypeError', onEventType: 'RiskAssessed' });
+    }
+    const ids = (rows: Array<{ referral_id: string }>) => rows.map((row) => row.referral_id);
+    const first = status.flaggedForRoutingByHand(2, null);
+    expect(ids(first)).toEqual(['r-c', 'r-a']);
+    expect(ids(status.flaggedForRoutingByHand(2, [first[1].received_at, first[1].referral_id]))).toEqual(['r-b']);
+  });
 });
+

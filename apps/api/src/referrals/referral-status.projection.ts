@@ -57,7 +57,7 @@ export class ReferralStatusProjection implements Projection {
     routesAndReasons: Database.Statement<[string], Pick<ReferralStatusRow, 'routes' | 'reasons' | 'flags'>>;
     moved: Database.Statement;
     routingCase: Database.Statement<[string], { referral_id: string }>;
-    flagged: Database.Statement<[], Pick<ReferralStatusRow, 'referral_id' | 'agency' | 'agency_reference' | 'referral_type' | 'received_at'>>;
+    flagged: Database.Statement<[{ receivedAt: string; referralId: string; limit: number }], Pick<ReferralStatusRow, 'referral_id' | 'agency' | 'agency_reference' | 'referral_type' | 'received_at'>>;
     flaggedCount: Database.Statement<[], { n: number }>;
   };
 
@@ -86,7 +86,8 @@ export class ReferralStatusProjection implements Projection {
       // For offers recorded before they named their referral: rare (a refuge unit freeing), so a scan will do.
       routingCase: db.prepare("SELECT referral_id FROM referrals WHERE routes LIKE '%' || ? || '%' LIMIT 1"),
       flagged: db.prepare(
-        `SELECT referral_id, agency, agency_reference, referral_type, received_at FROM referrals WHERE ${flaggedWhere} ORDER BY received_at, referral_id`,
+        `SELECT referral_id, agency, agency_reference, referral_type, received_at FROM referrals WHERE ${flaggedWhere}
+         AND (received_at > @receivedAt OR (received_at = @receivedAt AND referral_id > @referralId)) ORDER BY received_at, referral_id LIMIT @limit`,
       ),
       flaggedCount: db.prepare(`SELECT count(*) AS n FROM referrals WHERE ${flaggedWhere}`),
     };
@@ -202,8 +203,9 @@ export class ReferralStatusProjection implements Projection {
   }
 
   /** Referrals the router could not decide and no decision has replaced since: the SPOC team routes them by hand. */
-  flaggedForRoutingByHand() {
-    return this.statements.flagged.all();
+  /** Oldest first, a page after the last one shown (received at, referral id). */
+  flaggedForRoutingByHand(limit: number, after: [string, string] | null) {
+    return this.statements.flagged.all({ receivedAt: after?.[0] ?? '', referralId: after?.[1] ?? '', limit });
   }
 
   flaggedForRoutingByHandCount(): number {
