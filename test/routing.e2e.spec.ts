@@ -105,6 +105,20 @@ describe('routing over HTTP', () => {
     expect(second.repeat).toMatchObject({ isRepeat: true, previousReferralIds: [first.referralId] });
   });
 
+  it('flags a possible match for someone to confirm, without counting it as a repeat, and tells only the agency whose referral it is', async () => {
+    const gp = (await app.createPrincipal({ role: 'referrer', name: 'GP surgery 3', agency: 'portsmouth-gp-3' })).token;
+    const first = await routed(validVictimReferral({ agencyReference: 'RT-POSS-1', subject: { lastName: 'Possibleson', firstName: 'Pia', postcode: 'PO1 1AA' } }));
+    const subject = { lastName: 'Possibleson', firstName: 'Pat', postcode: 'PO9 9ZZ' };
+    const second = await routed(validVictimReferral({ agencyReference: 'RT-POSS-2', subject }));
+    expect(second.repeat).toMatchObject({ isRepeat: false, previousReferralIds: [], possibleMatchReferralIds: [first.referralId] });
+    expect(second.flags).toContain('possible-repeat-to-confirm');
+    expect(second.reasons).toEqual(expect.arrayContaining([expect.stringMatching(/may be of the same person.*someone should confirm it/)]));
+
+    const elsewhere = await routed(validVictimReferral({ agencyReference: 'RT-POSS-3', subject }), gp);
+    expect(elsewhere.flags).not.toContain('possible-repeat-to-confirm');
+    expect(JSON.stringify(elsewhere.reasons)).not.toMatch(/same person/);
+  });
+
   it("does not tell another agency that the person was referred before by someone else, nor link the first agency's referral", async () => {
     const gp = (await app.createPrincipal({ role: 'referrer', name: 'GP surgery', agency: 'portsmouth-gp' })).token;
     const person = { lastName: 'Twoagency', firstName: 'Tia' };

@@ -100,6 +100,12 @@ export function gatherFacts(input: {
     policeAttended: submission.incident?.policeAttended ?? false,
     perpetratorAcknowledgesBehaviour: submission.perpetratorProgramme?.acknowledgesBehaviour ?? null,
     otherPartyAgeYears: submission.otherParty?.dateOfBirth ? ageOn(submission.otherParty.dateOfBirth, referralDate) : null,
-    repeat: { isRepeat: repeat.isRepeat, previousReferralIds: repeat.previousReferralIds, repeatMarac: repeat.repeatMarac, maracReferralIds: repeat.maracReferralIds },
+    repeat: {
+      isRepeat: repeat.isRepeat,
+      previousReferralIds: repeat.previousReferralIds,
+      repeatMarac: repeat.repeatMarac,
+      maracReferralIds: repeat.maracReferralIds,
+      possibleMatch: repeat.possibleMatchReferralIds.length > 0,
+    },
   };
 }

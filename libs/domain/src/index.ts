@@ -12,7 +12,7 @@ export * from './calendar/school-days';
 export * from './calendar/months';
 export * from './marac/marac-schedule';
 export * from './routing/routing.types';
-export { evaluateRouting } from './routing/evaluate-routing';
+export { evaluateRouting, POSSIBLE_MATCH_REASON } from './routing/evaluate-routing';
 export * from './routing/referral-routed';
 export * from './routing/routing-failed';
 export * from './refuge/refuge-units';

@@ -1,5 +1,5 @@
 import { isSealed, type PersonalDataVault } from '@spoc/platform';
-import type { MaracMeeting, RouteStatus } from '@spoc/domain';
+import { POSSIBLE_MATCH_REASON, type MaracMeeting, type RouteStatus } from '@spoc/domain';
 import { maracListingView } from '../marac/meeting-view';
 import type { Principal } from '../shared/auth/principal';
 import type { ReferralStatusRow } from './referral-status.projection';
@@ -30,7 +30,7 @@ export function referralView(row: ReferralStatusRow, vault: PersonalDataVault, s
     riskLevel: row.risk_level,
     riskCriteria: parse<string[]>(row.risk_criteria, []),
     dashScore: row.dash_score,
-    repeat: parse(row.repeat, null),
+    repeat: repeatView(parse<Repeat | null>(row.repeat, null)),
     routes: routes.filter((route) => !held(route)),
     heldForConsent: routes.filter(held).map(({ provision, caseId, ruleIds }) => ({ provision, caseId, ruleIds })),
     marac: maracListingView(parse<MaracMeeting | null>(row.marac, null)),
@@ -47,8 +47,15 @@ export function referralView(row: ReferralStatusRow, vault: PersonalDataVault, s
   };
 }
 
-type Repeat = { isRepeat?: boolean; repeatMarac?: boolean; previousReferralIds?: string[]; maracReferralIds?: string[]; possibleMatchReferralIds?: string[] } & Record<string, unknown>;
-type RoutedView = { repeat: unknown; flags: string[]; riskCriteria: string[]; marac: unknown };
+/** The decision's repeat facts as the contract shows them: which referrals, not the router's own summary of them. */
+function repeatView(repeat: Repeat | null): Repeat | null {
+  if (!repeat) return null;
+  const { possibleMatch: _summary, ...shown } = repeat;
+  return shown;
+}
+
+type Repeat = { isRepeat?: boolean; repeatMarac?: boolean; previousReferralIds?: string[]; maracReferralIds?: string[]; possibleMatchReferralIds?: string[]; possibleMatch?: boolean } & Record<string, unknown>;
+type RoutedView = { repeat: unknown; flags: string[]; reasons?: string[]; riskCriteria: string[]; marac: unknown };
 
 /**
  * What the routing learned from earlier referrals of the same person, as the caller may see it (decision 0012).
@@ -68,10 +75,12 @@ export function repeatSeenBy<T extends RoutedView>(view: T, caller: Principal, a
   const repeatMarac = repeat.repeatMarac === true && ownMarac;
   const withheld = repeat.repeatMarac === true && !repeatMarac;
   const criteria = withheld ? view.riskCriteria.filter((criterion) => criterion !== 'repeat-marac') : view.riskCriteria;
+  const possible = own(repeat.possibleMatchReferralIds);
   return {
     ...view,
-    repeat: { ...repeat, isRepeat: previous.length > 0, repeatMarac, previousReferralIds: previous, ...(repeat.maracReferralIds ? { maracReferralIds: own(repeat.maracReferralIds) } : {}), possibleMatchReferralIds: own(repeat.possibleMatchReferralIds) },
-    flags: view.flags.filter((flag) => (flag !== 'repeat-victim' || previous.length > 0) && (flag !== 'repeat-marac' || repeatMarac)),
+    repeat: { ...repeat, isRepeat: previous.length > 0, repeatMarac, previousReferralIds: previous, ...(repeat.maracReferralIds ? { maracReferralIds: own(repeat.maracReferralIds) } : {}), possibleMatchReferralIds: possible },
+    flags: view.flags.filter((flag) => (flag !== 'repeat-victim' || previous.length > 0) && (flag !== 'repeat-marac' || repeatMarac) && (flag !== 'possible-repeat-to-confirm' || possible.length > 0)),
+    ...(view.reasons ? { reasons: view.reasons.filter((text) => text !== POSSIBLE_MATCH_REASON || possible.length > 0) } : {}),
     riskCriteria: withheld && criteria.length === 0 ? ['partnership-information'] : criteria,
     marac: view.marac === null ? null : { ...(view.marac as object), repeat: repeatMarac },
   };

@@ -4,7 +4,7 @@ import { addWorkingDays } from '../calendar/working-days';
 import { nextMaracMeeting } from '../marac/marac-schedule';
 import type { ProvisionId, RoutingPolicy } from '../policy/policy';
 import { assertNever } from '../shared/domain-error';
-import { flag, type Finding } from './findings';
+import { flag, reason, type Finding } from './findings';
 import { childToParentRules, perpetratorRules } from './referral-type-rules';
 import type { EncompassNotification, MaracListing, Route, RoutingFacts, RoutingFlag, RoutingOutcome, RoutingStatus, RuleId } from './routing.types';
 import { victimRules } from './victim-rules';
@@ -30,9 +30,18 @@ function findingsFor(facts: RoutingFacts, policy: RoutingPolicy): Finding[] {
   }
 }
 
-/** Repeats are about victims; the router found them before routing, so no rule owns them. */
+export const POSSIBLE_MATCH_REASON = 'An earlier referral may be of the same person (possibleMatchReferralIds): someone should confirm it; it is not counted as a repeat until then.';
+
+/**
+ * Repeats are about victims; the router found them before routing, so no rule owns them. A possible match is never
+ * merged (routing-policy.md): it is flagged, and said, so that someone confirms it.
+ */
 function repeatFlags({ repeat }: RoutingFacts): Finding[] {
-  return [...(repeat.isRepeat ? [flag(null, 'repeat-victim')] : []), ...(repeat.repeatMarac ? [flag(null, 'repeat-marac')] : [])];
+  return [
+    ...(repeat.isRepeat ? [flag(null, 'repeat-victim')] : []),
+    ...(repeat.repeatMarac ? [flag(null, 'repeat-marac')] : []),
+    ...(repeat.possibleMatch ? [flag(null, 'possible-repeat-to-confirm'), reason(null, POSSIBLE_MATCH_REASON)] : []),
+  ];
 }
 
 interface ProposedRoute {

@@ -241,3 +241,13 @@ function deepFreeze<T>(value: T): T {
   }
   return value;
 }
+
+describe('repeats', () => {
+  it('given an earlier referral that may be the same person, when routed, then it is flagged and said, for someone to confirm', () => {
+    const outcome = evaluateRouting(victim({ repeat: { isRepeat: false, previousReferralIds: [], repeatMarac: false, possibleMatch: true } }), policy);
+    expect(outcome.flags).toEqual(['possible-repeat-to-confirm']);
+    expect(outcome.reasons).toEqual([expect.stringMatching(/someone should confirm it/)]);
+    expect(evaluateRouting(victim(), policy).flags).not.toContain('possible-repeat-to-confirm');
+  });
+});
+

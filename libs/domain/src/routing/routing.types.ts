@@ -26,8 +26,11 @@ export interface RoutingFacts {
   perpetratorAcknowledgesBehaviour: boolean | null;
   /** For child-to-parent referrals, the child's age. */
   otherPartyAgeYears: number | null;
-  /** `maracReferralIds`: which earlier referrals make it a repeat MARAC; missing in decisions made before it was kept. */
-  repeat: { isRepeat: boolean; previousReferralIds: string[]; repeatMarac: boolean; maracReferralIds?: string[] };
+  /**
+   * `maracReferralIds`: which earlier referrals make it a repeat MARAC; `possibleMatch`: whether an earlier referral
+   * may be the same person, for someone to confirm. Both missing in decisions made before they were kept.
+   */
+  repeat: { isRepeat: boolean; previousReferralIds: string[]; repeatMarac: boolean; maracReferralIds?: string[]; possibleMatch?: boolean };
 }
 
 export interface RoutingChild {
@@ -62,6 +65,7 @@ export const ROUTING_FLAGS = [
   'risk-assessment-missing',
   'calendar-out-of-date',
   'consent-reason-missing',
+  'possible-repeat-to-confirm',
 ] as const;
 export type RoutingFlag = (typeof ROUTING_FLAGS)[number];
 
