@@ -129,6 +129,10 @@ describe('erasure of a referral made in error (data-protection.md: crypto-shredd
     const third = await routed('ERASE-REPEAT-3');
     expect(third.referral.repeat.previousReferralIds).toEqual([second.referral.referralId]);
     expect(third.referral.repeat.previousReferralIds).not.toContain(first.referral.referralId);
+    // Nor does the referral decided before the erasure link it any more, as its agency sees it.
+    const { body: again } = await app.http().get(`/v1/referrals/${second.referral.referralId}`).set(bearer(tokens.police)).expect(200);
+    expect(again.repeat).toMatchObject({ isRepeat: false, previousReferralIds: [] });
+    expect(again.flags).not.toContain('repeat-victim');
   });
 
   it('records each erasure request in the access log, refused or done', async () => {

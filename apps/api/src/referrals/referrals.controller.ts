@@ -4,6 +4,7 @@ import { ApiBearerAuth, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { recordAccessed } from '../shared/audit/accessed';
 import type { PersonalDataVault, ProjectionRunner } from '@spoc/platform';
+import { ERASED_FLAG } from '@spoc/domain';
 import { EncompassProjection } from '../encompass/encompass.projection';
 import { QueueProjection } from '../queues/queue.projection';
 import { PROJECTIONS, VAULT } from '../infrastructure/tokens';
@@ -80,7 +81,12 @@ export class ReferralsController {
         .filter(({ notificationId }) => this.encompass.find(notificationId)?.status === 'sent')
         .map(({ notificationId }) => notificationId),
     );
-    return repeatSeenBy(referralView(row, this.vault, sent), caller, (other) => this.referrals.find(other)?.agency ?? null);
+    // An erased referral (made in error, or past retention) is no one's earlier referral: not even its own agency's.
+    const agencyOf = (other: string) => {
+      const earlier = this.referrals.find(other);
+      return earlier && !JSON.parse(earlier.flags ?? '[]').includes(ERASED_FLAG) ? earlier.agency : null;
+    };
+    return repeatSeenBy(referralView(row, this.vault, sent), caller, agencyOf);
   }
 
   /** Routed, and every route's case open in the queues: what a caller waiting for the routes can act on. */
