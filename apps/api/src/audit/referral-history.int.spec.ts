@@ -57,7 +57,7 @@ describe('the history of a referral', () => {
     const submission = { subject: { firstName: 'Sam', lastName: 'Taylor' } };
     await store.append(streams.referral(referralId), codec.encode([{ type: 'ReferralReceived', data: { referralId, submission, contact: { phone: '07700 900123' } } }], police, subject), 'no-stream');
     await store.append(streams.referral(randomUUID()), codec.encode([{ type: 'EncompassNotificationSent', data: {} }], police), 'any');
-    const decision = { referralId, decisionNumber: 0, cases: [{ caseId, provision: 'idva', opened: true }], encompass: [{ notificationId, childIndex: 0 }], schools: { 0: 'Example Primary School' } };
+    const decision = { referralId, decisionNumber: 0, facts: { consent: { given: true } }, cases: [{ caseId, provision: 'idva', opened: true }], encompass: [{ notificationId, childIndex: 0 }], schools: { 0: 'Example Primary School' } };
     await store.append(streams.referral(referralId), codec.encode([{ type: 'ReferralRouted', data: decision }], router, subject), 0n);
     await store.append(streams.case(caseId), codec.encode([caseOpened(caseId, referralId, 'idva')], router), 'no-stream');
     await store.append(streams.encompass(notificationId), codec.encode([{ type: 'EncompassNotificationSent', data: { notificationId, referralId } }], police), 'no-stream');
@@ -106,6 +106,34 @@ describe('the history of a referral', () => {
 
     expect(view.events.map((event) => event.streamId)).toEqual(expect.arrayContaining([streams.case(transferredTo), streams.case(referredOnTo)]));
     expect(view.chainValid).toBe(true);
+  });
+
+  it("shows the referral's own requests for a refuge unit and their releases, not anyone else's, and checks the refuge's chain", async () => {
+    const referralId = randomUUID();
+    const subject = await vault.newKey();
+    await store.append(streams.referral(referralId), codec.encode([{ type: 'ReferralReceived', data: { referralId, submission: { subject: { lastName: 'Taylor' } } } }], police, subject), 'no-stream');
+    const decision = { referralId, decisionNumber: 0, facts: { consent: { given: true } }, cases: [{ caseId: randomUUID(), provision: 'refuge', opened: true }], encompass: [], schools: {} };
+    await store.append(streams.referral(referralId), codec.encode([{ type: 'ReferralRouted', data: decision }], router, subject), 0n);
+    const at = new Date().toISOString();
+    await store.append(streams.refuge(), codec.encode([
+      { type: 'RefugeUnitRequested', data: { requestId: 'q-other', referralId: randomUUID(), requestedAt: at } },
+      { type: 'RefugeUnitRequested', data: { requestId: 'q-mine', referralId, requestedAt: at } },
+      { type: 'RefugeUnitReleased', data: { requestId: 'q-other', releasedAt: at } },
+      { type: 'RefugeUnitReleased', data: { requestId: 'q-mine', releasedAt: at } },
+    ], router), 'no-stream');
+
+    const view = (await history.of(referralId))!;
+
+    expect(view.events.filter((event) => event.streamId === streams.refuge()).map((event) => [event.type, (event.data as { requestId: string }).requestId])).toEqual([
+      ['RefugeUnitRequested', 'q-mine'],
+      ['RefugeUnitReleased', 'q-mine'],
+    ]);
+    expect(view.chainValid).toBe(true);
+
+    const file = new Database(path.join(directory, 'events.sqlite'));
+    file.prepare(`UPDATE events SET data = json_set(data, '$.requestId', 'q-forged') WHERE stream_id = ? AND revision = 0`).run(streams.refuge());
+    file.close();
+    expect((await history.of(referralId))!).toMatchObject({ chainValid: false, firstBrokenEvent: { streamId: streams.refuge(), revision: '0' } });
   });
 
   it('shows erased personal data as null once the subject key is destroyed, the chain still intact', async () => {

@@ -39,8 +39,8 @@ export interface CaseIndex {
 }
 
 /**
- * Every event of a referral: its own stream, its cases' streams and its Operation Encompass notifications' streams,
- * in log order, each stream's hash chain checked from revision 0. The chain is checked on the events as stored
+ * Every event of a referral: its own stream, its cases' streams, its Operation Encompass notifications' streams
+ * and its requests for a refuge unit, in log order, each stream's hash chain checked from revision 0. The chain is checked on the events as stored
  * (personal data still sealed) before anything is opened for the reader.
  */
 export class ReferralHistory {
@@ -58,18 +58,22 @@ export class ReferralHistory {
     // taken in yet is still read.
     const caseIds = new Set(this.cases.casesOf(referralId));
     const notificationIds = new Set<string>();
+    let refugeRouted = false;
     for (const event of referral) {
       if (event.type !== 'ReferralRouted') continue;
       const decision = event.data as ReferralRouted['data'];
       for (const routed of decision.cases ?? []) caseIds.add(routed.caseId);
       for (const notification of decision.encompass ?? []) notificationIds.add(notification.notificationId);
+      refugeRouted ||= (decision.cases ?? []).some((routed) => routed.provision === 'refuge');
     }
     const caseStreams = await this.casesFrom(caseIds);
     const notifications = await Promise.all([...notificationIds].map((id) => collect(this.store.readStream(streams.encompass(id)))));
+    // The refuge's one stream is everyone's: its chain is checked whole, and only this referral's part is shown.
+    const refuge = refugeRouted ? await collect(this.store.readStream(streams.refuge())) : [];
     const all = [referral, ...caseStreams, ...notifications];
-    const broken = all.map(firstBreak).filter((brokenAt): brokenAt is BrokenEvent => brokenAt !== null);
+    const broken = [...all, refuge].map(firstBreak).filter((brokenAt): brokenAt is BrokenEvent => brokenAt !== null);
     broken.sort((a, b) => compare(BigInt(a.position), BigInt(b.position)));
-    const events = all.flat().sort((a, b) => compare(a.position, b.position));
+    const events = [...all.flat(), ...refugeEventsOf(refuge, referralId)].sort((a, b) => compare(a.position, b.position));
     return {
       referralId,
       events: events.map((event) => this.view(event)),
@@ -118,6 +122,16 @@ export class ReferralHistory {
       previousHash: event.previousHash,
     };
   }
+}
+
+/** The referral's own requests for a refuge unit, and their releases (which name only the request). */
+function refugeEventsOf(refuge: RecordedEvent[], referralId: string): RecordedEvent[] {
+  const requests = new Set<string>();
+  return refuge.filter((event) => {
+    const data = event.data as { requestId?: string; referralId?: string };
+    if (event.type === 'RefugeUnitRequested' && data.referralId === referralId && data.requestId) requests.add(data.requestId);
+    return data.requestId !== undefined && requests.has(data.requestId);
+  });
 }
 
 function firstBreak(events: RecordedEvent[]): BrokenEvent | null {
