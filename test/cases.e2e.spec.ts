@@ -159,6 +159,15 @@ describe('provider queues and the case lifecycle over HTTP', () => {
     expect(idva.body.status).toBe('awaiting');
   });
 
+  it('opens one case, not two, when two of a referral\'s cases are transferred to the same provision at the same moment', async () => {
+    const { referral, cases } = await routed({ ...high, children: [{ dateOfBirth: '2018-01-01', livesInHousehold: true, presentAtIncident: false }] });
+    expect(Object.keys(cases).sort()).toEqual(['idva', 'mash']);
+    const answered = await Promise.all(['idva', 'mash'].map((provision) => act(provision, cases[provision], 'transfer', { toProvision: 'outreach', reason: 'community support' })));
+    expect(answered.map((response) => response.status).sort()).toEqual([200, 409]);
+    const { body } = await queue('outreach', '?limit=500').expect(200);
+    expect(body.items.filter((entry: { referralId: string }) => entry.referralId === referral.referralId)).toHaveLength(1);
+  });
+
   it('reassesses a transferred referral without pointing a route at the case that was transferred away', async () => {
     const { referral, cases } = await routed(high);
     await act('idva', cases.idva, 'transfer', { toProvision: 'outreach', reason: 'victim asked for community support instead' }).expect(200);

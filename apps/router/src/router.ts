@@ -416,11 +416,13 @@ export class Router {
       throw error;
     }
     // Cases open at once rather than when this decision comes back round the log; that later pass finds them open.
-    await this.carryOut(decision.data, trigger, decidedAt);
+    // Whether a unit may have been asked for: the referral, or any reassessment since, said the person needed one.
+    const everNeeded = received.submission.needs.safeAccommodation || decoded.some((event) => event.type === 'NeedsRecorded' && (event.data as unknown as NeedsRecorded['data']).needs.safeAccommodation);
+    await this.carryOut(decision.data, trigger, decidedAt, everNeeded);
   }
 
   /** Opens the decision's new cases and supersedes dropped ones: each append is idempotent, so replays are safe. */
-  private async carryOut(routed: ReferralRouted['data'], event: RecordedEvent, decidedAt: bigint): Promise<void> {
+  private async carryOut(routed: ReferralRouted['data'], event: RecordedEvent, decidedAt: bigint, everNeeded = false): Promise<void> {
     if (routed.outcome.marac) this.state.recordMaracListing(routed.referralId, routed.facts.routedAt);
     const context = routerContext(event);
     const { opened, superseded } = caseEventsOf(routed);
@@ -429,8 +431,9 @@ export class Router {
     for (const caseEvent of opened) this.state.rememberCase(caseEvent.data.caseId, caseEvent.data.referralId, caseEvent.data.provision);
     // The latest decision no longer sends the person to the refuge (or holds the route for consent): whatever
     // request the referral has ends with it. Otherwise a request whose decision lost a race to a newer one, or whose
-    // route a later decision dropped before its case opened, would keep a unit from everyone for good.
-    if (routed.facts.needsSafeAccommodation && !holdsRefugeUnit(routed) && (await this.latestDecisionOf(routed.referralId))?.data.decisionNumber === routed.decisionNumber) {
+    // route a later decision dropped before its case opened, or whose need a reassessment took back, would keep a
+    // unit from everyone for good.
+    if ((routed.facts.needsSafeAccommodation || everNeeded) && !holdsRefugeUnit(routed) && (await this.latestDecisionOf(routed.referralId))?.data.decisionNumber === routed.decisionNumber) {
       await this.followUps.releaseRefugeUnit(routed.referralId, decidedAt, event);
     }
     // Concurrent, so they share one group commit; a case already opened (a replay) is seen by a read, not a write.

@@ -33,7 +33,29 @@ export class ActOnCaseHandler implements ICommandHandler<ActOnCase, CaseState> {
     private readonly cases: QueueProjection,
   ) {}
 
-  async execute({ command: requested, context }: ActOnCase): Promise<CaseState> {
+  /** The latest transfer of each referral's cases in this process: the next waits for it. */
+  private readonly transfers = new Map<string, Promise<unknown>>();
+
+  async execute({ command, context }: ActOnCase): Promise<CaseState> {
+    const referralId = command.type === 'TransferCase' ? this.cases.find(command.data.caseId)?.referral_id : undefined;
+    if (!referralId) return this.act(command, context);
+    // One at a time per referral, each checking where it has open cases once the read models have the one before:
+    // two cases of one person transferred to one provision at once would otherwise both open there. (Between API
+    // processes the check still runs on the read model, a few milliseconds behind.)
+    const before = this.transfers.get(referralId) ?? Promise.resolve();
+    const done = before.catch(() => undefined).then(async () => {
+      await this.projections.waitFor((await this.store.headPosition()) ?? 0n, 2000);
+      return this.act(command, context);
+    });
+    this.transfers.set(referralId, done);
+    try {
+      return await done;
+    } finally {
+      if (this.transfers.get(referralId) === done) this.transfers.delete(referralId);
+    }
+  }
+
+  private async act(requested: Requested, context: CommandContext): Promise<CaseState> {
     const streamId = streams.case(requested.data.caseId);
     const { events, revision } = await loadStream<CaseEvent>(this.store, this.codec, streamId);
     const state = events.reduce(caseDecider.evolve, caseDecider.initialState());

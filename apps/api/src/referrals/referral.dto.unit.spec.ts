@@ -212,6 +212,7 @@ describe('the body of POST /v1/referrals', () => {
       { field: 'subject.lastName', problem: 'must not contain control characters' },
     ]);
     accepted(validVictimReferral({ incident: { policeAttended: true, summary: 'Line one\nline two\twith a tab' } }));
+    expect(problemsOf(validVictimReferral({ subject: { email: 'sam\u202egro.elpmaxe@example.org' } }))).toEqual([{ field: 'subject.email', problem: 'must be an email address' }]);
     accepted(validVictimReferral({ agencyReference: 'REF-😀', subject: { lastName: 'Taylor' } }));
   });
 

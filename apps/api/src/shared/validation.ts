@@ -249,7 +249,8 @@ export function IsPattern(pattern: RegExp, message: string, presence: Presence =
 }
 
 export function IsEmailAddress(presence: Presence = {}): PropertyDecorator {
-  return checked('isEmailAddress', presence, (value) => (typeof value === 'string' && isEmail(value) ? null : 'must be an email address'));
+  // isEmail lets bidirectional overrides through, which would show a caseworker another address than the one stored.
+  return checked('isEmailAddress', presence, (value) => (typeof value === 'string' && isEmail(value) && !CONTROL.test(value) ? null : 'must be an email address'));
 }
 
 export function IsIntegerInRange(min: number, max: number, presence: Presence = {}): PropertyDecorator {

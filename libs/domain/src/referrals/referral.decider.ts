@@ -169,7 +169,8 @@ export const referralDecider = {
           throw new DomainError('invalid-transition', 'a perpetrator referral has no risk assessment to repeat');
         }
         const { referralId, riskAssessment, policy, byProvision, needs, reassessedAt } = command.data;
-        if (state.assessedAt !== undefined && riskAssessment.assessedAt < state.assessedAt) {
+        // As instants: a checklist may be written with any offset, or with milliseconds.
+        if (state.assessedAt !== undefined && Date.parse(riskAssessment.assessedAt) < Date.parse(state.assessedAt)) {
           throw new DomainError('invalid', 'is earlier than the checklist it would replace: the latest one stands', 'riskAssessment.assessedAt');
         }
         const assessed = assess(referralId, state.assessments, riskAssessment, policy, riskAssessment.assessedAt);

@@ -98,6 +98,11 @@ describe('the referral decider', () => {
     const latest = history[1].data as { assessedAt: string };
     spec.given(history).when(reassess('2020-01-01T09:00:00Z')).thenThrows('invalid', /earlier than the checklist it would replace/);
     spec.given(history).when(reassess(latest.assessedAt)).thenMatches([{ type: 'NeedsRecorded' }, { type: 'RiskAssessed' }]);
+    // Compared as instants: the intake's 01:00Z is 02:00 at +01:00, and 01:00:00.500Z is after 01:00:00Z.
+    expect(latest.assessedAt).toBe('2026-11-21T01:00:00Z');
+    spec.given(history).when(reassess('2026-11-21T01:30:00+01:00')).thenThrows('invalid', /earlier than the checklist/);
+    spec.given(history).when(reassess('2026-11-21T02:30:00+01:00')).thenMatches([{ type: 'NeedsRecorded' }, { type: 'RiskAssessed' }]);
+    spec.given(history).when(reassess('2026-11-21T01:00:00.500Z')).thenMatches([{ type: 'NeedsRecorded' }, { type: 'RiskAssessed' }]);
   });
 
   it('reassesses, or records consent on, a referral the router could not decide (the way such a referral moves on)', () => {

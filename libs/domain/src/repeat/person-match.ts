@@ -16,13 +16,17 @@ export type MatchStrength = 'certain' | 'possible' | 'none';
 
 /**
  * Accents, case, spaces and punctuation aside, the letters of any script: a name typed in Cyrillic or Arabic is a
- * name (kept to a–z, it was nothing, and every such person matched every other one born the same day).
+ * name (kept to a–z, it was nothing, and every such person matched every other one born the same day). Only the
+ * combining accents are dropped (é is e); the marks other scripts write vowels and sounds with stay (सिंह is not साह,
+ * ガ is not カ).
  */
 export function normaliseName(name: string | null): string | null {
   if (!name) return null;
-  const folded = name.normalize('NFKD').replace(/\p{M}/gu, '').toLowerCase().replace(/[^\p{L}]/gu, '');
+  const folded = name.normalize('NFKD').replace(COMBINING_ACCENTS, '').toLowerCase().replace(/[^\p{L}\p{M}]/gu, '');
   return folded || null;
 }
+
+const COMBINING_ACCENTS = /[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]/g;
 
 export function normalisePostcode(postcode: string | null): string | null {
   return postcode ? postcode.toUpperCase().replace(/\s+/g, '') || null : null;

@@ -46,6 +46,14 @@ describe('names in other scripts', () => {
     expect(blockingKey({ lastName: 'Müller-Łukasiewicz', dateOfBirth: '1990-05-01' })).toBe('mullerłukasiewicz|1990-05-01');
   });
 
+  it('keeps the marks other scripts write vowels and sounds with: only accents are dropped', () => {
+    const priya = { ...olena, firstName: 'प्रिया' };
+    expect(matchPerson({ ...priya, lastName: 'कुमार' }, { ...priya, lastName: 'कमरा' })).toBe('none');
+    expect(blockingKey({ lastName: 'सिंह', dateOfBirth: '1990-05-01' })).not.toBe(blockingKey({ lastName: 'साह', dateOfBirth: '1990-05-01' }));
+    expect(blockingKey({ lastName: 'ガ', dateOfBirth: '1990-05-01' })).not.toBe(blockingKey({ lastName: 'カ', dateOfBirth: '1990-05-01' }));
+    expect(matchPerson({ ...priya, lastName: 'कुमार' }, { ...priya, lastName: 'कुमार' })).toBe('certain');
+  });
+
   it('matches no one by a last name with no letters in it', () => {
     const dashes = { ...olena, lastName: '--' };
     expect(matchPerson(dashes, { ...amira, lastName: '?' })).toBe('none');
