@@ -168,6 +168,12 @@ describe('provider queues and the case lifecycle over HTTP', () => {
     expect(body.items.filter((entry: { referralId: string }) => entry.referralId === referral.referralId)).toHaveLength(1);
   });
 
+  it('refuses to transfer a person who has not consented to a voluntary service', async () => {
+    const { cases } = await routed({ ...high, children: [], consent: { given: false, lawfulBasis: 'safeguarding', notes: 'at risk of serious harm' } });
+    const refused = await act('idva', cases.idva, 'transfer', { toProvision: 'outreach', reason: 'community support' }).expect(409);
+    expect(refused.body.message).toMatch(/has not consented, and outreach is a voluntary service/);
+  });
+
   it('reassesses a transferred referral without pointing a route at the case that was transferred away', async () => {
     const { referral, cases } = await routed(high);
     await act('idva', cases.idva, 'transfer', { toProvision: 'outreach', reason: 'victim asked for community support instead' }).expect(200);

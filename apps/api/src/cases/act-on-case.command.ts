@@ -1,6 +1,6 @@
 import { Inject } from '@nestjs/common';
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
-import { caseDecider, caseOpenedElsewhere, DomainError, PROVISION_IDS, streams, type CaseworkerCommand, type CaseEvent, type CaseState, type ReferralType, type RoutingPolicy } from '@spoc/domain';
+import { caseDecider, caseOpenedElsewhere, DomainError, PROVISION_IDS, streams, type CaseworkerCommand, type CaseEvent, type CaseState, type ReferralRouted, type ReferralType, type RoutingPolicy } from '@spoc/domain';
 import { EVENT_STORE, type EventStore } from '@spoc/event-store';
 import { appendOnce, type CommandContext, type EventCodec, type PersonalDataVault, type ProjectionRunner } from '@spoc/platform';
 import { CODEC, POLICY, PROJECTIONS, VAULT } from '../infrastructure/tokens';
@@ -9,7 +9,7 @@ import { loadStream } from '../shared/load-stream';
 import { subjectKeyOf } from '../shared/subject-key';
 
 /** What a transfer's rules look at, beyond the case: the handler looks them up. */
-type Looked = 'referralType' | 'openAt';
+type Looked = 'referralType' | 'openAt' | 'consentGiven';
 type Requested = CaseworkerCommand extends infer C ? (C extends { type: 'TransferCase'; data: infer D } ? { type: 'TransferCase'; data: Omit<D, Looked> } : C) : never;
 
 /** A caseworker's action on a case: claim, contact attempt, decline, transfer or close. */
@@ -76,9 +76,14 @@ export class ActOnCaseHandler implements ICommandHandler<ActOnCase, CaseState> {
   private async withWhatRulesLookAt(command: Requested, referralId: string): Promise<CaseworkerCommand> {
     if (command.type !== 'TransferCase') return command;
     let referralType: ReferralType | null = null;
-    for await (const received of this.store.readStream(streams.referral(referralId), { maxCount: 1 })) referralType = (received.data as { referralType: ReferralType }).referralType;
+    let consentGiven = false;
+    for await (const event of this.store.readStream(streams.referral(referralId))) {
+      if (event.type === 'ReferralReceived') referralType = (event.data as { referralType: ReferralType }).referralType;
+      // The decision's facts say it plainly (the consent itself is sealed with the referral).
+      if (event.type === 'ReferralRouted') consentGiven = (event.data as unknown as ReferralRouted['data']).facts.consent.given;
+    }
     if (!referralType) throw new DomainError('not-found', 'no such referral');
     const openAt = PROVISION_IDS.filter((provision) => this.cases.hasOpenCaseAt(referralId, provision));
-    return { ...command, data: { ...command.data, referralType, openAt } };
+    return { ...command, data: { ...command.data, referralType, openAt, consentGiven } };
   }
 }

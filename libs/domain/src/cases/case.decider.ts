@@ -3,6 +3,7 @@ import type { ProvisionId, RoutingPolicy } from '../policy/policy';
 import type { ReferralType } from '../referrals/referral.types';
 import type { RiskLevel } from '../risk/dash';
 import { notForReferralType } from '../routing/referral-type-rules';
+import { worksWithoutConsent } from '../routing/victim-rules';
 import type { RouteStatus } from '../routing/routing.types';
 import type { CaseOpened, CaseSuperseded } from '../routing/referral-routed';
 import { assertNever, DomainError } from '../shared/domain-error';
@@ -51,8 +52,9 @@ export type CaseCommand =
   | { type: 'ClaimCase'; data: { caseId: string; assignee: string; at: string } }
   | { type: 'RecordContactAttempt'; data: { caseId: string; outcome: ContactOutcome; note: string | null; at: string } }
   | { type: 'DeclineCase'; data: { caseId: string; reason: string; at: string } }
-  // `openAt`: the provisions where the referral has an open case now (a second one there would have two workers call).
-  | { type: 'TransferCase'; data: { caseId: string; toProvision: ProvisionId; toCaseId: string; reason: string; at: string; referralType: ReferralType; openAt: ProvisionId[] } }
+  // `openAt`: the provisions where the referral has an open case now (a second one there would have two workers call);
+  // `consentGiven`: as the referral's latest decision had it.
+  | { type: 'TransferCase'; data: { caseId: string; toProvision: ProvisionId; toCaseId: string; reason: string; at: string; referralType: ReferralType; openAt: ProvisionId[]; consentGiven: boolean } }
   | { type: 'CloseCase'; data: { caseId: string; outcome: CloseOutcome; note: string | null; at: string } }
   | { type: 'OfferRefugePlace'; data: { caseId: string; at: string; policy: RoutingPolicy } }
   | { type: 'Reprioritise'; data: { caseId: string; riskLevel: RiskLevel | null; repeat: boolean; hasChildren: boolean; decisionNumber: number; at: string } }
@@ -106,10 +108,13 @@ export const caseDecider = {
       case 'TransferCase': {
         requireStatus(state, ['awaiting', 'active'], 'transferred');
         requireRouted(state);
-        const { toProvision, toCaseId, reason, referralType, openAt } = command.data;
+        const { toProvision, toCaseId, reason, referralType, openAt, consentGiven } = command.data;
         if (toProvision === state.opened.provision) throw new DomainError('invalid-transition', 'a case cannot be transferred to its own provision');
         const notFor = notForReferralType(referralType, toProvision);
         if (notFor) throw new DomainError('invalid-transition', notFor);
+        if (!consentGiven && !worksWithoutConsent(toProvision, state.opened.riskLevel)) {
+          throw new DomainError('invalid-transition', `the victim has not consented, and ${toProvision} is a voluntary service: record the consent first`);
+        }
         if (openAt.includes(toProvision)) throw new DomainError('invalid-transition', `the referral already has an open case at ${toProvision}: ask that provision, rather than open a second`);
         // A refuge unit is allocated in request order by routing; a transfer would jump the waitlist.
         if (toProvision === 'refuge') throw new DomainError('invalid-transition', 'refuge places are allocated by routing: record the need for safe accommodation in a reassessment');

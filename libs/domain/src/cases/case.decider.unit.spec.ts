@@ -7,7 +7,7 @@ import { specFor } from '../testing/given-when-then';
 import { caseDecider, caseOpenedElsewhere, type CaseEvent } from './case.decider';
 
 /** What the handler looks up for a transfer: a victim's referral, with no other case open. */
-const asVictim = { referralType: 'victim' as const, openAt: [] };
+const asVictim = { referralType: 'victim' as const, openAt: [], consentGiven: true };
 
 const policy = parsePolicy(JSON.parse(readFileSync(path.resolve(__dirname, '../../../../policies/portsmouth-2026-1.json'), 'utf8')));
 const spec = specFor(caseDecider);
@@ -68,13 +68,22 @@ describe('the case lifecycle', () => {
 
   it('transfers only where routing could have sent the person: no victim to Up2U, no perpetrator to a victim service, no second open case', () => {
     const transfer = (toProvision: ProvisionId, referralType: ReferralType, openAt: ProvisionId[] = []) =>
-      ({ type: 'TransferCase' as const, data: { caseId: 'c-1', toProvision, toCaseId: 'c-2', reason: 'x', at, referralType, openAt } });
+      ({ type: 'TransferCase' as const, data: { caseId: 'c-1', toProvision, toCaseId: 'c-2', reason: 'x', at, referralType, openAt, consentGiven: true } });
     spec.given([opened({ provision: 'outreach' })]).when(transfer('up2u', 'victim')).thenThrows('invalid-transition', /Up2U works with the person who uses abusive behaviour/);
     spec.given([opened({ provision: 'outreach' })]).when(transfer('whos-in-charge', 'victim')).thenThrows('invalid-transition', /not a child-to-parent referral/);
     spec.given([opened({ provision: 'outreach' })]).when(transfer('whos-in-charge', 'child-to-parent')).thenMatches([{ type: 'CaseTransferred' }]);
     spec.given([opened({ provision: 'up2u', ruleIds: ['perpetrator'], riskLevel: null })]).when(transfer('idva', 'perpetrator')).thenThrows('invalid-transition', /worked by Up2U alone/);
     spec.given([opened()]).when(transfer('mash', 'victim', ['idva', 'mash'])).thenThrows('invalid-transition', /already has an open case at mash/);
     spec.given([opened()]).when(transfer('outreach', 'victim', ['idva', 'mash'])).thenMatches([{ type: 'CaseTransferred' }]);
+  });
+
+  it("transfers a person who has not consented only where routing would take them without it: MASH, or the IDVA or YPVA at high risk", () => {
+    const withoutConsent = (toProvision: ProvisionId) =>
+      ({ type: 'TransferCase' as const, data: { caseId: 'c-1', toProvision, toCaseId: 'c-2', reason: 'x', at, referralType: 'victim' as const, openAt: [], consentGiven: false } });
+    spec.given([opened()]).when(withoutConsent('outreach')).thenThrows('invalid-transition', /has not consented, and outreach is a voluntary service/);
+    spec.given([opened()]).when(withoutConsent('ypva')).thenMatches([{ type: 'CaseTransferred' }]);
+    spec.given([opened({ provision: 'mash', riskLevel: 'medium', ruleIds: ['children-in-household'] })]).when(withoutConsent('idva')).thenThrows('invalid-transition', /has not consented/);
+    spec.given([opened({ provision: 'ypva', ruleIds: ['young-person'] })]).when(withoutConsent('mash')).thenMatches([{ type: 'CaseTransferred' }]);
   });
 
   it('closes only an active case, with its outcome', () => {

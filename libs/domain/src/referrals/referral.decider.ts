@@ -132,6 +132,8 @@ export type ReferralState =
       riskLevel?: RiskLevel | null;
       /** When the latest checklist was completed: an older one may not replace it. */
       assessedAt?: string;
+      /** Whether the person needs safe accommodation, as the referral or the latest reassessment said. */
+      needsSafeAccommodation?: boolean;
       erased: boolean;
     };
 
@@ -180,6 +182,10 @@ export const referralDecider = {
         if (state.riskLevel === 'high' && assessed.data.level !== 'high' && byProvision !== undefined && byProvision !== HIGH_RISK_PROVISION) {
           throw new DomainError('not-allowed', 'only the referring agency or the IDVA may lower a high-risk referral');
         }
+        // Taking back the need ends a refuge stay: the referrer's say, or the refuge's, not any provision's it reaches.
+        if (needs && !needs.safeAccommodation && state.needsSafeAccommodation && byProvision !== undefined && byProvision !== 'refuge') {
+          throw new DomainError('not-allowed', 'only the referring agency or the refuge may say safe accommodation is no longer needed');
+        }
         return needs ? [{ type: 'NeedsRecorded', data: { referralId, needs, recordedAt: reassessedAt } }, assessed] : [assessed];
       }
       case 'RecordConsent': {
@@ -210,10 +216,12 @@ export const referralDecider = {
           submissionDigest: event.data.submissionDigest,
           assessments: 0,
           erased: false,
+          needsSafeAccommodation: event.data.submission?.needs.safeAccommodation ?? false,
         };
       case 'RiskAssessed':
         return state.status === 'received' ? { ...state, assessments: state.assessments + 1, riskLevel: event.data.level, assessedAt: event.data.assessedAt } : state;
       case 'NeedsRecorded':
+        return state.status === 'received' ? { ...state, needsSafeAccommodation: event.data.needs.safeAccommodation } : state;
       case 'ReferralRouted':
       case 'ConsentRecorded':
       // The router could not decide: a reassessment or consent is how the referral moves on, so nothing is barred.

@@ -105,6 +105,18 @@ describe('the referral decider', () => {
     spec.given(history).when(reassess('2026-11-21T01:00:00.500Z')).thenMatches([{ type: 'NeedsRecorded' }, { type: 'RiskAssessed' }]);
   });
 
+  it("lets only the referrer or the refuge take back the need for safe accommodation (that ends a refuge stay); any routed provision may add it", () => {
+    const body = submission({ needs: { safeAccommodation: true } });
+    const history = [received(body), referralDecider.decide(receive(body), { status: 'none' })[1]];
+    const by = (safeAccommodation: boolean, byProvision?: 'refuge' | 'mash') =>
+      ({ type: 'ReassessRisk' as const, data: { referralId: 'r-1', riskAssessment: checklist(15), reassessedAt: '2026-11-22T10:00:00Z', policy, byProvision, needs: { safeAccommodation } } });
+    spec.given(history).when(by(false, 'mash')).thenThrows('not-allowed', /only the referring agency or the refuge/);
+    spec.given(history).when(by(false, 'refuge')).thenMatches([{ type: 'NeedsRecorded', data: { needs: { safeAccommodation: false } } }, { type: 'RiskAssessed' }]);
+    spec.given(history).when(by(false)).thenMatches([{ type: 'NeedsRecorded' }, { type: 'RiskAssessed' }]);
+    const without = [received(submission()), referralDecider.decide(receive(submission()), { status: 'none' })[1]];
+    spec.given(without).when(by(true, 'mash')).thenMatches([{ type: 'NeedsRecorded', data: { needs: { safeAccommodation: true } } }, { type: 'RiskAssessed' }]);
+  });
+
   it('reassesses, or records consent on, a referral the router could not decide (the way such a referral moves on)', () => {
     const body = submission();
     const failed: ReferralEvent = { type: 'RoutingFailed', data: { referralId: 'r-1', failedAt: '2026-11-21T02:00:01Z', errorKind: 'TypeError', onEventType: 'RiskAssessed' } };

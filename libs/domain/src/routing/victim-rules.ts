@@ -9,6 +9,16 @@ export const HIGH_RISK_PROVISION = 'idva' satisfies ProvisionId;
 export const YOUNG_PERSON_PROVISION = 'ypva' satisfies ProvisionId;
 
 /**
+ * Whether a provision may work a person who has not consented (routing-policy.md, "Consent"): children's
+ * safeguarding always; the IDVA and the young person violence advocate at high risk. The rules below say the same
+ * route by route ('proceeds-without-consent'); a caseworker's transfer asks it here.
+ */
+export function worksWithoutConsent(provision: ProvisionId, riskLevel: RiskLevel | null): boolean {
+  if (provision === 'mash') return true;
+  return riskLevel === 'high' && (provision === HIGH_RISK_PROVISION || provision === YOUNG_PERSON_PROVISION);
+}
+
+/**
  * The victim rules of routing-policy.md, in its order; all that apply fire. A child under 13 is not a domestic
  * abuse victim referral (risk-assessment.md), so MASH alone takes it: no other route. Operation Encompass is not a
  * route but a notification alongside them, so the schools of the children listed still hear of a police-attended
