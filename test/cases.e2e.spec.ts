@@ -2,21 +2,12 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { distinctSurname, validRiskAssessment, validVictimReferral, type ReferralBody } from '../apps/api/src/referrals/referral.fixtures';
+import { answers, eventually } from './support/eventually';
 import { bearer, TestApp } from './support/test-app';
 
-const answers = (yes: number) => Object.fromEntries(Array.from({ length: 24 }, (_, n) => [`Q${n + 1}`, n < yes ? 'yes' : 'no']));
 let serial = 0;
 const surname = (n: number) => distinctSurname('Case', n);
 
-/** Waits for something the router does after the request has been answered (it reads the log behind us). */
-async function eventually<T>(read: () => Promise<T>, done: (value: T) => boolean, what: string): Promise<T> {
-  for (let attempt = 0; attempt < 300; attempt += 1) {
-    const value = await read();
-    if (done(value)) return value;
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 describe('provider queues and the case lifecycle over HTTP', () => {
   let app: TestApp;

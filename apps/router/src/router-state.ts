@@ -21,9 +21,10 @@ export interface IndexedPerson {
 
 /**
  * What the index holds changes meaning with this number (2: names of every script, every MARAC listing kept, not
- * only the latest, the other party's first name): a file from before is emptied once, and the router reads the log again from the start.
+ * only the latest, the other party's first name; 3: names keep the marks other scripts write sounds with; the
+ * referrals whose needs a reassessment restated): a file from before is emptied once, and the router reads the log again from the start.
  */
-const INDEX_VERSION = 2;
+const INDEX_VERSION = 3;
 
 /**
  * The router's own state: its checkpoint and the person index. Like every read model it can be dropped and
@@ -63,6 +64,9 @@ export class RouterState {
     // was heard at MARAC in the window before a new referral (routing-policy.md, repeat MARAC).
     db.exec('CREATE TABLE IF NOT EXISTS marac_listings (referral_id TEXT NOT NULL, listed_at TEXT NOT NULL, PRIMARY KEY (referral_id, listed_at)) WITHOUT ROWID');
     db.exec('CREATE TABLE IF NOT EXISTS index_version (version INTEGER NOT NULL)');
+    // Referrals whose needs a reassessment restated: a decision that no longer needs the refuge may still have a
+    // unit to give back (asked for by one that lost its race).
+    db.exec('CREATE TABLE IF NOT EXISTS needs_restated (referral_id TEXT PRIMARY KEY) WITHOUT ROWID');
     // The log's digest at the checkpoint, saved with it: the anchors go on from it after a restart.
     db.exec('CREATE TABLE IF NOT EXISTS log_digest (name TEXT PRIMARY KEY, position TEXT NOT NULL, digest TEXT NOT NULL) WITHOUT ROWID');
     db.exec('CREATE INDEX IF NOT EXISTS persons_blocking ON persons (blocking)');
@@ -84,6 +88,8 @@ export class RouterState {
       listed: db.prepare('INSERT OR IGNORE INTO marac_listings (referral_id, listed_at) VALUES (?, ?)'),
       listingsOf: db.prepare<[string], { listed_at: string }>('SELECT listed_at FROM marac_listings WHERE referral_id = ? ORDER BY listed_at'),
       forgetListings: db.prepare('DELETE FROM marac_listings WHERE referral_id = ?'),
+      needsRestated: db.prepare('INSERT OR IGNORE INTO needs_restated (referral_id) VALUES (?)'),
+      restated: db.prepare<[string], { one: number }>('SELECT 1 AS one FROM needs_restated WHERE referral_id = ?'),
       // Three lookups, each on its own index (an OR across them, or a partial index without IS NOT NULL, scans).
       byBlocking: db.prepare<[string], PersonRow>('SELECT * FROM persons WHERE blocking = ?'),
       byPolice: db.prepare<[string], PersonRow>('SELECT * FROM persons WHERE police_person_id = ? AND police_person_id IS NOT NULL'),
@@ -143,7 +149,7 @@ export class RouterState {
   /** Everything this state knows, and its checkpoints, gone: the router reads the log again from the start. */
   forgetAll(): void {
     this.db.transaction(() => {
-      this.db.exec('DELETE FROM persons; DELETE FROM marac_listings; DELETE FROM cases; DELETE FROM checkpoints; DELETE FROM log_digest');
+      this.db.exec('DELETE FROM persons; DELETE FROM marac_listings; DELETE FROM needs_restated; DELETE FROM cases; DELETE FROM checkpoints; DELETE FROM log_digest');
     })();
   }
 
@@ -170,6 +176,14 @@ export class RouterState {
 
   casesOf(referralId: string): Array<{ caseId: string; provision: string }> {
     return this.statements.casesOf.all(referralId).map((row) => ({ caseId: row.case_id, provision: row.provision }));
+  }
+
+  noteNeedsRestated(referralId: string): void {
+    this.statements.needsRestated.run(referralId);
+  }
+
+  needsWereRestated(referralId: string): boolean {
+    return this.statements.restated.get(referralId) !== undefined;
   }
 
   recordMaracListing(referralId: string, listedAt: string): void {

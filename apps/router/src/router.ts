@@ -314,6 +314,8 @@ export class Router {
         // second router) must know every earlier referral, or a repeat victim would be taken for a first one.
         this.received = { eventId: event.id, decoded: this.codec.decode(event) };
         return this.index(this.received.decoded.data as unknown as ReferralReceived['data']);
+      case 'NeedsRecorded':
+        return this.state.noteNeedsRestated((event.data as unknown as NeedsRecorded['data']).referralId);
       case 'ReferralRouted':
         return this.carryOut(this.codec.decode<ReferralRouted['data']>(event).data, event, event.position);
       case 'ReferralErased':
@@ -433,7 +435,7 @@ export class Router {
     // request the referral has ends with it. Otherwise a request whose decision lost a race to a newer one, or whose
     // route a later decision dropped before its case opened, or whose need a reassessment took back, would keep a
     // unit from everyone for good.
-    if ((routed.facts.needsSafeAccommodation || everNeeded) && !holdsRefugeUnit(routed) && (await this.latestDecisionOf(routed.referralId))?.data.decisionNumber === routed.decisionNumber) {
+    if ((routed.facts.needsSafeAccommodation || everNeeded || this.state.needsWereRestated(routed.referralId)) && !holdsRefugeUnit(routed) && (await this.latestDecisionOf(routed.referralId))?.data.decisionNumber === routed.decisionNumber) {
       await this.followUps.releaseRefugeUnit(routed.referralId, decidedAt, event);
     }
     // Concurrent, so they share one group commit; a case already opened (a replay) is seen by a read, not a write.

@@ -1,4 +1,4 @@
-import { streams, type ReferralRouted } from '@spoc/domain';
+import { streams, type ReferralReceived, type ReferralRouted } from '@spoc/domain';
 import { ChainVerifier, type EventStore, type RecordedEvent } from '@spoc/event-store';
 import type { EventCodec } from '@spoc/platform';
 
@@ -58,7 +58,9 @@ export class ReferralHistory {
     // taken in yet is still read.
     const caseIds = new Set(this.cases.casesOf(referralId));
     const notificationIds = new Set<string>();
-    let refugeRouted = false;
+    // Whether a refuge unit may have been asked for: the person needed one (as referred, or as a reassessment said),
+    // or a decision routed there. A request whose decision lost its race is shown too.
+    let refugeRouted = referral.some((event) => event.type === 'NeedsRecorded') || this.neededRefugeOnReceipt(referral[0]);
     for (const event of referral) {
       if (event.type !== 'ReferralRouted') continue;
       const decision = event.data as ReferralRouted['data'];
@@ -80,6 +82,14 @@ export class ReferralHistory {
       chainValid: broken.length === 0,
       firstBrokenEvent: broken[0] ?? null,
     };
+  }
+
+  private neededRefugeOnReceipt(first: RecordedEvent): boolean {
+    try {
+      return this.codec.decode<ReferralReceived['data']>(first).data.submission?.needs.safeAccommodation === true;
+    } catch {
+      return false; // sealed data that no longer opens: the chain check says why
+    }
   }
 
   /**

@@ -1,6 +1,6 @@
 import { Inject } from '@nestjs/common';
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
-import { caseDecider, caseOpenedElsewhere, DomainError, PROVISION_IDS, streams, type CaseworkerCommand, type CaseEvent, type CaseState, type ReferralRouted, type ReferralType, type RoutingPolicy } from '@spoc/domain';
+import { caseDecider, caseOpenedElsewhere, DomainError, PROVISION_IDS, streams, type CaseworkerCommand, type CaseEvent, type CaseState, type ConsentRecorded, type ReferralRouted, type ReferralType, type RoutingPolicy } from '@spoc/domain';
 import { EVENT_STORE, type EventStore } from '@spoc/event-store';
 import { appendOnce, type CommandContext, type EventCodec, type PersonalDataVault, type ProjectionRunner } from '@spoc/platform';
 import { CODEC, POLICY, PROJECTIONS, VAULT } from '../infrastructure/tokens';
@@ -79,8 +79,10 @@ export class ActOnCaseHandler implements ICommandHandler<ActOnCase, CaseState> {
     let consentGiven = false;
     for await (const event of this.store.readStream(streams.referral(referralId))) {
       if (event.type === 'ReferralReceived') referralType = (event.data as { referralType: ReferralType }).referralType;
-      // The decision's facts say it plainly (the consent itself is sealed with the referral).
+      // Whichever came last: a decision's facts, or consent recorded since (withdrawn before the router decided again,
+      // or while it is down). Both say it plainly; only the notes are sealed.
       if (event.type === 'ReferralRouted') consentGiven = (event.data as unknown as ReferralRouted['data']).facts.consent.given;
+      if (event.type === 'ConsentRecorded') consentGiven = (event.data as unknown as ConsentRecorded['data']).given;
     }
     if (!referralType) throw new DomainError('not-found', 'no such referral');
     const openAt = PROVISION_IDS.filter((provision) => this.cases.hasOpenCaseAt(referralId, provision));

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type Database from 'better-sqlite3';
-import type { CaseEvent, CaseStatus, ProvisionId, ReferralRouted, RiskLevel } from '@spoc/domain';
+import { worksWithoutConsent, type CaseEvent, type CaseStatus, type ProvisionId, type ReferralRouted, type RiskLevel } from '@spoc/domain';
 import type { RecordedEvent } from '@spoc/event-store';
 import type { Projection } from '@spoc/platform';
 
@@ -34,7 +34,8 @@ const ENDED: readonly CaseStatus[] = ['closed', 'declined', 'transferred'];
  */
 export function personalDataWithheldFrom(row: CaseRow): boolean {
   if (row.status === 'superseded') return true;
-  if (!ENDED.includes(row.status) || row.withheld_routed === null) return false;
+  // A provision that works people without their consent (MASH; the IDVA at high risk) is not asked to forget them.
+  if (!ENDED.includes(row.status) || row.withheld_routed === null || worksWithoutConsent(row.provision, row.risk_level)) return false;
   return !(JSON.parse(row.withheld_routed) as string[]).includes(row.provision);
 }
 

@@ -213,6 +213,7 @@ describe('the body of POST /v1/referrals', () => {
     ]);
     accepted(validVictimReferral({ incident: { policeAttended: true, summary: 'Line one\nline two\twith a tab' } }));
     expect(problemsOf(validVictimReferral({ subject: { email: 'sam\u202egro.elpmaxe@example.org' } }))).toEqual([{ field: 'subject.email', problem: 'must be an email address' }]);
+    expect(problemsOf(validVictimReferral({ subject: { email: 'sam\u200f@example.org' } }))).toEqual([{ field: 'subject.email', problem: 'must be an email address' }]);
     accepted(validVictimReferral({ agencyReference: 'REF-😀', subject: { lastName: 'Taylor' } }));
   });
 

@@ -218,6 +218,8 @@ export function Satisfies(name: string, rule: (value: unknown, object: any) => b
 const LONE_SURROGATE = /\p{Cs}/u;
 // Invisible characters that change what a reader sees: controls (a NUL, a bell; tabs and line breaks are text) and
 // the bidirectional overrides and isolates, which can show a caseworker a name or a note reversed or reordered.
+// Invisible direction marks: in a name they come with right-to-left keyboards, but an address has none of them.
+const DIRECTION_MARKS = /[\u200e\u200f\u061c]/u;
 const CONTROL = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069]/u;
 
 /** A string; when required it must not be blank either. */
@@ -250,7 +252,7 @@ export function IsPattern(pattern: RegExp, message: string, presence: Presence =
 
 export function IsEmailAddress(presence: Presence = {}): PropertyDecorator {
   // isEmail lets bidirectional overrides through, which would show a caseworker another address than the one stored.
-  return checked('isEmailAddress', presence, (value) => (typeof value === 'string' && isEmail(value) && !CONTROL.test(value) ? null : 'must be an email address'));
+  return checked('isEmailAddress', presence, (value) => (typeof value === 'string' && isEmail(value) && !CONTROL.test(value) && !DIRECTION_MARKS.test(value) ? null : 'must be an email address'));
 }
 
 export function IsIntegerInRange(min: number, max: number, presence: Presence = {}): PropertyDecorator {

@@ -22,11 +22,15 @@ export type MatchStrength = 'certain' | 'possible' | 'none';
  */
 export function normaliseName(name: string | null): string | null {
   if (!name) return null;
-  const folded = name.normalize('NFKD').replace(COMBINING_ACCENTS, '').toLowerCase().replace(/[^\p{L}\p{M}]/gu, '');
-  return folded || null;
+  const folded = name.normalize('NFKD').replace(OPTIONAL_MARKS, '').toLowerCase().replace(/[^\p{L}\p{M}]/gu, '');
+  return /\p{L}/u.test(folded) ? folded : null;
 }
 
-const COMBINING_ACCENTS = /[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]/g;
+/**
+ * Marks a name is written with or without and stays the same name: the combining accents, Arabic's short vowels,
+ * shadda and hamza on a carrier (أ is ا with a mark), and Hebrew's points and cantillation.
+ */
+const OPTIONAL_MARKS = /[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f\u064b-\u065f\u0670\u06d6-\u06ed\u0591-\u05c7]/g;
 
 export function normalisePostcode(postcode: string | null): string | null {
   return postcode ? postcode.toUpperCase().replace(/\s+/g, '') || null : null;

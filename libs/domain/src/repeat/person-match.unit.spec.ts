@@ -54,6 +54,14 @@ describe('names in other scripts', () => {
     expect(matchPerson({ ...priya, lastName: 'कुमार' }, { ...priya, lastName: 'कुमार' })).toBe('certain');
   });
 
+  it("matches a name written with or without the marks it may be written without: Arabic's vowels and hamza, Hebrew's points", () => {
+    const key = (lastName: string) => blockingKey({ lastName, dateOfBirth: '1990-05-01' });
+    expect(key('مُحَمَّد')).toBe(key('محمد'));
+    expect(key('أحمد')).toBe(key('احمد'));
+    expect(key('כֹּהֵן')).toBe(key('כהן'));
+    expect(key('\u064e\u0650')).toBeNull(); // marks alone are no name
+  });
+
   it('matches no one by a last name with no letters in it', () => {
     const dashes = { ...olena, lastName: '--' };
     expect(matchPerson(dashes, { ...amira, lastName: '?' })).toBe('none');
