@@ -216,7 +216,8 @@ export const referralDecider = {
           submissionDigest: event.data.submissionDigest,
           assessments: 0,
           erased: false,
-          needsSafeAccommodation: event.data.submission?.needs.safeAccommodation ?? false,
+          // Read where the submission is opened (a reassessment); sealed (or erased), it says nothing.
+          needsSafeAccommodation: (event.data.submission as Partial<ReferralSubmission> | null)?.needs?.safeAccommodation ?? false,
         };
       case 'RiskAssessed':
         return state.status === 'received' ? { ...state, assessments: state.assessments + 1, riskLevel: event.data.level, assessedAt: event.data.assessedAt } : state;
