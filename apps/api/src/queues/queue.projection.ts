@@ -23,6 +23,8 @@ export interface CaseRow {
   contact: string | null;
   /** While the latest decision goes ahead without consent: the provisions it still routes to (JSON), else null. */
   withheld_routed: string | null;
+  /** That decision's risk level (an ended case keeps the level it had, never reprioritised again). */
+  withheld_risk: RiskLevel | null;
 }
 
 const ENDED: readonly CaseStatus[] = ['closed', 'declined', 'transferred'];
@@ -34,8 +36,9 @@ const ENDED: readonly CaseStatus[] = ['closed', 'declined', 'transferred'];
  */
 export function personalDataWithheldFrom(row: CaseRow): boolean {
   if (row.status === 'superseded') return true;
-  // A provision that works people without their consent (MASH; the IDVA at high risk) is not asked to forget them.
-  if (!ENDED.includes(row.status) || row.withheld_routed === null || worksWithoutConsent(row.provision, row.risk_level)) return false;
+  // A provision that works people without their consent as the person stands now (MASH; the IDVA at high risk) is
+  // not asked to forget them.
+  if (!ENDED.includes(row.status) || row.withheld_routed === null || worksWithoutConsent(row.provision, row.withheld_risk)) return false;
   return !(JSON.parse(row.withheld_routed) as string[]).includes(row.provision);
 }
 
@@ -49,7 +52,7 @@ export function queueKeyOf(row: CaseRow): QueueKey {
   return [row.risk_rank, row.repeat, row.has_children, row.routed_at, row.case_id];
 }
 
-const caseColumns = `c.*, s.contact, w.routed AS withheld_routed FROM cases c LEFT JOIN case_contacts s ON s.referral_id = c.referral_id
+const caseColumns = `c.*, s.contact, w.routed AS withheld_routed, w.risk_level AS withheld_risk FROM cases c LEFT JOIN case_contacts s ON s.referral_id = c.referral_id
   LEFT JOIN consent_withheld w ON w.referral_id = c.referral_id`;
 const queueSelect = `SELECT ${caseColumns}
   WHERE c.provision = @provision AND c.lane = @lane AND c.status IN (@status, @orStatus)`;
@@ -92,7 +95,7 @@ export class QueueProjection implements Projection {
         WHEN status IN ('awaiting', 'active') THEN 'open' WHEN status = 'closed' THEN 'closed' ELSE 'ended' END) VIRTUAL
     ) WITHOUT ROWID`,
     case_contacts: `CREATE TABLE IF NOT EXISTS case_contacts (referral_id TEXT PRIMARY KEY, contact TEXT NOT NULL) WITHOUT ROWID`,
-    consent_withheld: `CREATE TABLE IF NOT EXISTS consent_withheld (referral_id TEXT PRIMARY KEY, routed TEXT NOT NULL) WITHOUT ROWID`,
+    consent_withheld: `CREATE TABLE IF NOT EXISTS consent_withheld (referral_id TEXT PRIMARY KEY, routed TEXT NOT NULL, risk_level TEXT) WITHOUT ROWID`,
   };
   private statements!: {
     card: Database.Statement;
@@ -134,7 +137,7 @@ export class QueueProjection implements Projection {
       contact: db.prepare('UPDATE cases SET first_contact_attempt_at = coalesce(first_contact_attempt_at, ?) WHERE case_id = ?'),
       offered: db.prepare("UPDATE cases SET route_status = 'routed', due_by = ? WHERE case_id = ?"),
       reprioritised: db.prepare('UPDATE cases SET risk_level = @riskLevel, risk_rank = @riskRank, repeat = @repeat, has_children = @hasChildren WHERE case_id = @caseId'),
-      withheld: db.prepare('INSERT INTO consent_withheld (referral_id, routed) VALUES (?, ?) ON CONFLICT (referral_id) DO UPDATE SET routed = excluded.routed'),
+      withheld: db.prepare('INSERT INTO consent_withheld (referral_id, routed, risk_level) VALUES (?, ?, ?) ON CONFLICT (referral_id) DO UPDATE SET routed = excluded.routed, risk_level = excluded.risk_level'),
       consented: db.prepare('DELETE FROM consent_withheld WHERE referral_id = ?'),
       byId: db.prepare(`SELECT ${caseColumns} WHERE c.case_id = ?`),
       // A case held for consent is not the provision's yet: it gives it no say on the referral.
@@ -156,7 +159,7 @@ export class QueueProjection implements Projection {
     if (event.type === 'ReferralRouted') {
       const { referralId, facts, cases } = event.data as unknown as ReferralRouted['data'];
       if (facts.consent.given) this.statements.consented.run(referralId);
-      else this.statements.withheld.run(referralId, JSON.stringify(cases.filter((routed) => routed.status !== 'held-awaiting-consent').map((routed) => routed.provision)));
+      else this.statements.withheld.run(referralId, JSON.stringify(cases.filter((routed) => routed.status !== 'held-awaiting-consent').map((routed) => routed.provision)), facts.riskLevel);
       return;
     }
     const domain = { type: event.type, data: event.data } as CaseEvent;
