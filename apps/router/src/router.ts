@@ -57,6 +57,7 @@ export class Router {
   private digest: AnchoredLogDigest | null = null;
   private anchoredAt: bigint | null = null;
   private anchorTimer: NodeJS.Timeout | null = null;
+  private mismatchReported = false;
 
   constructor(
     private readonly store: EventStore,
@@ -208,15 +209,18 @@ export class Router {
     process.stderr.write(`router: the log differs from its anchors at position ${mismatch.position} (anchored ${mismatch.anchoredAt}): ${mismatch.reason}; run npm run audit:verify\n`);
   }
 
-  private mismatchReported = false;
-
   /** The digest where the router has read to, past every anchor already kept, and only while the log agrees with them. */
   private anchor(): void {
     const digest = this.digest;
     if (!this.anchors || !digest || digest.position === null || digest.eventId === null || digest.mismatch || !digest.pastAnchors) return;
     if (this.anchoredAt === digest.position) return;
-    this.anchors.record({ position: digest.position, eventId: digest.eventId, digest: digest.value, anchoredAt: this.now().toISOString() });
-    this.anchoredAt = digest.position;
+    try {
+      this.anchors.record({ position: digest.position, eventId: digest.eventId, digest: digest.value, anchoredAt: this.now().toISOString() });
+      this.anchoredAt = digest.position;
+    } catch (error) {
+      // The anchors' file busy or full: routing goes on, and the next interval anchors further on.
+      logFailure('router could not anchor the log this time', error);
+    }
   }
 
   /** Resolves once the router has handled the log up to `position` (for callers that want the routes at once). */

@@ -41,6 +41,7 @@ export class LogAnchors {
   }
 
   record(anchor: LogAnchor): void {
+    if (!this.db.open) return; // closed with its router: nothing is read any more that needs anchoring
     this.statements.record.run(anchor.position.toString(), anchor.eventId, anchor.digest, anchor.anchoredAt);
   }
 
