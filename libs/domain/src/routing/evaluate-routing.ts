@@ -4,7 +4,7 @@ import { addWorkingDays } from '../calendar/working-days';
 import { nextMaracMeeting } from '../marac/marac-schedule';
 import type { ProvisionId, RoutingPolicy } from '../policy/policy';
 import { assertNever } from '../shared/domain-error';
-import { flag, reason, type Finding } from './findings';
+import { flag, type Finding } from './findings';
 import { childToParentRules, perpetratorRules } from './referral-type-rules';
 import type { EncompassNotification, MaracListing, Route, RoutingFacts, RoutingFlag, RoutingOutcome, RoutingStatus, RuleId } from './routing.types';
 import { victimRules } from './victim-rules';
@@ -34,13 +34,13 @@ export const POSSIBLE_MATCH_REASON = 'An earlier referral may be of the same per
 
 /**
  * Repeats are about victims; the router found them before routing, so no rule owns them. A possible match is never
- * merged (routing-policy.md): it is flagged, and said, so that someone confirms it.
+ * merged (routing-policy.md): it is flagged, and said in the reasons, so that someone confirms it.
  */
 function repeatFlags({ repeat }: RoutingFacts): Finding[] {
   return [
     ...(repeat.isRepeat ? [flag(null, 'repeat-victim')] : []),
     ...(repeat.repeatMarac ? [flag(null, 'repeat-marac')] : []),
-    ...(repeat.possibleMatch ? [flag(null, 'possible-repeat-to-confirm'), reason(null, POSSIBLE_MATCH_REASON)] : []),
+    ...(repeat.possibleMatch ? [flag(null, 'possible-repeat-to-confirm')] : []),
   ];
 }
 
@@ -101,6 +101,8 @@ function assemble(facts: RoutingFacts, policy: RoutingPolicy, findings: Finding[
   }
   const status = statusOf(routes);
   if (status === 'not-eligible' && reasons.length === 0) reasons.push('No rule of the policy routes this referral.');
+  // Said last: it is about the person's earlier referrals, not why this one goes where it goes (or nowhere).
+  if (facts.repeat.possibleMatch) reasons.push(POSSIBLE_MATCH_REASON);
   return { policyId: policy.id, status, routes, marac, encompass, rulesFired: [...rulesFired], flags: [...flags], reasons };
 }
 

@@ -248,6 +248,11 @@ describe('repeats', () => {
     expect(outcome.flags).toEqual(['possible-repeat-to-confirm']);
     expect(outcome.reasons).toEqual([expect.stringMatching(/someone should confirm it/)]);
     expect(evaluateRouting(victim(), policy).flags).not.toContain('possible-repeat-to-confirm');
+    // Why the referral goes nowhere comes first; the possible match is said after it.
+    const possibleMatch = { repeat: { isRepeat: false, previousReferralIds: [], repeatMarac: false, possibleMatch: true } };
+    const unrouted = evaluateRouting(victim({ riskLevel: null, riskCriteria: [], ...possibleMatch }), policy);
+    expect(unrouted.status).toBe('not-eligible');
+    expect(unrouted.reasons).toEqual([expect.stringMatching(/no risk assessment/), expect.stringMatching(/someone should confirm it/)]);
   });
 });
 
