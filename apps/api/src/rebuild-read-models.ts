@@ -3,6 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { setFlagsFromString } from 'node:v8';
 import { EVENT_STORE, type EventStore } from '@spoc/event-store';
 import { openReadModelDb, type ProjectionRunner } from '@spoc/platform';
 import { AppModule } from './app.module';
@@ -17,6 +18,9 @@ export const READ_MODEL_FILE = 'read-models.sqlite';
  * The router's state and the Kafka relay's checkpoint are left alone: they are not read models of the API.
  */
 export async function rebuildReadModels(config: AppConfig): Promise<{ events: number; seconds: number }> {
+  // A batch job that parses every event once and keeps a batch of them: with V8's default 16 MiB young generation
+  // most of them outlive it and are collected again, old. Measured: 45k → 52k events/s over a million events.
+  setFlagsFromString('--max-semi-space-size=64');
   // Before anything is deleted: read models rebuilt without their keys would show nobody.
   const store = openEventStore(config);
   try {
@@ -44,7 +48,8 @@ export async function rebuildReadModels(config: AppConfig): Promise<{ events: nu
 if (require.main === module) {
   rebuildReadModels(loadConfig())
     .then(({ events, seconds }) => {
-      process.stdout.write(`rebuilt the read models from ${events} events in ${seconds.toFixed(1)} s (${Math.round(events / seconds)} events/s)\n`);
+      const peak = Math.round(process.resourceUsage().maxRSS / 1024);
+      process.stdout.write(`rebuilt the read models from ${events} events in ${seconds.toFixed(1)} s (${Math.round(events / seconds)} events/s, peak memory ${peak} MiB)\n`);
     })
     .catch((error: unknown) => {
       // A configuration's own message says what to do; anything else by kind only (a message may quote data).

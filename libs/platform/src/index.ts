@@ -5,3 +5,4 @@ export * from './projection-runner';
 export * from './ids';
 export * from './append-once';
 export * from './log-anchors';
+export * from './row-table';

@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
 import { logReplaced, StoreClosedError, type EventStore, type RecordedEvent, type Subscription } from '@spoc/event-store';
 import type { DecodedEvent, EventCodec } from './event-codec';
+import { flushRowTables, rowTablesOf } from './row-table';
 
 /** A read model fed by the log. `apply` runs inside the runner's transaction and must only touch its own tables. */
 export interface Projection {
@@ -46,6 +47,8 @@ interface Lane {
 const DEFER_MS = 2;
 /** Catching up, large batches write each read-model page once for many events (1,000 → 10,000 doubled the rebuild). */
 const MAX_BATCH = 10_000;
+/** Filling read models from the start of the log, larger still: each row is folded in memory over more events. */
+const FILL_BATCH = 50_000;
 
 /**
  * Feeds projections from a catch-up subscription, in two lanes: the read-your-writes read models at once, the
@@ -100,6 +103,7 @@ export class ProjectionRunner {
             projection.apply(projection.needsPersonalData ? (decoded ??= this.codec.decode(event)) : event, db);
           }
         }
+        flushRowTables(db);
         const last = events[events.length - 1];
         saveCheckpoint.run(checkpointName, Number(last.position), last.id);
       });
@@ -131,6 +135,7 @@ export class ProjectionRunner {
   private deferIndexes(): void {
     this.db.prepare('INSERT OR IGNORE INTO pending_indexes (runner) VALUES (?)').run(this.name);
     this.indexesDue = { at: null };
+    for (const table of rowTablesOf(this.db)) table.beginFill();
   }
 
   /** A read model whose shape changed is dropped with the runner's checkpoint, so it is rebuilt from the log. */
@@ -178,6 +183,7 @@ export class ProjectionRunner {
       this.db.prepare('DELETE FROM pending_indexes WHERE runner = ?').run(this.name);
     })();
     this.indexesDue = null;
+    for (const table of rowTablesOf(this.db)) table.endFill();
   }
 
   private createReadModels(db: Database.Database, projections: Projection[]): void {
@@ -217,7 +223,7 @@ export class ProjectionRunner {
             this.readingAgain = false;
             this.buffer.push(event);
             // Live, a batch is whatever arrived in one turn of the event loop; catching up, large batches.
-            if (this.buffer.length >= MAX_BATCH) this.flush();
+            if (this.buffer.length >= (this.indexesDue ? FILL_BATCH : MAX_BATCH)) this.flush();
             else if (!this.flushScheduled) {
               this.flushScheduled = true;
               setImmediate(() => this.flush());
@@ -403,8 +409,8 @@ export class ProjectionRunner {
     this.buffer = [];
     if (events.length === 0 || this.failure) return;
     this.applyTo(this.first, events);
-    this.deferred.push(...events);
-    if (this.deferred.length >= MAX_BATCH) this.flushDeferred();
+    for (const event of events) this.deferred.push(event);
+    if (this.deferred.length >= (this.indexesDue ? FILL_BATCH : MAX_BATCH)) this.flushDeferred();
     else this.deferredTimer ??= setTimeout(() => this.flushDeferred(), DEFER_MS);
   }
 
@@ -423,6 +429,8 @@ export class ProjectionRunner {
     try {
       lane.apply(events);
     } catch (error) {
+      // Rolled back with the batch: rows it folded are not the table's.
+      for (const table of rowTablesOf(this.db)) table.discard();
       this.fail(error);
       return;
     }

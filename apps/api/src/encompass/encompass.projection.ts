@@ -2,9 +2,9 @@ import { Injectable } from '@nestjs/common';
 import type Database from 'better-sqlite3';
 import type { ReferralRouted } from '@spoc/domain';
 import type { RecordedEvent } from '@spoc/event-store';
-import type { Projection } from '@spoc/platform';
+import { RowTable, type Projection } from '@spoc/platform';
 
-export interface EncompassRow {
+export type EncompassRow = {
   notification_id: string;
   referral_id: string;
   child_index: number;
@@ -13,7 +13,7 @@ export interface EncompassRow {
   sent_at: string | null;
   /** The decision's sealed schools (child index → school), opened on read. */
   schools: string;
-}
+};
 
 /** Operation Encompass notifications, one per school-age child, due before the next school day starts. */
 @Injectable()
@@ -27,9 +27,8 @@ export class EncompassProjection implements Projection {
       status TEXT NOT NULL, sent_at TEXT, schools TEXT NOT NULL
     ) WITHOUT ROWID`,
   };
+  private notifications!: RowTable<EncompassRow>;
   private statements!: {
-    issue: Database.Statement;
-    sent: Database.Statement;
     byId: Database.Statement<[string], EncompassRow>;
     page: Database.Statement<[Record<string, string | number | null>], EncompassRow>;
   };
@@ -37,12 +36,8 @@ export class EncompassProjection implements Projection {
   readonly indexes = ['CREATE INDEX IF NOT EXISTS encompass_status_due ON encompass_notifications (status, due_by)'];
 
   prepare(db: Database.Database): void {
+    this.notifications = new RowTable(db, 'encompass_notifications', ['notification_id'], ['notification_id', 'referral_id', 'child_index', 'due_by', 'status', 'sent_at', 'schools']);
     this.statements = {
-      issue: db.prepare(
-        `INSERT OR IGNORE INTO encompass_notifications (notification_id, referral_id, child_index, due_by, status, schools)
-         VALUES (?, ?, ?, ?, 'due', ?)`,
-      ),
-      sent: db.prepare("UPDATE encompass_notifications SET status = 'sent', sent_at = ? WHERE notification_id = ?"),
       byId: db.prepare('SELECT * FROM encompass_notifications WHERE notification_id = ?'),
       // After the last one shown (due by, then id): one marked sent meanwhile pushes no other past the next page.
       page: db.prepare(
@@ -56,13 +51,15 @@ export class EncompassProjection implements Projection {
   apply(event: RecordedEvent): void {
     if (event.type === 'EncompassNotificationSent') {
       const { notificationId, sentAt } = event.data as { notificationId: string; sentAt: string };
-      this.statements.sent.run(sentAt, notificationId);
+      const row = this.notifications.get(notificationId);
+      if (row) this.notifications.put({ ...row, status: 'sent', sent_at: sentAt });
       return;
     }
     const decision = event.data as unknown as ReferralRouted['data'];
     const sealedSchools = JSON.stringify(decision.schools);
-    for (const notification of decision.encompass) {
-      this.statements.issue.run(notification.notificationId, decision.referralId, notification.childIndex, notification.dueBy, sealedSchools);
+    for (const { notificationId, childIndex, dueBy } of decision.encompass) {
+      if (this.notifications.get(notificationId)) continue;
+      this.notifications.put({ notification_id: notificationId, referral_id: decision.referralId, child_index: childIndex, due_by: dueBy, status: 'due', sent_at: null, schools: sealedSchools });
     }
   }
 

@@ -48,8 +48,9 @@ export class MaracProjection implements Projection {
 
   apply(event: RecordedEvent): void {
     const decision = event.data as unknown as ReferralRouted['data'];
-    // A reassessment replaces a listing whose meeting has not begun; meetings begun or held stay as they were.
-    this.statements.unlistFuture.run(decision.referralId, decision.facts.routedAt);
+    // A reassessment replaces a listing whose meeting has not begun; meetings begun or held stay as they were. A
+    // referral's first decision has no listing before it.
+    if (decision.decisionNumber > 0) this.statements.unlistFuture.run(decision.referralId, decision.facts.routedAt);
     const marac = decision.outcome.marac;
     if (!marac) return;
     this.statements.list.run({

@@ -4,7 +4,7 @@ import path from 'node:path';
 import type Database from 'better-sqlite3';
 import type { CaseOpened } from '@spoc/domain';
 import type { RecordedEvent } from '@spoc/event-store';
-import { openReadModelDb } from '@spoc/platform';
+import { flushRowTables, openReadModelDb } from '@spoc/platform';
 import { personalDataWithheldFrom, QUEUE_PAGE_SQL, QueueProjection, queueKeyOf } from './queue.projection';
 
 describe('the queue read model on a real SQLite file', () => {
@@ -28,6 +28,7 @@ describe('the queue read model on a real SQLite file', () => {
   function apply(type: string, data: object, streamId = `case-${(data as { caseId?: string }).caseId}`): void {
     position += 1n;
     queue.apply({ type, data, streamId, position, revision: 0n } as unknown as RecordedEvent);
+    flushRowTables(db); // as the runner does at the end of each batch
   }
   function open(caseId: string, overrides: Partial<CaseOpened['data']>): void {
     apply('CaseOpened', {

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type Database from 'better-sqlite3';
 import { worksWithoutConsent, type CaseEvent, type CaseStatus, type ProvisionId, type ReferralRouted, type RiskLevel } from '@spoc/domain';
 import type { RecordedEvent } from '@spoc/event-store';
-import type { Projection } from '@spoc/platform';
+import { RowTable, type Projection } from '@spoc/platform';
 
 export interface CaseRow {
   case_id: string;
@@ -27,6 +27,13 @@ export interface CaseRow {
   withheld_risk: RiskLevel | null;
 }
 
+/** The `cases` table's own columns (the rest of a `CaseRow` is joined from the referral's tables). */
+type CaseTableRow = Omit<CaseRow, 'contact' | 'withheld_routed' | 'withheld_risk'>;
+const CASE_COLUMNS: Array<keyof CaseTableRow> = [
+  'case_id', 'referral_id', 'provision', 'status', 'route_status', 'risk_level', 'risk_rank', 'repeat', 'has_children', 'routed_at', 'due_by',
+  'assignee', 'first_contact_attempt_at', 'origin',
+];
+const OPEN: readonly CaseStatus[] = ['awaiting', 'active'];
 const ENDED: readonly CaseStatus[] = ['closed', 'declined', 'transferred'];
 
 /**
@@ -97,16 +104,10 @@ export class QueueProjection implements Projection {
     case_contacts: `CREATE TABLE IF NOT EXISTS case_contacts (referral_id TEXT PRIMARY KEY, contact TEXT NOT NULL) WITHOUT ROWID`,
     consent_withheld: `CREATE TABLE IF NOT EXISTS consent_withheld (referral_id TEXT PRIMARY KEY, routed TEXT NOT NULL, risk_level TEXT) WITHOUT ROWID`,
   };
+  private cases!: RowTable<CaseTableRow>;
+  private contacts!: RowTable<{ referral_id: string; contact: string }>;
+  private withheld!: RowTable<{ referral_id: string; routed: string; risk_level: string | null }>;
   private statements!: {
-    card: Database.Statement;
-    opened: Database.Statement;
-    status: Database.Statement;
-    claimed: Database.Statement;
-    contact: Database.Statement;
-    offered: Database.Statement;
-    reprioritised: Database.Statement;
-    withheld: Database.Statement;
-    consented: Database.Statement;
     byId: Database.Statement<[string], CaseRow>;
     openAt: Database.Statement<[string, string], { case_id: string }>;
     casesOf: Database.Statement<[string], { case_id: string }>;
@@ -123,22 +124,10 @@ export class QueueProjection implements Projection {
   ];
 
   prepare(db: Database.Database): void {
+    this.cases = new RowTable<CaseTableRow>(db, 'cases', ['case_id'], CASE_COLUMNS);
+    this.contacts = new RowTable(db, 'case_contacts', ['referral_id'], ['referral_id', 'contact']);
+    this.withheld = new RowTable(db, 'consent_withheld', ['referral_id'], ['referral_id', 'routed', 'risk_level']);
     this.statements = {
-      card: db.prepare('INSERT INTO case_contacts (referral_id, contact) VALUES (?, ?) ON CONFLICT (referral_id) DO NOTHING'),
-      opened: db.prepare(
-        // A replayed CaseOpened is a no-op; a malformed one (a missing field) fails, and the runner stops rather than skip it.
-        `INSERT INTO cases (case_id, referral_id, provision, status, route_status, risk_level, risk_rank, repeat, has_children, routed_at, due_by, origin)
-         VALUES (@caseId, @referralId, @provision, 'awaiting', @status, @riskLevel, @riskRank, @repeat, @hasChildren, @routedAt, @dueBy, @origin)
-         ON CONFLICT (case_id) DO NOTHING`,
-      ),
-      // The last argument is 1 to change only an open case.
-      status: db.prepare("UPDATE cases SET status = ? WHERE case_id = ? AND (? = 0 OR status IN ('awaiting', 'active'))"),
-      claimed: db.prepare("UPDATE cases SET status = 'active', assignee = ? WHERE case_id = ?"),
-      contact: db.prepare('UPDATE cases SET first_contact_attempt_at = coalesce(first_contact_attempt_at, ?) WHERE case_id = ?'),
-      offered: db.prepare("UPDATE cases SET route_status = 'routed', due_by = ? WHERE case_id = ?"),
-      reprioritised: db.prepare('UPDATE cases SET risk_level = @riskLevel, risk_rank = @riskRank, repeat = @repeat, has_children = @hasChildren WHERE case_id = @caseId'),
-      withheld: db.prepare('INSERT INTO consent_withheld (referral_id, routed, risk_level) VALUES (?, ?, ?) ON CONFLICT (referral_id) DO UPDATE SET routed = excluded.routed, risk_level = excluded.risk_level'),
-      consented: db.prepare('DELETE FROM consent_withheld WHERE referral_id = ?'),
       byId: db.prepare(`SELECT ${caseColumns} WHERE c.case_id = ?`),
       // A case held for consent is not the provision's yet: it gives it no say on the referral.
       openAt: db.prepare("SELECT case_id FROM cases WHERE referral_id = ? AND provision = ? AND lane = 'open' LIMIT 1"),
@@ -153,53 +142,60 @@ export class QueueProjection implements Projection {
     if (event.type === 'ReferralReceived') {
       // Referrals received before the card was kept have only the whole submission: it is kept instead.
       const { referralId, contact, submission } = event.data as { referralId: string; contact?: unknown; submission: unknown };
-      this.statements.card.run(referralId, JSON.stringify(contact ?? submission));
+      if (!this.contacts.get(referralId)) this.contacts.put({ referral_id: referralId, contact: JSON.stringify(contact ?? submission) });
       return;
     }
     if (event.type === 'ReferralRouted') {
       const { referralId, facts, cases } = event.data as unknown as ReferralRouted['data'];
-      if (facts.consent.given) this.statements.consented.run(referralId);
-      else this.statements.withheld.run(referralId, JSON.stringify(cases.filter((routed) => routed.status !== 'held-awaiting-consent').map((routed) => routed.provision)), facts.riskLevel);
+      if (facts.consent.given) {
+        if (this.withheld.get(referralId)) this.withheld.delete(referralId);
+      } else {
+        const routed = cases.filter((route) => route.status !== 'held-awaiting-consent').map((route) => route.provision);
+        this.withheld.put({ referral_id: referralId, routed: JSON.stringify(routed), risk_level: facts.riskLevel });
+      }
       return;
     }
     const domain = { type: event.type, data: event.data } as CaseEvent;
-    switch (domain.type) {
-      case 'CaseOpened': {
-        const { data } = domain;
-        this.statements.opened.run({
-          caseId: data.caseId, referralId: data.referralId, provision: data.provision, status: data.status,
-          ...priorityOf(data.riskLevel, data.repeat, data.hasChildren),
-          routedAt: data.routedAt, dueBy: data.dueBy, origin: data.origin ? JSON.stringify(data.origin) : null,
-        });
-        return;
+    if (domain.type === 'CaseOpened') {
+      const { data } = domain;
+      // A replayed CaseOpened is a no-op; a malformed one (a missing field) fails, and the runner stops rather than skip it.
+      if (this.cases.get(data.caseId)) return;
+      const { riskLevel, riskRank, repeat, hasChildren } = priorityOf(data.riskLevel, data.repeat, data.hasChildren);
+      for (const [field, value] of Object.entries({ referralId: data.referralId, provision: data.provision, status: data.status, routedAt: data.routedAt })) {
+        if (typeof value !== 'string') throw new TypeError(`CaseOpened without ${field}`);
       }
+      this.cases.put({
+        case_id: data.caseId, referral_id: data.referralId, provision: data.provision, status: 'awaiting', route_status: data.status,
+        risk_level: riskLevel, risk_rank: riskRank, repeat, has_children: hasChildren, routed_at: data.routedAt, due_by: data.dueBy ?? null,
+        assignee: null, first_contact_attempt_at: null, origin: data.origin ? JSON.stringify(data.origin) : null,
+      });
+      return;
+    }
+    const row = 'caseId' in domain.data ? this.cases.get(domain.data.caseId) : undefined;
+    if (!row) return;
+    const change = (fields: Partial<CaseTableRow>) => this.cases.put({ ...row, ...fields });
+    switch (domain.type) {
       case 'CaseSuperseded':
         // Only an open case becomes superseded; one that had ended keeps its end (as the decider does).
-        this.statements.status.run('superseded', domain.data.caseId, 1);
+        if (OPEN.includes(row.status)) change({ status: 'superseded' });
         return;
       case 'CaseClaimed':
-        this.statements.claimed.run(domain.data.assignee, domain.data.caseId);
-        return;
+        return change({ status: 'active', assignee: domain.data.assignee });
       case 'ContactAttempted':
-        this.statements.contact.run(domain.data.attemptedAt, domain.data.caseId);
-        return;
+        return change({ first_contact_attempt_at: row.first_contact_attempt_at ?? domain.data.attemptedAt });
       case 'CaseDeclined':
-        this.statements.status.run('declined', domain.data.caseId, 0);
-        return;
+        return change({ status: 'declined' });
       case 'CaseTransferred':
-        this.statements.status.run('transferred', domain.data.caseId, 0);
-        return;
+        return change({ status: 'transferred' });
       case 'CaseClosed':
-        this.statements.status.run('closed', domain.data.caseId, 0);
-        return;
+        return change({ status: 'closed' });
       case 'RefugePlaceOffered':
-        this.statements.offered.run(domain.data.dueBy, domain.data.caseId);
-        return;
+        return change({ route_status: 'routed', due_by: domain.data.dueBy });
       case 'CaseReprioritised': {
         // A later decision kept the case: a medium-risk case reassessed high moves up with it.
-        const { caseId, riskLevel, repeat, hasChildren } = domain.data;
-        this.statements.reprioritised.run({ caseId, ...priorityOf(riskLevel, repeat, hasChildren) });
-        return;
+        const { riskLevel, repeat, hasChildren } = domain.data;
+        const priority = priorityOf(riskLevel, repeat, hasChildren);
+        return change({ risk_level: priority.riskLevel, risk_rank: priority.riskRank, repeat: priority.repeat, has_children: priority.hasChildren });
       }
       default:
         return;

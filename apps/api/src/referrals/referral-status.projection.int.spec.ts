@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type Database from 'better-sqlite3';
 import type { RecordedEvent } from '@spoc/event-store';
-import { openReadModelDb } from '@spoc/platform';
+import { flushRowTables, openReadModelDb } from '@spoc/platform';
 import { ReferralStatusProjection } from './referral-status.projection';
 
 describe('the referral status read model on a real SQLite file', () => {
@@ -27,6 +27,7 @@ describe('the referral status read model on a real SQLite file', () => {
   function apply(type: string, data: object): void {
     position += 1n;
     status.apply({ type, data, streamId: 'referral-r-1', position, revision: 0n } as unknown as RecordedEvent);
+    flushRowTables(db); // as the runner does at the end of each batch
   }
 
   it('takes an erased referral off the list the SPOC team routes by hand: nothing is left to route on', () => {

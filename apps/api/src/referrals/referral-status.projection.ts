@@ -2,9 +2,9 @@ import { Injectable } from '@nestjs/common';
 import type Database from 'better-sqlite3';
 import { ERASED_FLAG, ERASED_REASON, NATIONAL_REFUGE_SEARCH_FLAG, NATIONAL_REFUGE_SEARCH_REASON, ROUTING_FAILED_FLAG, ROUTING_FAILED_REASON, type CaseEvent, type ReferralEvent, type ReferralRouted, type RoutingFailed } from '@spoc/domain';
 import type { RecordedEvent } from '@spoc/event-store';
-import type { Projection } from '@spoc/platform';
+import { RowTable, type Projection } from '@spoc/platform';
 
-export interface ReferralStatusRow {
+export type ReferralStatusRow = {
   referral_id: string;
   agency: string;
   /** JSON of the reference as stored: sealed, or (received before it was sealed) a string; `null` once erased. */
@@ -26,7 +26,12 @@ export interface ReferralStatusRow {
   flags: string | null;
   reasons: string | null;
   routed_at: string | null;
-}
+};
+
+const COLUMNS: Array<keyof ReferralStatusRow> = [
+  'referral_id', 'agency', 'agency_reference', 'referral_type', 'received_at', 'status', 'risk_level', 'risk_criteria', 'dash_score', 'policy_version',
+  'routes', 'repeat', 'marac', 'encompass', 'schools', 'flags', 'reasons', 'routed_at',
+];
 
 /**
  * What a referrer may know of a referral: its status, risk and routes. Personal data (the schools named in Encompass
@@ -48,14 +53,9 @@ export class ReferralStatusProjection implements Projection {
       routed_at TEXT
     )`,
   };
+  private referrals!: RowTable<ReferralStatusRow>;
   private statements!: {
-    received: Database.Statement;
-    referenceErased: Database.Statement;
-    assessed: Database.Statement;
-    routed: Database.Statement;
     byId: Database.Statement<[string], ReferralStatusRow>;
-    routesAndReasons: Database.Statement<[string], Pick<ReferralStatusRow, 'routes' | 'reasons' | 'flags'>>;
-    moved: Database.Statement;
     routingCase: Database.Statement<[string], { referral_id: string }>;
     flagged: Database.Statement<[{ receivedAt: string; referralId: string; limit: number }], Pick<ReferralStatusRow, 'referral_id' | 'agency' | 'agency_reference' | 'referral_type' | 'received_at'>>;
     flaggedCount: Database.Statement<[], { n: number }>;
@@ -66,23 +66,9 @@ export class ReferralStatusProjection implements Projection {
     // repeat its condition word for word (with a parameter SQLite would not use it).
     const flaggedWhere = `flags LIKE '%"${ROUTING_FAILED_FLAG}"%'`;
     db.exec(`CREATE INDEX IF NOT EXISTS referrals_routing_failed ON referrals (received_at, referral_id) WHERE ${flaggedWhere}`);
+    this.referrals = new RowTable(db, 'referrals', ['referral_id'], COLUMNS);
     this.statements = {
-      received: db.prepare(
-        `INSERT OR IGNORE INTO referrals (referral_id, agency, agency_reference, referral_type, received_at, status)
-         VALUES (?, ?, ?, ?, ?, 'received')`,
-      ),
-      // A reference sealed with the referral's key is unreadable once it is destroyed; one kept in clear goes here.
-      referenceErased: db.prepare("UPDATE referrals SET agency_reference = 'null' WHERE referral_id = ?"),
-      assessed: db.prepare('UPDATE referrals SET risk_level = ?, risk_criteria = ?, dash_score = ?, policy_version = ? WHERE referral_id = ?'),
-      routed: db.prepare(
-        `UPDATE referrals SET status = @status, risk_level = @riskLevel, risk_criteria = @riskCriteria, policy_version = @policyId,
-           routes = @routes, repeat = @repeat, marac = @marac, encompass = coalesce(@encompass, encompass),
-           schools = coalesce(@schools, schools), flags = @flags, reasons = @reasons, routed_at = @routedAt
-         WHERE referral_id = @referralId`,
-      ),
       byId: db.prepare('SELECT * FROM referrals WHERE referral_id = ?'),
-      routesAndReasons: db.prepare('SELECT routes, reasons, flags FROM referrals WHERE referral_id = ?'),
-      moved: db.prepare('UPDATE referrals SET routes = ?, reasons = ?, flags = ? WHERE referral_id = ?'),
       // For offers recorded before they named their referral: rare (a refuge unit freeing), so a scan will do.
       routingCase: db.prepare("SELECT referral_id FROM referrals WHERE routes LIKE '%' || ? || '%' LIMIT 1"),
       flagged: db.prepare(
@@ -102,13 +88,20 @@ export class ReferralStatusProjection implements Projection {
     switch (domain.type) {
       case 'ReferralReceived': {
         const { referralId, agency, agencyReference, referralType, receivedAt } = domain.data;
-        // As stored: sealed (opened only to show it), or in clear in referrals received before it was sealed.
-        this.statements.received.run(referralId, agency, JSON.stringify(agencyReference), referralType, receivedAt);
+        if (this.referrals.get(referralId)) return;
+        this.referrals.put({
+          referral_id: referralId, agency, referral_type: referralType, received_at: receivedAt, status: 'received',
+          // As stored: sealed (opened only to show it), or in clear in referrals received before it was sealed.
+          agency_reference: JSON.stringify(agencyReference),
+          risk_level: null, risk_criteria: null, dash_score: null, policy_version: null, routes: null, repeat: null, marac: null, encompass: null,
+          schools: null, flags: null, reasons: null, routed_at: null,
+        });
         break;
       }
       case 'RiskAssessed': {
         const { level, criteria, dashScore, policyId, referralId } = domain.data;
-        this.statements.assessed.run(level, JSON.stringify(criteria), dashScore, policyId, referralId);
+        const row = this.referrals.get(referralId);
+        if (row) this.referrals.put({ ...row, risk_level: level, risk_criteria: JSON.stringify(criteria), dash_score: dashScore, policy_version: policyId });
         break;
       }
     }
@@ -119,47 +112,49 @@ export class ReferralStatusProjection implements Projection {
     const routes: Array<{ caseId: string; origin?: unknown }> = decision.cases.map(({ provision, caseId, ruleIds, status, dueBy }) => ({ provision, caseId, ruleIds, status, dueBy }));
     // A case a transfer or a referral-on opened stays where a caseworker put the person unless the new decision
     // kept it (the router leaves such a case alone), so it stays in the routes too.
+    const row = this.referrals.get(decision.referralId);
+    if (!row) return;
     if (decision.decisionNumber > 0) {
-      const before = JSON.parse(this.statements.routesAndReasons.get(decision.referralId)?.routes ?? '[]') as Array<{ caseId: string; origin?: unknown }>;
+      const before = JSON.parse(row.routes ?? '[]') as Array<{ caseId: string; origin?: unknown }>;
       for (const moved of before) if (moved.origin && !routes.some((route) => route.caseId === moved.caseId)) routes.push(moved);
     }
-    this.statements.routed.run({
-      referralId: decision.referralId,
+    this.referrals.put({
+      ...row,
       status: outcome.status,
-      riskLevel: facts.riskLevel,
-      riskCriteria: JSON.stringify(facts.riskCriteria),
-      policyId: decision.policyId,
+      risk_level: facts.riskLevel,
+      risk_criteria: JSON.stringify(facts.riskCriteria),
+      policy_version: decision.policyId,
       routes: JSON.stringify(routes),
       repeat: JSON.stringify({ ...facts.repeat, possibleMatchReferralIds: decision.possibleMatchReferralIds }),
       marac: outcome.marac ? JSON.stringify(outcome.marac) : null,
       // Only the first decision notifies schools; a reassessment keeps what was sent.
-      encompass: decision.decisionNumber === 0 ? JSON.stringify(decision.encompass) : null,
-      schools: decision.decisionNumber === 0 ? JSON.stringify(decision.schools) : null,
+      encompass: decision.decisionNumber === 0 ? JSON.stringify(decision.encompass) : row.encompass,
+      schools: decision.decisionNumber === 0 ? JSON.stringify(decision.schools) : row.schools,
       flags: JSON.stringify(outcome.flags),
       reasons: JSON.stringify(outcome.reasons),
-      routedAt: facts.routedAt,
+      routed_at: facts.routedAt,
     });
   }
 
   /** Until a decision replaces them, the flag and the reason tell the referrer and the SPOC team it waits for a person. */
   private flag(referralId: string, flag: string, reason: string): void {
-    const row = this.statements.routesAndReasons.get(referralId);
+    const row = this.referrals.get(referralId);
     if (!row) return;
     const reasons = JSON.parse(row.reasons ?? '[]') as string[];
     const flags = JSON.parse(row.flags ?? '[]') as string[];
     if (!flags.includes(flag)) flags.push(flag);
     if (!reasons.includes(reason)) reasons.push(reason);
-    this.statements.moved.run(row.routes, JSON.stringify(reasons), JSON.stringify(flags), referralId);
+    this.referrals.put({ ...row, reasons: JSON.stringify(reasons), flags: JSON.stringify(flags) });
   }
 
   /** Nothing is left to route on, so a routing failure no longer waits for the SPOC team: the erasure replaces it. */
   private erased(referralId: string): void {
-    const row = this.statements.routesAndReasons.get(referralId);
+    const row = this.referrals.get(referralId);
     if (!row) return;
     const flags = (JSON.parse(row.flags ?? '[]') as string[]).filter((flag) => flag !== ROUTING_FAILED_FLAG);
     const reasons = (JSON.parse(row.reasons ?? '[]') as string[]).filter((reason) => reason !== ROUTING_FAILED_REASON);
-    this.statements.moved.run(row.routes, JSON.stringify(reasons), JSON.stringify(flags), referralId);
-    this.statements.referenceErased.run(referralId);
+    // A reference sealed with the referral's key is unreadable once it is destroyed; one kept in clear goes here.
+    this.referrals.put({ ...row, agency_reference: 'null', reasons: JSON.stringify(reasons), flags: JSON.stringify(flags) });
     this.flag(referralId, ERASED_FLAG, ERASED_REASON);
   }
 
@@ -170,8 +165,8 @@ export class ReferralStatusProjection implements Projection {
    */
   private caseMoved(event: CaseEvent): void {
     if (event.type === 'CaseOpened' && !event.data.origin) return; // routing's own cases come with the decision
-    const referralId = (event.data as { referralId?: string }).referralId ?? this.statements.routingCase.get(`"caseId":"${event.data.caseId}"`)?.referral_id;
-    const row = referralId ? this.statements.routesAndReasons.get(referralId) : undefined;
+    const referralId = (event.data as { referralId?: string }).referralId ?? this.routingCaseOf(event.data.caseId);
+    const row = referralId ? this.referrals.get(referralId) : undefined;
     if (!referralId || !row) return;
     const routes = JSON.parse(row.routes ?? '[]') as Array<{ caseId: string; status?: string; dueBy?: string | null }>;
     const reasons = JSON.parse(row.reasons ?? '[]') as string[];
@@ -195,7 +190,13 @@ export class ReferralStatusProjection implements Projection {
         reasons.splice(0, reasons.length, ...reasons.filter((reason) => reason !== NATIONAL_REFUGE_SEARCH_REASON));
       }
     }
-    this.statements.moved.run(JSON.stringify(routes), JSON.stringify(reasons), JSON.stringify(flags), referralId);
+    this.referrals.put({ ...row, routes: JSON.stringify(routes), reasons: JSON.stringify(reasons), flags: JSON.stringify(flags) });
+  }
+
+  /** The scan reads the table as SQLite holds it, so the batch's rows are written first. */
+  private routingCaseOf(caseId: string): string | undefined {
+    this.referrals.flush();
+    return this.statements.routingCase.get(`"caseId":"${caseId}"`)?.referral_id;
   }
 
   find(referralId: string): ReferralStatusRow | null {

@@ -2,8 +2,19 @@ import { Inject, Injectable } from '@nestjs/common';
 import type Database from 'better-sqlite3';
 import { localDateOf, type CaseEvent, type ReferralReceived, type ReferralRouted, type RefugeEvent, type RiskAssessed, type RoutingPolicy } from '@spoc/domain';
 import type { RecordedEvent } from '@spoc/event-store';
-import type { Projection } from '@spoc/platform';
+import { RowTable, type Projection } from '@spoc/platform';
 import { POLICY } from '../infrastructure/tokens';
+
+type ReportReferral = {
+  referral_id: string; received_day: string; agency: string; referral_type: string; subject_gender: string | null; risk_level: string | null;
+  status: string | null; is_repeat: number; with_children: number;
+};
+type ReportCase = {
+  case_id: string; provision: string; clock_day: string | null; clock_ms: number | null; due_ms: number | null; first_attempt_ms: number | null;
+  ended_ms: number | null; closed_day: string | null; outcome: string | null;
+};
+type ReportRoute = { referral_id: string; provision: string; received_day: string };
+type ReportEncompass = { notification_id: string; received_day: string; due_ms: number; sent_ms: number | null };
 
 /**
  * The partnership's performance read model (read by performance.query.ts): one indexed row per referral, route,
@@ -45,6 +56,10 @@ export class PerformanceProjection implements Projection {
     ) WITHOUT ROWID`,
   };
   private statements!: Record<string, Database.Statement>;
+  private referrals!: RowTable<ReportReferral>;
+  private cases!: RowTable<ReportCase>;
+  private routes!: RowTable<ReportRoute>;
+  private notifications!: RowTable<ReportEncompass>;
 
   constructor(@Inject(POLICY) private readonly policy: RoutingPolicy) {}
 
@@ -64,22 +79,14 @@ export class PerformanceProjection implements Projection {
       CREATE INDEX IF NOT EXISTS report_marac_referral ON report_marac (referral_id, starts_at);
       CREATE INDEX IF NOT EXISTS report_refuge_state ON report_refuge (state, seq);
     `);
+    this.referrals = new RowTable(db, 'report_referrals', ['referral_id'], ['referral_id', 'received_day', 'agency', 'referral_type', 'subject_gender', 'risk_level', 'status', 'is_repeat', 'with_children']);
+    this.cases = new RowTable(db, 'report_cases', ['case_id'], ['case_id', 'provision', 'clock_day', 'clock_ms', 'due_ms', 'first_attempt_ms', 'ended_ms', 'closed_day', 'outcome']);
+    this.routes = new RowTable(db, 'report_routes', ['referral_id', 'provision'], ['referral_id', 'provision', 'received_day']);
+    this.notifications = new RowTable(db, 'report_encompass', ['notification_id'], ['notification_id', 'received_day', 'due_ms', 'sent_ms']);
     const sql = {
-      received: `INSERT OR IGNORE INTO report_referrals (referral_id, received_day, agency, referral_type, subject_gender) VALUES (?, ?, ?, ?, ?)`,
-      assessed: 'UPDATE report_referrals SET risk_level = ? WHERE referral_id = ?',
-      routed: 'UPDATE report_referrals SET risk_level = ?, status = ?, is_repeat = ?, with_children = ? WHERE referral_id = ?',
-      receivedDay: 'SELECT received_day FROM report_referrals WHERE referral_id = ?',
       clearRoutes: 'DELETE FROM report_routes WHERE referral_id = ?',
-      route: 'INSERT OR IGNORE INTO report_routes (referral_id, provision, received_day) VALUES (?, ?, ?)',
       unlist: 'DELETE FROM report_marac WHERE referral_id = ? AND starts_at > ?',
       list: 'INSERT OR REPLACE INTO report_marac (meeting_id, referral_id, meeting_date, starts_at, is_repeat) VALUES (?, ?, ?, ?, ?)',
-      notify: 'INSERT OR IGNORE INTO report_encompass (notification_id, received_day, due_ms) VALUES (?, ?, ?)',
-      sent: 'UPDATE report_encompass SET sent_ms = coalesce(sent_ms, ?) WHERE notification_id = ?',
-      opened: 'INSERT OR IGNORE INTO report_cases (case_id, provision, clock_day, clock_ms, due_ms) VALUES (?, ?, ?, ?, ?)',
-      clockStarts: 'UPDATE report_cases SET clock_day = ?, clock_ms = ?, due_ms = ? WHERE case_id = ? AND clock_ms IS NULL',
-      attempted: 'UPDATE report_cases SET first_attempt_ms = min(coalesce(first_attempt_ms, ?), ?) WHERE case_id = ?',
-      closed: 'UPDATE report_cases SET ended_ms = coalesce(ended_ms, ?), closed_day = ?, outcome = ? WHERE case_id = ?',
-      ended: 'UPDATE report_cases SET ended_ms = coalesce(ended_ms, ?) WHERE case_id = ?',
       request: `INSERT OR IGNORE INTO report_refuge (request_id, seq, state, requested_ms, placed_ms, waited)
                 VALUES (?, (SELECT coalesce(max(seq), 0) + 1 FROM report_refuge), ?, ?, ?, ?)`,
       placedCount: "SELECT count(*) AS n FROM report_refuge WHERE state = 'placed'",
@@ -95,19 +102,25 @@ export class PerformanceProjection implements Projection {
     switch (event.type) {
       case 'ReferralReceived': {
         const data = event.data as unknown as ReferralReceived['data'];
-        this.run('received', data.referralId, this.day(data.receivedAt), data.agency, data.referralType, data.subjectGender ?? null);
+        if (this.referrals.get(data.referralId)) return;
+        this.referrals.put({
+          referral_id: data.referralId, received_day: this.day(data.receivedAt), agency: data.agency, referral_type: data.referralType,
+          subject_gender: data.subjectGender ?? null, risk_level: null, status: null, is_repeat: 0, with_children: 0,
+        });
         return;
       }
       case 'RiskAssessed': {
         const data = event.data as unknown as RiskAssessed['data'];
-        this.run('assessed', data.level, data.referralId);
+        const row = this.referrals.get(data.referralId);
+        if (row) this.referrals.put({ ...row, risk_level: data.level });
         return;
       }
       case 'ReferralRouted':
         return this.routed(event.data as unknown as ReferralRouted['data']);
       case 'EncompassNotificationSent': {
         const data = event.data as { notificationId: string; sentAt: string };
-        this.run('sent', Date.parse(data.sentAt), data.notificationId);
+        const row = this.notifications.get(data.notificationId);
+        if (row) this.notifications.put({ ...row, sent_ms: row.sent_ms ?? Date.parse(data.sentAt) });
         return;
       }
       case 'RefugeUnitRequested':
@@ -120,22 +133,35 @@ export class PerformanceProjection implements Projection {
 
   private routed(decision: ReferralRouted['data']): void {
     const { referralId, facts, outcome } = decision;
-    const receivedDay = (this.statements.receivedDay.get(referralId) as { received_day: string } | undefined)?.received_day;
-    if (!receivedDay) return; // a decision without its receipt cannot be placed in a period
+    const referral = this.referrals.get(referralId);
+    if (!referral) return; // a decision without its receipt cannot be placed in a period
+    const receivedDay = referral.received_day;
     const withChildren = facts.children.some((child) => child.livesInHousehold && child.ageYears < this.policy.ageBands.householdChildUnder);
-    this.run('routed', facts.riskLevel, outcome.status, facts.repeat.isRepeat ? 1 : 0, withChildren ? 1 : 0, referralId);
-    this.run('clearRoutes', referralId);
+    this.referrals.put({ ...referral, risk_level: facts.riskLevel, status: outcome.status, is_repeat: facts.repeat.isRepeat ? 1 : 0, with_children: withChildren ? 1 : 0 });
+    // A later decision replaces the routes and the listings not yet heard of the one before (meetings already held
+    // stay as they were, as on the MARAC lists); a referral's first decision has none before it.
+    if (decision.decisionNumber > 0) {
+      this.routes.flush(); // the deletion reads the table as SQLite holds it
+      this.run('clearRoutes', referralId);
+      this.run('unlist', referralId, facts.routedAt);
+    }
     for (const routed of decision.cases) {
-      this.run('route', referralId, routed.provision, receivedDay);
+      if (!this.routes.get(referralId, routed.provision)) this.routes.put({ referral_id: referralId, provision: routed.provision, received_day: receivedDay });
       // A route kept on the same case that a later decision makes due (a refuge unit now free) starts its clock then.
-      if (!routed.opened && routed.status === 'routed' && routed.dueBy) {
-        this.run('clockStarts', this.day(facts.routedAt), Date.parse(facts.routedAt), Date.parse(routed.dueBy), routed.caseId);
+      if (!routed.opened && routed.status === 'routed' && routed.dueBy) this.clockStarts(routed.caseId, facts.routedAt, routed.dueBy);
+    }
+    if (outcome.marac) this.run('list', outcome.marac.meetingId, referralId, outcome.marac.date, outcome.marac.startsAt, outcome.marac.repeat ? 1 : 0);
+    for (const notification of decision.encompass) {
+      if (!this.notifications.get(notification.notificationId)) {
+        this.notifications.put({ notification_id: notification.notificationId, received_day: receivedDay, due_ms: Date.parse(notification.dueBy), sent_ms: null });
       }
     }
-    // As on the MARAC lists: a new decision replaces listings not yet heard; meetings already held stay as they were.
-    this.run('unlist', referralId, facts.routedAt);
-    if (outcome.marac) this.run('list', outcome.marac.meetingId, referralId, outcome.marac.date, outcome.marac.startsAt, outcome.marac.repeat ? 1 : 0);
-    for (const notification of decision.encompass) this.run('notify', notification.notificationId, receivedDay, Date.parse(notification.dueBy));
+  }
+
+  /** A case's clock starts once: where none ran yet (a waitlisted case offered a unit), the first contact is counted from then. */
+  private clockStarts(caseId: string, at: string, dueBy: string): void {
+    const row = this.cases.get(caseId);
+    if (row && row.clock_ms === null) this.cases.put({ ...row, clock_day: this.day(at), clock_ms: Date.parse(at), due_ms: Date.parse(dueBy) });
   }
 
   private caseEvent(event: CaseEvent): void {
@@ -145,30 +171,41 @@ export class PerformanceProjection implements Projection {
         // Routed and waitlisted cases are due a first contact from routing (the waitlisted victim hears what is
         // being done); a held one has no clock until consent opens a case afresh.
         const clockRuns = status !== 'held-awaiting-consent' && dueBy !== null;
-        this.run('opened', caseId, provision, clockRuns ? this.day(routedAt) : null, clockRuns ? Date.parse(routedAt) : null, clockRuns ? Date.parse(dueBy) : null);
+        if (this.cases.get(caseId)) return;
+        this.cases.put({
+          case_id: caseId, provision, clock_day: clockRuns ? this.day(routedAt) : null, clock_ms: clockRuns ? Date.parse(routedAt) : null,
+          due_ms: clockRuns ? Date.parse(dueBy) : null, first_attempt_ms: null, ended_ms: null, closed_day: null, outcome: null,
+        });
         return;
       }
       // Only where no clock ran yet (cases opened waitlisted without a due time): the first contact is counted once.
       case 'RefugePlaceOffered':
-        this.run('clockStarts', this.day(event.data.offeredAt), Date.parse(event.data.offeredAt), Date.parse(event.data.dueBy), event.data.caseId);
-        return;
+        return this.clockStarts(event.data.caseId, event.data.offeredAt, event.data.dueBy);
       case 'ContactAttempted': {
+        const row = this.cases.get(event.data.caseId);
         const at = Date.parse(event.data.attemptedAt);
-        this.run('attempted', at, at, event.data.caseId);
+        if (row) this.cases.put({ ...row, first_attempt_ms: row.first_attempt_ms === null ? at : Math.min(row.first_attempt_ms, at) });
         return;
       }
-      case 'CaseClosed':
-        this.run('closed', Date.parse(event.data.closedAt), this.day(event.data.closedAt), event.data.outcome, event.data.caseId);
+      case 'CaseClosed': {
+        const row = this.cases.get(event.data.caseId);
+        if (row) this.cases.put({ ...row, ended_ms: row.ended_ms ?? Date.parse(event.data.closedAt), closed_day: this.day(event.data.closedAt), outcome: event.data.outcome });
         return;
+      }
       case 'CaseDeclined':
-        return this.run('ended', Date.parse(event.data.declinedAt), event.data.caseId);
+        return this.ended(event.data.caseId, event.data.declinedAt);
       case 'CaseTransferred':
-        return this.run('ended', Date.parse(event.data.transferredAt), event.data.caseId);
+        return this.ended(event.data.caseId, event.data.transferredAt);
       case 'CaseSuperseded':
-        return this.run('ended', Date.parse(event.data.supersededAt), event.data.caseId);
+        return this.ended(event.data.caseId, event.data.supersededAt);
       default:
         return;
     }
+  }
+
+  private ended(caseId: string, at: string): void {
+    const row = this.cases.get(caseId);
+    if (row && row.ended_ms === null) this.cases.put({ ...row, ended_ms: Date.parse(at) });
   }
 
   /** The same fold as `refugeUnits` (libs/domain/src/refuge), kept as rows with the instants each stay and wait began and ended. */
