@@ -114,9 +114,10 @@ export async function queuesBench(): Promise<void> {
   }
 }
 
-/** `npm run projections:rebuild` on the directory, in a process of its own as an operator runs it. */
+/** `npm run projections:rebuild` on the directory, as an operator runs it (its node flags too). */
 function rebuildCommand(directory: string): { events: number; seconds: number; peakMiB: number } {
-  const run = spawnSync(process.execPath, ['-r', path.resolve(__dirname, '../tools/ts-register.js'), path.resolve(__dirname, '../apps/api/src/rebuild-read-models.ts')], {
+  const run = spawnSync('npm', ['run', '--silent', 'projections:rebuild'], {
+    cwd: path.resolve(__dirname, '..'),
     env: { ...process.env, SPOC_DATA_DIR: directory, PORT: '0', SPOC_RATE_LIMIT: '0' },
     encoding: 'utf8',
   });

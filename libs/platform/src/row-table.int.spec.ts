@@ -59,6 +59,16 @@ describe('a row table on a real SQLite file', () => {
     expect(stored()).toEqual([]);
   });
 
+  it('holds what SQLite would store as NULL as null, so a row folded in memory is the row a SELECT gives back', () => {
+    db.exec('CREATE TABLE sent (id TEXT PRIMARY KEY, sent_ms INTEGER) WITHOUT ROWID');
+    const sent = new RowTable<{ id: string; sent_ms: number | null }>(db, 'sent', ['id'], ['id', 'sent_ms']);
+    sent.put({ id: 'n', sent_ms: Date.parse('not a date') });
+    // A rule such as "the first time it was sent" (sent_ms ?? now) reads it as not yet sent, in this batch as in the next.
+    expect(sent.get('n')).toEqual({ id: 'n', sent_ms: null });
+    flushRowTables(db);
+    expect(sent.get('n')).toEqual({ id: 'n', sent_ms: null });
+  });
+
   it('keys rows by several columns', () => {
     db.exec('CREATE TABLE routes (referral_id TEXT NOT NULL, provision TEXT NOT NULL, day TEXT NOT NULL, PRIMARY KEY (referral_id, provision)) WITHOUT ROWID');
     const routes = new RowTable<{ referral_id: string; provision: string; day: string }>(db, 'routes', ['referral_id', 'provision'], ['referral_id', 'provision', 'day']);

@@ -53,11 +53,21 @@ export class RowTable<Row extends Record<string, Value>> {
     return row;
   }
 
-  /** Inserts or replaces the row (the caller passes the whole row, as `get` returned it or new). */
+  /**
+   * Inserts or replaces the row (the caller passes the whole row, as `get` returned it or new). A value SQLite would
+   * store as NULL (NaN, a missing field) is held as null, so that the row folded here is the row a `SELECT` would
+   * give back, wherever the batch is cut. A row that breaks a constraint fails the batch when it is written: the
+   * runner stops rather than leave the row out.
+   */
   put(row: Row): void {
+    for (const column of this.columns) {
+      const value: unknown = row[column];
+      if (value === undefined || (typeof value === 'number' && Number.isNaN(value))) (row as Record<string, Value>)[column] = null;
+    }
     const id = this.keyOf(this.keyColumns.map((column) => row[column]));
     this.cached.set(id, row);
     this.dirty.add(id);
+    if (this.written && this.written.size >= FILL_KEYS) this.written = null; // past this, asking SQLite costs less memory
     this.written?.add(id);
   }
 
@@ -107,6 +117,8 @@ export class RowTable<Row extends Record<string, Value>> {
 
 
 const CHUNK = 50;
+/** Keys a filling table remembers at most (about 80 bytes each); beyond them it asks SQLite as usual. */
+const FILL_KEYS = 500_000;
 
 /** Each read-model file's row tables, by name: a read model prepared again (rebuilt) replaces its own. */
 const registry = new WeakMap<Database.Database, Map<string, RowTable<Record<string, Value>>>>();

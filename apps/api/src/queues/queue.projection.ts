@@ -158,12 +158,12 @@ export class QueueProjection implements Projection {
     const domain = { type: event.type, data: event.data } as CaseEvent;
     if (domain.type === 'CaseOpened') {
       const { data } = domain;
-      // A replayed CaseOpened is a no-op; a malformed one (a missing field) fails, and the runner stops rather than skip it.
-      if (this.cases.get(data.caseId)) return;
-      const { riskLevel, riskRank, repeat, hasChildren } = priorityOf(data.riskLevel, data.repeat, data.hasChildren);
-      for (const [field, value] of Object.entries({ referralId: data.referralId, provision: data.provision, status: data.status, routedAt: data.routedAt })) {
+      // A malformed CaseOpened (a missing field) fails, and the runner stops rather than skip it; a replayed one is a no-op.
+      for (const [field, value] of Object.entries({ caseId: data.caseId, referralId: data.referralId, provision: data.provision, status: data.status, routedAt: data.routedAt })) {
         if (typeof value !== 'string') throw new TypeError(`CaseOpened without ${field}`);
       }
+      if (this.cases.get(data.caseId)) return;
+      const { riskLevel, riskRank, repeat, hasChildren } = priorityOf(data.riskLevel, data.repeat, data.hasChildren);
       this.cases.put({
         case_id: data.caseId, referral_id: data.referralId, provision: data.provision, status: 'awaiting', route_status: data.status,
         risk_level: riskLevel, risk_rank: riskRank, repeat, has_children: hasChildren, routed_at: data.routedAt, due_by: data.dueBy ?? null,
