@@ -182,6 +182,9 @@ describe('routing over HTTP', () => {
       expect.objectContaining({ provision: 'outreach', caseId: outreachCase }),
       expect.objectContaining({ provision: 'refuge', ruleIds: ['safe-accommodation'] }),
     ]));
+    // The caseworker's case shows the needs as the reassessment restated them, not as the referral first said.
+    const seen = await app.http().get(`/v1/cases/${outreachCase}`).set(bearer(outreach)).expect(200);
+    expect(seen.body.referral.needs).toEqual({ safeAccommodation: true });
   });
 
   it('treats a new referral of a MARAC-listed victim with the same perpetrator as a repeat MARAC: high whatever the score', async () => {

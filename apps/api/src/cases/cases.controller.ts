@@ -1,7 +1,7 @@
 import { Body, Controller, Get, HttpCode, Inject, NotFoundException, Param, ParseUUIDPipe, Post, Req } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiBody, ApiTags } from '@nestjs/swagger';
-import { endsCase, streams, type CaseworkerCommand, type CaseSuperseded, type ReferralReceived, type ReferralRouted, type ReferralSubmission, type RiskAssessed, type RoutingPolicy } from '@spoc/domain';
+import { endsCase, streams, type CaseworkerCommand, type CaseSuperseded, type NeedsRecorded, type ReferralReceived, type ReferralRouted, type ReferralSubmission, type RiskAssessed, type RoutingPolicy } from '@spoc/domain';
 import { EVENT_STORE, type EventStore, type RecordedEvent } from '@spoc/event-store';
 import { nameBasedUuid, withoutPersonalData, type EventCodec, type PersonalDataVault } from '@spoc/platform';
 import type { Clock } from '../infrastructure/clock';
@@ -131,10 +131,12 @@ export class CasesController {
     }
     const supersededBy = ended?.type === 'CaseSuperseded' ? (ended.data as CaseSuperseded['data']).decisionNumber : null;
     const assessments: RecordedEvent[] = [];
+    const needsRecorded: RecordedEvent[] = [];
     let supersededOnRevision: bigint | null = null;
     let submission: ReferralSubmission | null = null;
     for await (const event of this.store.readStream(streams.referral(row.referral_id))) {
       if (event.type === 'RiskAssessed') assessments.push(event);
+      if (event.type === 'NeedsRecorded') needsRecorded.push(event);
       const decision = event.type === 'ReferralRouted' ? (event.data as ReferralRouted['data']) : null;
       if (decision && decision.decisionNumber === supersededBy) supersededOnRevision = BigInt(decision.basedOnRevision);
       // Null once erased: the case then shows its own facts and says so.
@@ -142,10 +144,12 @@ export class CasesController {
     }
     // The assessment the case was routed on: none made after it ended, nor the reassessment that superseded it
     // (recorded before the supersession, it is why the referral left, and is no longer this provision's to see).
-    const routedOn = assessments
-      .filter((event) => (ended === null || event.position < ended.position) && (supersededOnRevision === null || event.revision < supersededOnRevision))
-      .pop();
+    const seenHere = (event: RecordedEvent) => (ended === null || event.position < ended.position) && (supersededOnRevision === null || event.revision < supersededOnRevision);
+    const routedOn = assessments.filter(seenHere).pop();
     const assessed = routedOn ? this.codec.decode<RiskAssessed['data']>(routedOn).data : null;
+    // Likewise the needs: a reassessment that restated them (a refuge now needed) replaces what the referral said.
+    const needs = needsRecorded.filter(seenHere).pop();
+    if (submission && needs) submission = { ...submission, needs: (needs.data as NeedsRecorded['data']).needs };
     return caseDetailView({
       row,
       submission: withheld ? null : submission,
