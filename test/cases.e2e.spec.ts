@@ -137,13 +137,16 @@ describe('provider queues and the case lifecycle over HTTP', () => {
     await act('idva', cases.idva, 'transfer', { toProvision: 'outreach', reason: 'again' }).expect(409);
   });
 
-  it("refuses a transfer routing could never make (a victim to Up2U) or one that would open a second case where one is open", async () => {
+  it("refuses a transfer routing could never make (a victim to Up2U, an adult to the YPVA) or one that would open a second case where one is open", async () => {
     const { referral, cases } = await routed({ ...high, children: [{ dateOfBirth: '2018-01-01', livesInHousehold: true, presentAtIncident: false }] });
     expect(cases.mash).toBeDefined();
     const toUp2u = await act('idva', cases.idva, 'transfer', { toProvision: 'up2u', reason: 'wrong service' }).expect(409);
     expect(toUp2u.body.message).toMatch(/Up2U works with the person who uses abusive behaviour/);
     const toMash = await act('idva', cases.idva, 'transfer', { toProvision: 'mash', reason: 'children' }).expect(409);
     expect(toMash.body.message).toMatch(/already has an open case at mash/);
+    // An adult is not the young person violence advocate's (the age the decision routed on).
+    const toYpva = await act('idva', cases.idva, 'transfer', { toProvision: 'ypva', reason: 'young' }).expect(409);
+    expect(toYpva.body.message).toMatch(/works with people aged 13 to 17/);
     const { body } = await queue('mash').expect(200);
     expect(body.items.filter((entry: { referralId: string }) => entry.referralId === referral.referralId)).toHaveLength(1);
     const idva = await app.http().get(`/v1/cases/${cases.idva}`).set(bearer(tokens.idva)).expect(200);

@@ -18,4 +18,4 @@ export * from './routing/routing-failed';
 export * from './refuge/refuge-units';
 export * from './repeat/person-match';
 export * from './cases/case.decider';
-export { HIGH_RISK_PROVISION, worksWithoutConsent } from './routing/victim-rules';
+export { HIGH_RISK_PROVISION, worksWithoutConsent, type AgesAtDecision } from './routing/victim-rules';

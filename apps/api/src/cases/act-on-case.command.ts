@@ -1,6 +1,6 @@
 import { Inject } from '@nestjs/common';
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
-import { caseDecider, caseOpenedElsewhere, DomainError, PROVISION_IDS, streams, type CaseworkerCommand, type CaseEvent, type CaseState, type ConsentRecorded, type ReferralRouted, type ReferralType, type RoutingPolicy } from '@spoc/domain';
+import { caseDecider, caseOpenedElsewhere, DomainError, PROVISION_IDS, streams, type CaseworkerCommand, type CaseEvent, type CaseState, type ConsentRecorded, type ReferralRouted, type ReferralType, type RoutingPolicy, type AgesAtDecision } from '@spoc/domain';
 import { EVENT_STORE, type EventStore } from '@spoc/event-store';
 import { appendOnce, type CommandContext, type EventCodec, type PersonalDataVault, type ProjectionRunner } from '@spoc/platform';
 import { CODEC, POLICY, PROJECTIONS, VAULT } from '../infrastructure/tokens';
@@ -9,7 +9,7 @@ import { loadStream } from '../shared/load-stream';
 import { subjectKeyOf } from '../shared/subject-key';
 
 /** What a transfer's rules look at, beyond the case: the handler looks them up. */
-type Looked = 'referralType' | 'openAt' | 'consentGiven';
+type Looked = 'referralType' | 'openAt' | 'consentGiven' | 'ages' | 'policy';
 type Requested = CaseworkerCommand extends infer C ? (C extends { type: 'TransferCase'; data: infer D } ? { type: 'TransferCase'; data: Omit<D, Looked> } : C) : never;
 
 /** A caseworker's action on a case: claim, contact attempt, decline, transfer or close. */
@@ -77,15 +77,22 @@ export class ActOnCaseHandler implements ICommandHandler<ActOnCase, CaseState> {
     if (command.type !== 'TransferCase') return command;
     let referralType: ReferralType | null = null;
     let consentGiven = false;
+    const ages: AgesAtDecision = { subject: null, otherParty: null };
     for await (const event of this.store.readStream(streams.referral(referralId))) {
       if (event.type === 'ReferralReceived') referralType = (event.data as { referralType: ReferralType }).referralType;
       // Whichever came last: a decision's facts, or consent recorded since (withdrawn before the router decided again,
       // or while it is down). Both say it plainly; only the notes are sealed.
-      if (event.type === 'ReferralRouted') consentGiven = (event.data as unknown as ReferralRouted['data']).facts.consent.given;
+      if (event.type === 'ReferralRouted') {
+        const { facts } = event.data as unknown as ReferralRouted['data'];
+        consentGiven = facts.consent.given;
+        // The ages the latest decision routed on (the dates of birth they come from are sealed).
+        ages.subject = typeof facts.subjectAgeYears === 'number' ? facts.subjectAgeYears : null;
+        ages.otherParty = typeof facts.otherPartyAgeYears === 'number' ? facts.otherPartyAgeYears : null;
+      }
       if (event.type === 'ConsentRecorded') consentGiven = (event.data as unknown as ConsentRecorded['data']).given;
     }
     if (!referralType) throw new DomainError('not-found', 'no such referral');
     const openAt = PROVISION_IDS.filter((provision) => this.cases.hasOpenCaseAt(referralId, provision));
-    return { ...command, data: { ...command.data, referralType, openAt, consentGiven } };
+    return { ...command, data: { ...command.data, referralType, openAt, consentGiven, ages, policy: this.policy } };
   }
 }

@@ -3,7 +3,7 @@ import type { ProvisionId, RoutingPolicy } from '../policy/policy';
 import type { ReferralType } from '../referrals/referral.types';
 import type { RiskLevel } from '../risk/dash';
 import { notForReferralType } from '../routing/referral-type-rules';
-import { worksWithoutConsent } from '../routing/victim-rules';
+import { notForAge, worksWithoutConsent, type AgesAtDecision } from '../routing/victim-rules';
 import type { RouteStatus } from '../routing/routing.types';
 import type { CaseOpened, CaseSuperseded } from '../routing/referral-routed';
 import { assertNever, DomainError } from '../shared/domain-error';
@@ -54,7 +54,13 @@ export type CaseCommand =
   | { type: 'DeclineCase'; data: { caseId: string; reason: string; at: string } }
   // `openAt`: the provisions where the referral has an open case now (a second one there would have two workers call);
   // `consentGiven`: as the referral's latest decision had it.
-  | { type: 'TransferCase'; data: { caseId: string; toProvision: ProvisionId; toCaseId: string; reason: string; at: string; referralType: ReferralType; openAt: ProvisionId[]; consentGiven: boolean } }
+  | {
+      type: 'TransferCase';
+      data: {
+        caseId: string; toProvision: ProvisionId; toCaseId: string; reason: string; at: string;
+        referralType: ReferralType; openAt: ProvisionId[]; consentGiven: boolean; ages: AgesAtDecision; policy: RoutingPolicy;
+      };
+    }
   | { type: 'CloseCase'; data: { caseId: string; outcome: CloseOutcome; note: string | null; at: string } }
   | { type: 'OfferRefugePlace'; data: { caseId: string; at: string; policy: RoutingPolicy } }
   | { type: 'Reprioritise'; data: { caseId: string; riskLevel: RiskLevel | null; repeat: boolean; hasChildren: boolean; decisionNumber: number; at: string } }
@@ -108,9 +114,9 @@ export const caseDecider = {
       case 'TransferCase': {
         requireStatus(state, ['awaiting', 'active'], 'transferred');
         requireRouted(state);
-        const { toProvision, toCaseId, reason, referralType, openAt, consentGiven } = command.data;
+        const { toProvision, toCaseId, reason, referralType, openAt, consentGiven, ages, policy } = command.data;
         if (toProvision === state.opened.provision) throw new DomainError('invalid-transition', 'a case cannot be transferred to its own provision');
-        const notFor = notForReferralType(referralType, toProvision);
+        const notFor = notForReferralType(referralType, toProvision) ?? notForAge(toProvision, ages, policy);
         if (notFor) throw new DomainError('invalid-transition', notFor);
         if (!consentGiven && !worksWithoutConsent(toProvision, state.opened.riskLevel)) {
           throw new DomainError('invalid-transition', `the victim has not consented, and ${toProvision} is a voluntary service: record the consent first`);

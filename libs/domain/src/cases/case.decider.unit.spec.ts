@@ -6,10 +6,10 @@ import type { CaseOpened } from '../routing/referral-routed';
 import { specFor } from '../testing/given-when-then';
 import { caseDecider, caseOpenedElsewhere, type CaseEvent } from './case.decider';
 
-/** What the handler looks up for a transfer: a victim's referral, with no other case open. */
-const asVictim = { referralType: 'victim' as const, openAt: [], consentGiven: true };
-
 const policy = parsePolicy(JSON.parse(readFileSync(path.resolve(__dirname, '../../../../policies/portsmouth-2026-1.json'), 'utf8')));
+
+/** What the handler looks up for a transfer: a victim's referral (a 16-year-old's, so that every band but the child's is open), with no other case open. */
+const asVictim = { referralType: 'victim' as const, openAt: [], consentGiven: true, ages: { subject: 16, otherParty: null }, policy };
 const spec = specFor(caseDecider);
 const at = '2026-11-24T10:00:00.000Z'; // a Tuesday
 
@@ -68,7 +68,7 @@ describe('the case lifecycle', () => {
 
   it('transfers only where routing could have sent the person: no victim to Up2U, no perpetrator to a victim service, no second open case', () => {
     const transfer = (toProvision: ProvisionId, referralType: ReferralType, openAt: ProvisionId[] = []) =>
-      ({ type: 'TransferCase' as const, data: { caseId: 'c-1', toProvision, toCaseId: 'c-2', reason: 'x', at, referralType, openAt, consentGiven: true } });
+      ({ type: 'TransferCase' as const, data: { caseId: 'c-1', toProvision, toCaseId: 'c-2', reason: 'x', at, ...asVictim, referralType, openAt } });
     spec.given([opened({ provision: 'outreach' })]).when(transfer('up2u', 'victim')).thenThrows('invalid-transition', /Up2U works with the person who uses abusive behaviour/);
     spec.given([opened({ provision: 'outreach' })]).when(transfer('whos-in-charge', 'victim')).thenThrows('invalid-transition', /not a child-to-parent referral/);
     spec.given([opened({ provision: 'outreach' })]).when(transfer('whos-in-charge', 'child-to-parent')).thenMatches([{ type: 'CaseTransferred' }]);
@@ -79,11 +79,32 @@ describe('the case lifecycle', () => {
 
   it("transfers a person who has not consented only where routing would take them without it: MASH, or the IDVA or YPVA at high risk", () => {
     const withoutConsent = (toProvision: ProvisionId) =>
-      ({ type: 'TransferCase' as const, data: { caseId: 'c-1', toProvision, toCaseId: 'c-2', reason: 'x', at, referralType: 'victim' as const, openAt: [], consentGiven: false } });
+      ({ type: 'TransferCase' as const, data: { caseId: 'c-1', toProvision, toCaseId: 'c-2', reason: 'x', at, ...asVictim, consentGiven: false } });
     spec.given([opened()]).when(withoutConsent('outreach')).thenThrows('invalid-transition', /has not consented, and outreach is a voluntary service/);
     spec.given([opened()]).when(withoutConsent('ypva')).thenMatches([{ type: 'CaseTransferred' }]);
     spec.given([opened({ provision: 'mash', riskLevel: 'medium', ruleIds: ['children-in-household'] })]).when(withoutConsent('idva')).thenThrows('invalid-transition', /has not consented/);
     spec.given([opened({ provision: 'ypva', ruleIds: ['young-person'] })]).when(withoutConsent('mash')).thenMatches([{ type: 'CaseTransferred' }]);
+  });
+
+  it("transfers only within routing's age bands: a child under 13 to MASH alone, 13–17 to the YPVA, 16 and over to the risk routes", () => {
+    const transfer = (toProvision: ProvisionId, subject: number | null, otherParty: number | null = null, referralType: ReferralType = 'victim') =>
+      ({ type: 'TransferCase' as const, data: { caseId: 'c-1', toProvision, toCaseId: 'c-2', reason: 'x', at, ...asVictim, referralType, ages: { subject, otherParty } } });
+    const atMash = opened({ provision: 'mash', ruleIds: ['child-under-13'] });
+    spec.given([atMash]).when(transfer('ypva', 12)).thenThrows('invalid-transition', /a child under 13 is worked by children's safeguarding \(MASH\) alone/);
+    spec.given([atMash]).when(transfer('idva', 12)).thenThrows('invalid-transition', /MASH\) alone/);
+    spec.given([opened()]).when(transfer('ypva', 18)).thenThrows('invalid-transition', /works with people aged 13 to 17/);
+    spec.given([opened()]).when(transfer('ypva', 17)).thenMatches([{ type: 'CaseTransferred' }]);
+    const atYpva = opened({ provision: 'ypva', ruleIds: ['young-person'] });
+    for (const adultService of ['idva', 'outreach', 'victim-support'] as const) {
+      spec.given([atYpva]).when(transfer(adultService, 15)).thenThrows('invalid-transition', new RegExp(`${adultService} works with people aged 16 and over`));
+    }
+    spec.given([atYpva]).when(transfer('outreach', 16)).thenMatches([{ type: 'CaseTransferred' }]);
+    spec.given([atYpva]).when(transfer('mash', 14)).thenMatches([{ type: 'CaseTransferred' }]);
+    const parent = opened({ provision: 'outreach', ruleIds: ['medium-risk'] });
+    spec.given([parent]).when(transfer('whos-in-charge', 40, 6, 'child-to-parent')).thenThrows('invalid-transition', /parents of children aged 8 to 18/);
+    spec.given([parent]).when(transfer('whos-in-charge', 40, 12, 'child-to-parent')).thenMatches([{ type: 'CaseTransferred' }]);
+    // A decision that recorded no age (none is known) does not stop the move.
+    spec.given([opened()]).when(transfer('ypva', null)).thenMatches([{ type: 'CaseTransferred' }]);
   });
 
   it('closes only an active case, with its outcome', () => {

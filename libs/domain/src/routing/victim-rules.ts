@@ -7,6 +7,8 @@ import { NATIONAL_REFUGE_SEARCH_FLAG, NATIONAL_REFUGE_SEARCH_REASON, type Routin
 /** Where high risk goes: an adult's to the IDVA (with MARAC), a young person's to the young person violence advocate. */
 export const HIGH_RISK_PROVISION = 'idva' satisfies ProvisionId;
 export const YOUNG_PERSON_PROVISION = 'ypva' satisfies ProvisionId;
+/** Where `riskRoute` sends an adult by risk level: high, medium, standard. */
+const RISK_ROUTE_PROVISIONS: readonly ProvisionId[] = [HIGH_RISK_PROVISION, 'outreach', 'victim-support'];
 
 /**
  * Whether a provision may work a person who has not consented (routing-policy.md, "Consent"): children's
@@ -16,6 +18,34 @@ export const YOUNG_PERSON_PROVISION = 'ypva' satisfies ProvisionId;
 export function worksWithoutConsent(provision: ProvisionId, riskLevel: RiskLevel | null): boolean {
   if (provision === 'mash') return true;
   return riskLevel === 'high' && (provision === HIGH_RISK_PROVISION || provision === YOUNG_PERSON_PROVISION);
+}
+
+/** A person's ages as the latest decision found them (null where not known): what a transfer's age rule reads. */
+export interface AgesAtDecision {
+  subject: number | null;
+  otherParty: number | null;
+}
+
+/**
+ * Why a provision may not work a person of this age, or null if it may: the age bands the rules below route by,
+ * asked by a caseworker's transfer. A child under 13 goes to MASH alone; the young person violence advocate takes
+ * 13–17; the risk routes (IDVA, outreach, Victim Support) take 16 and over; Who's in Charge? takes parents of
+ * children aged 8–18 (the policy's bands, not these figures). An age not known is not held against the move.
+ */
+export function notForAge(provision: ProvisionId, ages: AgesAtDecision, { ageBands }: RoutingPolicy): string | null {
+  const age = ages.subject;
+  if (age !== null && age < ageBands.childUnder && provision !== 'mash') return `a child under ${ageBands.childUnder} is worked by children's safeguarding (MASH) alone`;
+  if (age !== null && provision === YOUNG_PERSON_PROVISION && (age < ageBands.youngPersonFrom || age > ageBands.youngPersonTo)) {
+    return `the young person violence advocate works with people aged ${ageBands.youngPersonFrom} to ${ageBands.youngPersonTo}`;
+  }
+  if (age !== null && RISK_ROUTE_PROVISIONS.includes(provision) && age < ageBands.adultFrom) {
+    return `${provision} works with people aged ${ageBands.adultFrom} and over: a younger person is the young person violence advocate's`;
+  }
+  const child = ages.otherParty;
+  if (child !== null && provision === 'whos-in-charge' && (child < ageBands.childToParentChildFrom || child > ageBands.childToParentChildTo)) {
+    return `Who's in Charge? is for parents of children aged ${ageBands.childToParentChildFrom} to ${ageBands.childToParentChildTo}`;
+  }
+  return null;
 }
 
 /**
