@@ -11,6 +11,12 @@ import type { Principal } from './principal';
 import { RateLimiter } from './rate-limit';
 
 const BOOTSTRAP_ADMIN: Principal = { id: 'bootstrap-admin', role: 'admin', agency: null, provision: null };
+/**
+ * How long after the service starts the bootstrap token is taken: enough to register the first principals, and
+ * not a standing admin secret in the environment. Restarting with it set opens the window again (the way back in
+ * when every admin token is lost). Measured on the monotonic clock, not the service's (a simulated one in the demo).
+ */
+export const BOOTSTRAP_WINDOW_MINUTES = 60;
 
 /**
  * Every route is authenticated unless marked public, and refused unless it names the roles it allows.
@@ -22,6 +28,7 @@ export class AuthGuard implements CanActivate {
   private readonly perToken: RateLimiter;
   /** Requests without a valid token, by the address they come from: a tenth of that, so guessing is slow too. */
   private readonly perAddress: RateLimiter;
+  private readonly bootstrapUntil = performance.now() + BOOTSTRAP_WINDOW_MINUTES * 60_000;
 
   constructor(
     private readonly reflector: Reflector,
@@ -58,7 +65,7 @@ export class AuthGuard implements CanActivate {
     if (!match) return null;
     const tokenHash = hashToken(match[1]);
     const bootstrap = this.config.bootstrapAdminTokenHash;
-    if (bootstrap && timingSafeEqual(Buffer.from(bootstrap, 'hex'), Buffer.from(tokenHash, 'hex'))) return BOOTSTRAP_ADMIN;
+    if (bootstrap && timingSafeEqual(Buffer.from(bootstrap, 'hex'), Buffer.from(tokenHash, 'hex'))) return performance.now() < this.bootstrapUntil ? BOOTSTRAP_ADMIN : null;
     // Stopped read models would still take a token revoked since: none is taken until they run again (health says why).
     if (this.projections.failed) throw new ServiceUnavailableException('tokens cannot be checked while the read models are stopped: see /health');
     return this.principals.byTokenHash(tokenHash);

@@ -36,6 +36,20 @@ function call(route: keyof Routes, authorization?: string): { allowed: boolean; 
 }
 
 describe('the auth guard', () => {
+  it('takes the bootstrap token only for the first hour after the service starts', () => {
+    jest.useFakeTimers();
+    try {
+      const started = new AuthGuard(new Reflector(), principals, loadConfig({ SPOC_BOOTSTRAP_ADMIN_TOKEN: 'bootstrap-admin-token-0000' }), projections);
+      const admin = () => (started as unknown as { authenticate(header: string): Principal | null }).authenticate('Bearer bootstrap-admin-token-0000');
+      jest.advanceTimersByTime(59 * 60_000);
+      expect(admin()).toMatchObject({ id: 'bootstrap-admin', role: 'admin' });
+      jest.advanceTimersByTime(2 * 60_000);
+      expect(admin()).toBeNull();
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
   it('lets a public route through without a token', () => {
     expect(call('open').allowed).toBe(true);
   });
