@@ -148,7 +148,9 @@ export class CasesController {
     const routedOn = assessments.filter(seenHere).pop();
     const assessed = routedOn ? this.codec.decode<RiskAssessed['data']>(routedOn).data : null;
     // Likewise the needs: a reassessment that restated them (a refuge now needed) replaces what the referral said.
-    const needs = needsRecorded.filter(seenHere).pop();
+    // Each is recorded just before its own assessment, so the needs shown are the last recorded before the
+    // assessment shown (the superseding reassessment's are one revision below its assessment, not below the cut).
+    const needs = routedOn ? needsRecorded.filter((event) => event.revision < routedOn.revision).pop() : undefined;
     if (submission && needs) submission = { ...submission, needs: (needs.data as NeedsRecorded['data']).needs };
     return caseDetailView({
       row,

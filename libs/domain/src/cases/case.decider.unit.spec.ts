@@ -68,7 +68,7 @@ describe('the case lifecycle', () => {
 
   it('transfers only where routing could have sent the person: no victim to Up2U, no perpetrator to a victim service, no second open case', () => {
     const transfer = (toProvision: ProvisionId, referralType: ReferralType, openAt: ProvisionId[] = []) =>
-      ({ type: 'TransferCase' as const, data: { caseId: 'c-1', toProvision, toCaseId: 'c-2', reason: 'x', at, ...asVictim, referralType, openAt } });
+      ({ type: 'TransferCase' as const, data: { caseId: 'c-1', toProvision, toCaseId: 'c-2', reason: 'x', at, ...asVictim, referralType, openAt, ages: { subject: 40, otherParty: 12 } } });
     spec.given([opened({ provision: 'outreach' })]).when(transfer('up2u', 'victim')).thenThrows('invalid-transition', /Up2U works with the person who uses abusive behaviour/);
     spec.given([opened({ provision: 'outreach' })]).when(transfer('whos-in-charge', 'victim')).thenThrows('invalid-transition', /not a child-to-parent referral/);
     spec.given([opened({ provision: 'outreach' })]).when(transfer('whos-in-charge', 'child-to-parent')).thenMatches([{ type: 'CaseTransferred' }]);
@@ -103,6 +103,7 @@ describe('the case lifecycle', () => {
     const parent = opened({ provision: 'outreach', ruleIds: ['medium-risk'] });
     spec.given([parent]).when(transfer('whos-in-charge', 40, 6, 'child-to-parent')).thenThrows('invalid-transition', /parents of children aged 8 to 18/);
     spec.given([parent]).when(transfer('whos-in-charge', 40, 12, 'child-to-parent')).thenMatches([{ type: 'CaseTransferred' }]);
+    spec.given([parent]).when(transfer('whos-in-charge', 40, null, 'child-to-parent')).thenThrows('invalid-transition', /the child's age is not known/);
     // A decision that recorded no age (none is known) does not stop the move.
     spec.given([opened()]).when(transfer('ypva', null)).thenMatches([{ type: 'CaseTransferred' }]);
   });

@@ -30,7 +30,8 @@ export interface AgesAtDecision {
  * Why a provision may not work a person of this age, or null if it may: the age bands the rules below route by,
  * asked by a caseworker's transfer. A child under 13 goes to MASH alone; the young person violence advocate takes
  * 13–17; the risk routes (IDVA, outreach, Victim Support) take 16 and over; Who's in Charge? takes parents of
- * children aged 8–18 (the policy's bands, not these figures). An age not known is not held against the move.
+ * children aged 8–18 (the policy's bands, not these figures). A subject's age not known is not held against the
+ * move; the child's is, as routing holds it.
  */
 export function notForAge(provision: ProvisionId, ages: AgesAtDecision, { ageBands }: RoutingPolicy): string | null {
   const age = ages.subject;
@@ -42,8 +43,11 @@ export function notForAge(provision: ProvisionId, ages: AgesAtDecision, { ageBan
     return `${provision} works with people aged ${ageBands.adultFrom} and over: a younger person is the young person violence advocate's`;
   }
   const child = ages.otherParty;
-  if (child !== null && provision === 'whos-in-charge' && (child < ageBands.childToParentChildFrom || child > ageBands.childToParentChildTo)) {
-    return `Who's in Charge? is for parents of children aged ${ageBands.childToParentChildFrom} to ${ageBands.childToParentChildTo}`;
+  const range = `${ageBands.childToParentChildFrom} to ${ageBands.childToParentChildTo}`;
+  // As `childToParentRules`: the child's age decides it, so an unknown one does not let the move through.
+  if (provision === 'whos-in-charge' && child === null) return `the child's age is not known, and Who's in Charge? is for parents of children aged ${range}`;
+  if (provision === 'whos-in-charge' && child !== null && (child < ageBands.childToParentChildFrom || child > ageBands.childToParentChildTo)) {
+    return `Who's in Charge? is for parents of children aged ${range}`;
   }
   return null;
 }
