@@ -1,4 +1,7 @@
 import { isClockTime, isLocalDate, isTimeZone, weekdayOf } from '../calendar/local-time';
+import { REFERRAL_TYPES } from '../referrals/referral.types';
+import { notForReferralType } from '../routing/referral-type-rules';
+import { notForAge, worksWithoutConsent } from '../routing/victim-rules';
 
 /**
  * The routing policy is data: a versioned document in policies/, validated when loaded. Everything a rule compares
@@ -136,6 +139,7 @@ export function parsePolicy(document: unknown): RoutingPolicy {
     windowMonths: read.wholeNumber(section, 'repeatVictimisation.windowMonths', 1),
   }));
   const calendar = read.section(doc, 'calendar', (section) => readCalendar(read, section));
+  if (provisions && ageBands) for (const problem of fallbackProblems(provisions, ageBands)) problems.push(problem);
   if (problems.length > 0) throw new InvalidPolicyError(problems);
   return {
     id: doc.id as string,
@@ -179,6 +183,27 @@ function readProvisions(read: Reader, section: Section): Record<ProvisionId, Pro
     }, path);
   }
   return provisions;
+}
+
+/**
+ * A declined case is referred on to its provision's fallback by the router, with no caseworker to check it: the
+ * fallback must take everyone the provision takes, by the rules a transfer keeps to (referral type, age, working
+ * without consent), or a declined 14-year-old could land at an adults' service.
+ */
+function fallbackProblems(provisions: Record<ProvisionId, Provision>, ageBands: AgeBands): string[] {
+  const problems: string[] = [];
+  for (const from of PROVISION_IDS) {
+    const to = provisions[from]?.declineFallback;
+    if (!to) continue;
+    const said = (why: string) => problems.push(`provisions.${from}.declineFallback: ${to} does not take everyone ${from} does (${why})`);
+    const type = REFERRAL_TYPES.find((referralType) => notForReferralType(referralType, from) === null && notForReferralType(referralType, to) !== null);
+    if (type) said(`${type} referrals`);
+    const ages = { otherParty: ageBands.childToParentChildFrom };
+    const age = Array.from({ length: 121 }, (_, years) => years).find((years) => notForAge(from, { ...ages, subject: years }, { ageBands }) === null && notForAge(to, { ...ages, subject: years }, { ageBands }) !== null);
+    if (age !== undefined) said(`aged ${age}`);
+    if (worksWithoutConsent(from, 'high') && !worksWithoutConsent(to, 'high')) said('people who have not consented');
+  }
+  return problems;
 }
 
 function readAgeBands(read: Reader, section: Section): AgeBands {

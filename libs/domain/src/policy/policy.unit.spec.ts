@@ -88,6 +88,18 @@ describe('the routing policy document', () => {
     );
   });
 
+  it('refuses a decline fallback that does not take everyone its provision takes: the router refers on with no caseworker to check', () => {
+    const doc = repositoryPolicy();
+    doc.provisions.ypva.declineFallback = 'idva';
+    doc.provisions.idva.declineFallback = 'outreach';
+    doc.provisions['victim-support'].declineFallback = 'up2u';
+    expect(problemsOf(doc)).toEqual([
+      'provisions.idva.declineFallback: outreach does not take everyone idva does (people who have not consented)',
+      'provisions.victim-support.declineFallback: up2u does not take everyone victim-support does (victim referrals)',
+      'provisions.ypva.declineFallback: idva does not take everyone ypva does (aged 13)',
+    ]);
+  });
+
   it('carries the age bands, with 16 and 17 in both the young-person and the adult band', () => {
     expect(parsePolicy(repositoryPolicy()).ageBands).toEqual({
       childUnder: 13,

@@ -33,7 +33,7 @@ export interface AgesAtDecision {
  * children aged 8–18 (the policy's bands, not these figures). A subject's age not known is not held against the
  * move; the child's is, as routing holds it.
  */
-export function notForAge(provision: ProvisionId, ages: AgesAtDecision, { ageBands }: RoutingPolicy): string | null {
+export function notForAge(provision: ProvisionId, ages: AgesAtDecision, { ageBands }: Pick<RoutingPolicy, 'ageBands'>): string | null {
   const age = ages.subject;
   if (age !== null && age < ageBands.childUnder && provision !== 'mash') return `a child under ${ageBands.childUnder} is worked by children's safeguarding (MASH) alone`;
   if (age !== null && provision === YOUNG_PERSON_PROVISION && (age < ageBands.youngPersonFrom || age > ageBands.youngPersonTo)) {
