@@ -47,6 +47,15 @@ describe('the queue read model on a real SQLite file', () => {
     open('high', { riskLevel: 'high', routedAt: '2026-11-23T13:00:00.000Z' });
   }
 
+  it('fails on a malformed CaseOpened, a replayed one too, rather than skip it; a replayed well-formed one changes nothing', () => {
+    open('c-1', {});
+    apply('CaseClaimed', { caseId: 'c-1', assignee: 'w-1', claimedAt: '2026-11-23T10:00:00.000Z' });
+    open('c-1', {});
+    expect(queue.find('c-1')).toMatchObject({ status: 'active', assignee: 'w-1' });
+    expect(() => open('c-1', { referralId: undefined as unknown as string })).toThrow(/CaseOpened without referralId/);
+    expect(() => open('c-2', { routedAt: undefined as unknown as string })).toThrow(/CaseOpened without routedAt/);
+  });
+
   it('orders by risk level, then repeat, then children, then oldest routing', () => {
     openOneOfEach();
     expect(queue.page('outreach', ['awaiting', 'active'], 50, null).map((row) => row.case_id)).toEqual([
