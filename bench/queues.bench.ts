@@ -116,11 +116,15 @@ export async function queuesBench(): Promise<void> {
 
 /** `npm run projections:rebuild` on the directory, as an operator runs it (its node flags too). */
 function rebuildCommand(directory: string): { events: number; seconds: number; peakMiB: number } {
+  // The seeded directory's embedded log and keys, whatever this shell points the service at (EventStoreDB, a keys
+  // directory, a policy file).
+  const inherited = Object.fromEntries(Object.entries(process.env).filter(([name]) => !/^(SPOC_|EVENTSTORE_|KAFKA_)/.test(name)));
   const run = spawnSync('npm', ['run', '--silent', 'projections:rebuild'], {
     cwd: path.resolve(__dirname, '..'),
-    env: { ...process.env, SPOC_DATA_DIR: directory, PORT: '0', SPOC_RATE_LIMIT: '0' },
+    env: { ...inherited, SPOC_DATA_DIR: directory, PORT: '0', SPOC_RATE_LIMIT: '0' },
     encoding: 'utf8',
   });
+  if (run.error) throw run.error;
   const printed = /from (\d+) events in [\d.]+ s .*peak memory (\d+) MiB/.exec(run.stdout);
   const timed = /in ([\d.]+) s/.exec(run.stdout);
   if (run.status !== 0 || !printed || !timed) throw new Error(`the rebuild failed: ${run.stderr || run.stdout}`);

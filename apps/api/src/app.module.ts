@@ -58,7 +58,8 @@ export class AppModule implements OnApplicationBootstrap, BeforeApplicationShutd
         EraseReferralHandler,
         ActOnCaseHandler,
         ...AUDIT_PROVIDERS,
-        { provide: APP_GUARD, useClass: AuthGuard },
+        AuthGuard,
+        { provide: APP_GUARD, useExisting: AuthGuard },
         { provide: APP_FILTER, useClass: ProblemFilter },
       ],
     };

@@ -3,7 +3,7 @@ import { createApp } from './app';
 import { ConfigError, keyWarnings, loadConfig } from './config';
 import { KAFKA_RELAY } from './infrastructure/tokens';
 import { PrincipalsProjection } from './principals/principals.projection';
-import { BOOTSTRAP_WINDOW_MINUTES } from './shared/auth/auth.guard';
+import { AuthGuard, BOOTSTRAP_WINDOW_MINUTES } from './shared/auth/auth.guard';
 
 async function main(): Promise<void> {
   const config = loadConfig();
@@ -19,8 +19,11 @@ async function main(): Promise<void> {
   for (const warning of keyWarnings(config)) logger.warn(warning);
   if (app.get(KAFKA_RELAY)) logger.log(`Kafka relay: case events to ${config.kafkaBrokers.join(',')} (checkpoint in kafka-relay.sqlite)`);
   if (config.bootstrapAdminTokenHash) {
-    const until = new Date(Date.now() + BOOTSTRAP_WINDOW_MINUTES * 60_000).toISOString();
-    logger.log(`SPOC_BOOTSTRAP_ADMIN_TOKEN is set: use it as a bearer token to POST /v1/admin/principals until ${until} (${BOOTSTRAP_WINDOW_MINUTES} minutes from this start), then unset it`);
+    const until = app.get(AuthGuard).bootstrapOpenUntil.toISOString();
+    logger.log(
+      `SPOC_BOOTSTRAP_ADMIN_TOKEN is set: use it as a bearer token to POST /v1/admin/principals until ${until} (${BOOTSTRAP_WINDOW_MINUTES} minutes ` +
+        'from this start), then unset it: any restart opens the window again while it is set',
+    );
   } else if (app.get(PrincipalsProjection).activeCount() === 0) {
     logger.warn(
       'no principals yet: restart with SPOC_BOOTSTRAP_ADMIN_TOKEN=<a secret of 16+ characters>, then ' +

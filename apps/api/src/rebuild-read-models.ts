@@ -15,9 +15,9 @@ export const READ_MODEL_FILE = 'read-models.sqlite';
  * Drops every read model (the whole read-model file: tables, checkpoint and versions) and rebuilds it from the
  * log, through the same projections the service runs. The service must not be running on this data directory.
  * The router's state and the Kafka relay's checkpoint are left alone: they are not read models of the API.
- * `npm run projections:rebuild` gives V8 a 64 MiB young generation (`--max-semi-space-size`): the rebuild parses
- * every event once and holds a batch of them, which with the default 16 MiB mostly outlive it and are collected again
- * as old objects (measured: about 45,000 → 52,000 events/s over a million events).
+ * `npm run projections:rebuild` gives V8 64 MiB semi-spaces (`--max-semi-space-size`, 16 MiB by default): the rebuild
+ * parses every event once and holds a batch of them, which in a smaller young generation mostly outlive it and are
+ * collected again as old objects (measured: about 45,000 → 52,000 events/s over a million events).
  */
 export async function rebuildReadModels(config: AppConfig): Promise<{ events: number; seconds: number }> {
   // Before anything is deleted: read models rebuilt without their keys would show nobody.
@@ -48,7 +48,7 @@ if (require.main === module) {
   rebuildReadModels(loadConfig())
     .then(({ events, seconds }) => {
       const peak = Math.round(process.resourceUsage().maxRSS / 1024);
-      process.stdout.write(`rebuilt the read models from ${events} events in ${seconds.toFixed(1)} s (${Math.round(events / seconds)} events/s, peak memory ${peak} MiB)\n`);
+      process.stdout.write(`rebuilt the read models from ${events} events in ${seconds.toFixed(3)} s (${Math.round(events / seconds)} events/s, peak memory ${peak} MiB)\n`);
     })
     .catch((error: unknown) => {
       // A configuration's own message says what to do; anything else by kind only (a message may quote data).

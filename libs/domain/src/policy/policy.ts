@@ -194,7 +194,7 @@ function fallbackProblems(provisions: Record<ProvisionId, Provision>, ageBands: 
   const problems: string[] = [];
   for (const from of PROVISION_IDS) {
     const to = provisions[from]?.declineFallback;
-    if (!to) continue;
+    if (!to || !PROVISION_IDS.includes(to) || to === from) continue; // said already: not another provision
     const said = (why: string) => problems.push(`provisions.${from}.declineFallback: ${to} does not take everyone ${from} does (${why})`);
     const type = REFERRAL_TYPES.find((referralType) => notForReferralType(referralType, from) === null && notForReferralType(referralType, to) !== null);
     if (type) said(`${type} referrals`);

@@ -93,7 +93,9 @@ describe('the routing policy document', () => {
     doc.provisions.ypva.declineFallback = 'idva';
     doc.provisions.idva.declineFallback = 'outreach';
     doc.provisions['victim-support'].declineFallback = 'up2u';
+    doc.provisions.outreach.declineFallback = 'counselling'; // not a provision: said once, as such
     expect(problemsOf(doc)).toEqual([
+      'provisions.outreach.declineFallback must be another provision of the policy',
       'provisions.idva.declineFallback: outreach does not take everyone idva does (people who have not consented)',
       'provisions.victim-support.declineFallback: up2u does not take everyone victim-support does (victim referrals)',
       'provisions.ypva.declineFallback: idva does not take everyone ypva does (aged 13)',

@@ -12,9 +12,9 @@ import { RateLimiter } from './rate-limit';
 
 const BOOTSTRAP_ADMIN: Principal = { id: 'bootstrap-admin', role: 'admin', agency: null, provision: null };
 /**
- * How long after the service starts the bootstrap token is taken: enough to register the first principals, and
- * not a standing admin secret in the environment. Restarting with it set opens the window again (the way back in
- * when every admin token is lost). Measured on the monotonic clock, not the service's (a simulated one in the demo).
+ * How long after the service starts the bootstrap token is taken: enough to register the first principals, and not
+ * for as long as it stays in the environment. Restarting with it set opens the window again (the way back in when
+ * every admin token is lost; also why it must be unset once the first admin exists). Measured on the monotonic clock, not the service's (a simulated one in the demo).
  */
 export const BOOTSTRAP_WINDOW_MINUTES = 60;
 
@@ -29,6 +29,8 @@ export class AuthGuard implements CanActivate {
   /** Requests without a valid token, by the address they come from: a tenth of that, so guessing is slow too. */
   private readonly perAddress: RateLimiter;
   private readonly bootstrapUntil = performance.now() + BOOTSTRAP_WINDOW_MINUTES * 60_000;
+  /** The same moment on the wall clock, for the start-up log (the window opens when the guard is made, before catching up). */
+  readonly bootstrapOpenUntil = new Date(Date.now() + BOOTSTRAP_WINDOW_MINUTES * 60_000);
 
   constructor(
     private readonly reflector: Reflector,
