@@ -144,8 +144,9 @@ export class CasesController {
     }
     // The assessment the case was routed on: none made after it ended, nor the reassessment that superseded it
     // (recorded before the supersession, it is why the referral left, and is no longer this provision's to see).
-    const seenHere = (event: RecordedEvent) => (ended === null || event.position < ended.position) && (supersededOnRevision === null || event.revision < supersededOnRevision);
-    const routedOn = assessments.filter(seenHere).pop();
+    const routedOn = assessments
+      .filter((event) => (ended === null || event.position < ended.position) && (supersededOnRevision === null || event.revision < supersededOnRevision))
+      .pop();
     const assessed = routedOn ? this.codec.decode<RiskAssessed['data']>(routedOn).data : null;
     // Likewise the needs: a reassessment that restated them (a refuge now needed) replaces what the referral said.
     // Each is recorded just before its own assessment, so the needs shown are the last recorded before the

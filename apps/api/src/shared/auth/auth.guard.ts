@@ -14,7 +14,8 @@ const BOOTSTRAP_ADMIN: Principal = { id: 'bootstrap-admin', role: 'admin', agenc
 /**
  * How long after the service starts the bootstrap token is taken: enough to register the first principals, and not
  * for as long as it stays in the environment. Restarting with it set opens the window again (the way back in when
- * every admin token is lost; also why it must be unset once the first admin exists). Measured on the monotonic clock, not the service's (a simulated one in the demo).
+ * every admin token is lost; also why it must be unset once the first admin exists). Measured on the monotonic
+ * clock, not the service's (a simulated one in the demo).
  */
 export const BOOTSTRAP_WINDOW_MINUTES = 60;
 
